@@ -1,0 +1,1 @@
+"""Storage and transport behind the backend contract (``backends.base``)."""

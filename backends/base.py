@@ -1,0 +1,171 @@
+"""The backend contract: one async Protocol that every store and transport implements.
+
+The console, the server and the tests talk only to this. Implementations: ``sqlite`` (the
+embedded default) and ``remote`` (the project's own HTTP server). One contract test suite
+(tests/contract) runs against every implementation.
+
+Errors are typed so callers can tell a user what happened and what to do:
+
+- ``NotFound``: no such incident / service / user.
+- ``Conflict``: the incident changed since the version the caller saw; carries the current
+  version and a short description of what changed.
+- ``InvalidAction``: the lifecycle refused the move (wraps ``InvalidTransition``), or the
+  input is invalid (an unknown service, assignee or policy).
+- ``Unavailable``: the store cannot be reached (locked database, dropped connection,
+  server down). Nothing was changed; retrying later is safe.
+- ``Forbidden``: the caller's role does not allow this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from console.lifecycle import Action
+from console.models import (
+    Change,
+    EscalationPolicy,
+    Incident,
+    IncidentQuery,
+    NewIncident,
+    Schedule,
+    Service,
+    Team,
+    TimelineEntry,
+    User,
+)
+
+
+class BackendError(Exception):
+    """Base of every error a backend raises on purpose."""
+
+    code = "backend_error"
+
+
+class NotFound(BackendError):
+    code = "not_found"
+
+
+class Conflict(BackendError):
+    """The incident's version is not the one the caller aimed at."""
+
+    code = "conflict"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str = "",
+        expected_version: int = 0,
+        current_version: int = 0,
+        changed: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.changed = tuple(changed)
+
+
+class InvalidAction(BackendError):
+    code = "invalid_action"
+
+
+class Unavailable(BackendError):
+    code = "unavailable"
+
+
+class Forbidden(BackendError):
+    code = "forbidden"
+
+
+class Unauthorized(BackendError):
+    code = "unauthorized"
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What the console needs from a store. Every method may raise ``Unavailable``."""
+
+    @property
+    def description(self) -> str:
+        """Where the data lives, for status lines (a path or a URL)."""
+        ...
+
+    async def close(self) -> None: ...
+
+    # incidents -----------------------------------------------------------------------------
+    async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
+        """Incidents matching ``query``, sorted by ``query.sort`` (``urgency``: breached
+        first, then priority, then SLA time left)."""
+        ...
+
+    async def count_incidents(self, query: IncidentQuery) -> int: ...
+
+    async def get_incident(self, ref: int | str) -> Incident:
+        """One incident by id or key (``INC-1042``); ``NotFound`` if there is none."""
+        ...
+
+    async def timeline(self, incident_id: int) -> list[TimelineEntry]:
+        """The incident's timeline, oldest first."""
+        ...
+
+    async def create_incident(self, new: NewIncident, actor: str) -> Incident: ...
+
+    async def create_incidents(self, batch: Sequence[NewIncident], actor: str) -> list[Incident]:
+        """Create many incidents in one transaction (all or nothing)."""
+        ...
+
+    async def act(
+        self, incident_id: int, action: Action, actor: str, expected_version: int
+    ) -> Incident:
+        """Apply ``action`` if the incident is still at ``expected_version``.
+
+        Raises ``Conflict`` (stale version, naming what changed), ``InvalidAction`` (the
+        lifecycle refuses), ``NotFound``.
+        """
+        ...
+
+    # directory -----------------------------------------------------------------------------
+    async def services(self) -> list[Service]: ...
+
+    async def users(self) -> list[User]: ...
+
+    async def teams(self) -> list[Team]: ...
+
+    async def policies(self) -> list[EscalationPolicy]: ...
+
+    async def schedules(self) -> list[Schedule]: ...
+
+    async def put_service(self, service: Service) -> Service: ...
+
+    async def put_user(self, user: User) -> User: ...
+
+    async def put_team(self, team: Team) -> Team: ...
+
+    async def put_policy(self, policy: EscalationPolicy) -> EscalationPolicy: ...
+
+    async def put_schedule(self, schedule: Schedule) -> Schedule: ...
+
+    # escalation ----------------------------------------------------------------------------
+    async def paged_now(self, incident_id: int, at: datetime | None = None) -> list[str]:
+        """Who the incident's current escalation level pages at ``at`` (default: now)."""
+        ...
+
+    # change feed ---------------------------------------------------------------------------
+    async def last_seq(self) -> int:
+        """The newest change sequence number (0 for an empty store)."""
+        ...
+
+    async def changes(self, since_seq: int, limit: int = 1000) -> list[Change]:
+        """Changes with ``seq > since_seq``, in order."""
+        ...
+
+    def watch(self, since_seq: int | None = None) -> AsyncIterator[Change]:
+        """Yield changes as they happen, from ``since_seq`` (default: from now), forever.
+
+        Nothing is missed and nothing is yielded twice; after a dropped connection the
+        iterator resumes from the last sequence it yielded.
+        """
+        ...

@@ -1,0 +1,135 @@
+"""The ``incidents`` command line.
+
+Each subcommand lives in the module that owns it; this file only parses arguments, loads the
+settings and dispatches, importing lazily so ``incidents --help`` stays fast and the server
+stack is never imported by the console (and vice versa).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from console import __version__
+from console.config import ConfigError, Settings, load_settings
+
+
+def _user_default() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "responder")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="incidents",
+        description="A keyboard-first terminal console for IT incident response.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (TOML) to read")
+    parser.add_argument("--db", type=Path, help="SQLite database file (the embedded default)")
+    parser.add_argument("--backend", help="URL of an 'incidents serve' server")
+    parser.add_argument("--token", help="bearer token for --backend")
+    parser.add_argument("--as", dest="user", help="who you are (default: your login name)")
+    parser.add_argument("--wall", action="store_true", help="read-only wall screen for a NOC")
+    parser.add_argument("--readonly", action="store_true", help="disable every mutating key")
+    parser.add_argument(
+        "--demo", action="store_true", help="fresh demo database with a simulator running"
+    )
+    parser.add_argument("--theme", choices=["default", "high-contrast"], help="colour theme")
+    parser.set_defaults(handler=("console.app", "cmd_console"))
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="serve the HTTP API (a shared live state for a team)")
+    serve.add_argument("--db", type=Path, dest="db", help="SQLite database file")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument("--demo", action="store_true", help="seed a demo database if empty")
+    serve.set_defaults(handler=("console.server", "cmd_serve"))
+
+    token = sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    create = token_sub.add_parser("create", help="create a token (printed once)")
+    create.add_argument("--user", required=True)
+    create.add_argument("--role", required=True, choices=["viewer", "responder", "admin"])
+    create.add_argument("--name", default="", help="a label for the token")
+    token_sub.add_parser("list", help="list tokens (never their secrets)")
+    revoke = token_sub.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("token_id")
+    for p in (create, revoke, token_sub.choices["list"]):
+        p.add_argument("--db", type=Path, dest="db", help="SQLite database file")
+    token.set_defaults(handler=("console.tokens", "cmd_token"))
+
+    integ = sub.add_parser("integration", help="manage alert integrations")
+    integ_sub = integ.add_subparsers(dest="integration_command", metavar="ACTION", required=True)
+    icreate = integ_sub.add_parser("create", help="create an integration key for a service")
+    icreate.add_argument("--service", required=True)
+    icreate.add_argument("--kind", required=True, choices=["alertmanager", "events"])
+    icreate.add_argument("--name", default="")
+    ilist = integ_sub.add_parser("list", help="list integrations")
+    irevoke = integ_sub.add_parser("revoke", help="revoke an integration")
+    irevoke.add_argument("integration_id")
+    for p in (icreate, ilist, irevoke):
+        p.add_argument("--db", type=Path, dest="db", help="SQLite database file")
+    integ.set_defaults(handler=("console.integrations", "cmd_integration"))
+
+    report = sub.add_parser("report", help="print KPIs (MTTA, MTTR, SLA compliance)")
+    report.add_argument("--since", default="7d", help="window: 24h, 7d, 30d, ...")
+    report.add_argument("--service", help="only this service")
+    report.add_argument("--team", help="only services of this team")
+    report.add_argument("--format", choices=["table", "json", "csv"], default="table")
+    report.set_defaults(handler=("console.reports", "cmd_report"))
+
+    pir = sub.add_parser("pir", help="write a post-incident review draft (Markdown)")
+    pir.add_argument("key", help="incident key, e.g. INC-1042")
+    pir.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    pir.set_defaults(handler=("console.pir", "cmd_pir"))
+
+    demo = sub.add_parser("demo", help="write a demo database")
+    demo.add_argument("--db", type=Path, dest="db", help="SQLite database file to create")
+    demo.add_argument("--seed", type=int, default=None)
+    demo.add_argument("--history", type=int, default=2000, help="resolved incidents to create")
+    demo.add_argument("--open", dest="open_count", type=int, default=40)
+    demo.set_defaults(handler=("console.demo", "cmd_demo"))
+    return parser
+
+
+def resolve_settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(getattr(args, "config", None))
+    updates: dict[str, object] = {}
+    for name in ("db", "backend", "token", "user", "theme"):
+        value = getattr(args, name, None)
+        if value is not None:
+            updates[name] = value
+    if updates.get("db") is not None and "backend" not in updates:
+        updates["backend"] = None  # an explicit --db beats INCIDENTS_BACKEND
+    if not (updates.get("user") or settings.user):
+        updates["user"] = _user_default()
+    return settings.model_copy(update=updates)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = resolve_settings(args)
+    except ConfigError as exc:
+        print(f"incidents: {exc}", file=sys.stderr)
+        return 2
+    module_name, function_name = args.handler
+    handler = getattr(importlib.import_module(module_name), function_name)
+    try:
+        return int(handler(args, settings) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Settings: one pydantic model, read from TOML in the platform config directory.
+
+Order of precedence (later wins): defaults, the TOML file, environment variables
+(``INCIDENTS_DB``, ``INCIDENTS_BACKEND``, ``INCIDENTS_TOKEN``, ``INCIDENTS_CONFIG`` names
+another file), then command-line flags (applied by the CLI). Unknown keys are refused with
+the key named, so a typo never silently does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from console.sla import SlaPolicy
+
+APP_NAME = "incident-console"
+
+
+class ConfigError(Exception):
+    """The configuration file or environment is invalid; the message says where and why."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    """Address ``incidents serve`` listens on."""
+    port: int = Field(default=8080, ge=0, le=65535)
+    """Port ``incidents serve`` listens on (0 picks a free one)."""
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    """Request bodies larger than this are refused with 413."""
+
+
+class DemoSettings(Section):
+    rate: float = Field(default=6.0, ge=0)
+    """Simulator events (create / acknowledge / resolve) per minute in ``--demo``."""
+    seed: int | None = None
+    """Seed for the demo data and simulator; ``None`` picks a new one each run."""
+
+
+class Settings(Section):
+    db: Path | None = None
+    """SQLite database file; defaults to ``incidents.db`` in the platform data directory."""
+    backend: str | None = None
+    """URL of an ``incidents serve`` server; when set, the console uses it instead of ``db``."""
+    token: str | None = None
+    """Bearer token for the remote backend."""
+    user: str | None = None
+    """Who you are (the actor of your actions); defaults to the login name."""
+    theme: Literal["default", "high-contrast"] = "default"
+    """Colour theme of the console."""
+    bell: bool = False
+    """Ring the terminal bell on new P1/P2 incidents and new breaches."""
+    escalator: bool = True
+    """Run the automatic escalator inside the local (SQLite) console."""
+    sla: SlaPolicy = Field(default_factory=SlaPolicy)
+    """SLA targets per priority, warning threshold and business-hours calendar."""
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Binding id -> keys, e.g. ``acknowledge = "A"`` or ``"quit" = "q,ctrl+q"``."""
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    """Settings of ``incidents serve``."""
+    demo: DemoSettings = Field(default_factory=DemoSettings)
+    """Settings of ``--demo``."""
+
+    def database_path(self) -> Path:
+        return self.db if self.db is not None else default_db_path()
+
+
+def config_dir() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def default_db_path() -> Path:
+    return data_dir() / "incidents.db"
+
+
+_ENV = {"INCIDENTS_DB": "db", "INCIDENTS_BACKEND": "backend", "INCIDENTS_TOKEN": "token"}
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"unknown key {where!r}")
+        else:
+            lines.append(f"{where}: {item['msg']}")
+    return f"invalid configuration in {source}: " + "; ".join(lines)
+
+
+def settings_from(data: Mapping[str, Any], source: str = "settings") -> Settings:
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML config (if it exists) and apply environment overrides."""
+    env = os.environ if env is None else env
+    if path is None:
+        path = Path(env["INCIDENTS_CONFIG"]) if env.get("INCIDENTS_CONFIG") else None
+    explicit = path is not None
+    path = path or default_config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"config file {path} does not exist")
+    for var, key in _ENV.items():
+        if env.get(var):
+            data[key] = env[var]
+    return settings_from(data, str(path))

@@ -1,0 +1,359 @@
+"""The domain model: pydantic models for incidents, their timeline and the people around them.
+
+Pure data, no I/O and no Textual. Every time is a timezone-aware UTC ``datetime``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def utc(dt: datetime) -> datetime:
+    """Return ``dt`` as an aware UTC datetime (naive values are taken to be UTC)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+class Model(BaseModel):
+    """Base for every domain model: unknown fields are refused, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Status(StrEnum):
+    TRIGGERED = "triggered"
+    ACKNOWLEDGED = "acknowledged"
+    ON_HOLD = "on_hold"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+OPEN_STATUSES = frozenset({Status.TRIGGERED, Status.ACKNOWLEDGED, Status.ON_HOLD})
+DONE_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED, Status.CANCELLED})
+STATUS_LABELS = {
+    Status.TRIGGERED: "triggered",
+    Status.ACKNOWLEDGED: "ack",
+    Status.ON_HOLD: "on hold",
+    Status.RESOLVED: "resolved",
+    Status.CLOSED: "closed",
+    Status.CANCELLED: "cancelled",
+}
+
+
+class Priority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+    P5 = "P5"
+
+    @property
+    def rank(self) -> int:
+        """1 for P1 .. 5 for P5: lower is more urgent."""
+        return int(self.value[1])
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Priority:
+        return cls(f"P{min(5, max(1, rank))}")
+
+
+Level = Annotated[int, Field(ge=1, le=3)]
+
+
+def priority_for(impact: int, urgency: int) -> Priority:
+    """The ITIL priority matrix: impact 1 (high) .. 3 (low) x urgency 1 .. 3.
+
+    ::
+
+                  urgency 1  urgency 2  urgency 3
+        impact 1     P1         P2         P3
+        impact 2     P2         P3         P4
+        impact 3     P3         P4         P5
+    """
+    if impact not in (1, 2, 3) or urgency not in (1, 2, 3):
+        raise ValueError(f"impact and urgency must be 1, 2 or 3 (got {impact} and {urgency})")
+    return Priority.from_rank(impact + urgency - 1)
+
+
+class HoldReason(StrEnum):
+    AWAITING_CALLER = "awaiting_caller"
+    AWAITING_VENDOR = "awaiting_vendor"
+    AWAITING_CHANGE = "awaiting_change"
+    AWAITING_PROBLEM = "awaiting_problem"
+
+
+class ResolutionCode(StrEnum):
+    FIXED = "fixed"
+    WORKAROUND = "workaround"
+    DUPLICATE = "duplicate"
+    NOT_REPRODUCIBLE = "not_reproducible"
+    FALSE_ALARM = "false_alarm"
+    AUTO_RESOLVED = "auto_resolved"
+
+
+class LinkKind(StrEnum):
+    PROBLEM = "problem"
+    CHANGE = "change"
+    URL = "url"
+
+
+class Link(Model):
+    """A link from an incident to a problem, a change record or a web page."""
+
+    kind: LinkKind
+    ref: str = Field(min_length=1, max_length=200)
+    title: str = ""
+    state: str = ""
+
+
+class Pause(Model):
+    """An interval during which the SLA clocks did not run (on hold, or resolved before a reopen)."""
+
+    start: datetime
+    end: datetime | None = None
+    reason: str = ""
+
+
+class Incident(Model):
+    id: int
+    key: str
+    title: str
+    description: str = ""
+    service: str
+    status: Status = Status.TRIGGERED
+    impact: Level = 2
+    urgency: Level = 2
+    priority: Priority = Priority.P3
+    priority_override: bool = False
+    assignee: str | None = None
+    policy: str | None = None
+    escalation_level: int = 1
+    escalation_loop: int = 0
+    escalated_at: datetime | None = None
+    created_at: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    hold_reason: HoldReason | None = None
+    pauses: tuple[Pause, ...] = ()
+    response_breached: bool = False
+    resolution_breached: bool = False
+    resolution_code: ResolutionCode | None = None
+    resolution_note: str = ""
+    reopen_count: int = 0
+    source: str = "manual"
+    dedup_key: str | None = None
+    alert_count: int = 0
+    labels: dict[str, str] = Field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    version: int = 1
+    updated_at: datetime
+
+    @field_validator(
+        "created_at",
+        "updated_at",
+        "acknowledged_at",
+        "resolved_at",
+        "closed_at",
+        "escalated_at",
+    )
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else utc(value)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def on_hold_since(self) -> datetime | None:
+        if self.pauses and self.pauses[-1].end is None:
+            return self.pauses[-1].start
+        return None
+
+
+class EntryKind(StrEnum):
+    CREATED = "created"
+    ACKNOWLEDGED = "acknowledged"
+    NOTE = "note"
+    PRIORITY_CHANGED = "priority_changed"
+    REASSIGNED = "reassigned"
+    ESCALATED = "escalated"
+    ON_HOLD = "on_hold"
+    RESUMED = "resumed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+    ALERT_REPEATED = "alert_repeated"
+    SLA_BREACHED = "sla_breached"
+    LINKED = "linked"
+    MERGED = "merged"
+
+
+class TimelineEntry(Model):
+    """One line of an incident's append-only audit trail.
+
+    ``version`` is the incident version this entry produced, so a conflict can name what
+    changed between the version a user saw and the current one.
+    """
+
+    id: int | None = None
+    incident_id: int
+    version: int
+    at: datetime
+    actor: str
+    kind: EntryKind
+    message: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return utc(value)
+
+
+class User(Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str
+    email: str = ""
+    team: str | None = None
+
+
+class Team(Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str
+
+
+class Service(Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str
+    team: str | None = None
+    policy: str | None = None
+    auto_resolve: bool = True
+    description: str = ""
+
+
+class TargetKind(StrEnum):
+    USER = "user"
+    SCHEDULE = "schedule"
+
+
+class EscalationTarget(Model):
+    kind: TargetKind
+    id: str
+
+
+class EscalationLevel(Model):
+    targets: tuple[EscalationTarget, ...] = Field(min_length=1)
+    wait: timedelta = timedelta(minutes=15)
+    """How long this level waits for an acknowledgement before moving to the next."""
+
+
+class EscalationPolicy(Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str
+    levels: tuple[EscalationLevel, ...] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=9)
+    """How many more times to run through all levels after the first pass."""
+
+
+class Rotation(Model):
+    """A layer of a schedule: ``users`` take turns in shifts of ``shift`` starting at ``start``.
+
+    When layers overlap, the later layer in the schedule wins (as PagerDuty's layers do).
+    ``active_hours`` optionally restricts the layer to a daily window in the schedule's
+    timezone, e.g. ``(9, 17)``.
+    """
+
+    name: str = ""
+    users: tuple[str, ...] = Field(min_length=1)
+    start: datetime
+    shift: timedelta = timedelta(days=7)
+    active_hours: tuple[int, int] | None = None
+
+
+class Override(Model):
+    """Somebody covers a schedule between ``start`` and ``end``; overrides win over rotations."""
+
+    user: str
+    start: datetime
+    end: datetime
+
+
+class Schedule(Model):
+    id: str = Field(min_length=1, max_length=64)
+    name: str
+    timezone: str = "UTC"
+    rotations: tuple[Rotation, ...] = Field(min_length=1)
+    overrides: tuple[Override, ...] = ()
+
+
+class NewIncident(Model):
+    """What a person or an integration supplies to open an incident."""
+
+    title: str = Field(min_length=1, max_length=500)
+    service: str = Field(min_length=1)
+    description: str = Field(default="", max_length=20_000)
+    impact: Level = 2
+    urgency: Level = 2
+    priority: Priority | None = None
+    """An explicit priority overrides the impact x urgency matrix."""
+    assignee: str | None = None
+    policy: str | None = None
+    """The escalation policy; defaults to the service's policy."""
+    source: str = "manual"
+    dedup_key: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    links: tuple[Link, ...] = ()
+    created_at: datetime | None = None
+    """Backfill only (demo history, imports); normally the backend's clock decides."""
+
+
+SortKey = Literal["urgency", "priority", "age", "updated", "sla"]
+
+
+class IncidentQuery(Model):
+    """A query over incidents; every field narrows the result."""
+
+    statuses: tuple[Status, ...] = tuple(OPEN_STATUSES)
+    priorities: tuple[Priority, ...] = ()
+    services: tuple[str, ...] = ()
+    assignees: tuple[str | None, ...] = ()
+    """``None`` in this list selects unassigned incidents."""
+    text: str = ""
+    breached: bool | None = None
+    resolved_since: datetime | None = None
+    sort: SortKey = "urgency"
+    limit: int = Field(default=500, ge=1, le=100_000)
+    offset: int = Field(default=0, ge=0)
+
+
+class Change(Model):
+    """One entry of the change feed: something happened to ``entity`` ``entity_id``."""
+
+    seq: int
+    at: datetime
+    kind: str
+    """e.g. ``incident.created``, ``incident.updated``, ``service.updated``."""
+    entity: str
+    entity_id: str
+    version: int | None = None
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

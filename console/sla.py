@@ -1,0 +1,305 @@
+"""The SLA engine: response and resolution clocks per priority.
+
+A clock starts when the incident is created and stops when it is acknowledged (response) or
+resolved (resolution). Time inside a pause (on hold, or resolved before a reopen) never
+counts, and with a business-hours calendar only business time counts. Changing the priority
+re-targets a clock: it keeps its start, only the target changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from console.models import UTC, Incident, Pause, Priority, Status, utc
+
+ClockKind = Literal["response", "resolution"]
+
+
+class SlaState(StrEnum):
+    RUNNING = "running"
+    WARNING = "warning"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+
+
+class Target(BaseModel):
+    """Response (to acknowledge) and resolution targets of one priority."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    response: timedelta
+    """Time allowed until the incident is acknowledged."""
+    resolution: timedelta
+    """Time allowed until the incident is resolved."""
+
+
+DEFAULT_TARGETS: dict[Priority, Target] = {
+    Priority.P1: Target(response=timedelta(minutes=15), resolution=timedelta(hours=4)),
+    Priority.P2: Target(response=timedelta(minutes=30), resolution=timedelta(hours=8)),
+    Priority.P3: Target(response=timedelta(hours=4), resolution=timedelta(days=3)),
+    Priority.P4: Target(response=timedelta(days=1), resolution=timedelta(days=10)),
+    Priority.P5: Target(response=timedelta(days=3), resolution=timedelta(days=30)),
+}
+
+
+class BusinessCalendar(BaseModel):
+    """Business hours: only this time counts against an SLA on a calendar."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = "UTC"
+    """IANA timezone the hours are in, e.g. ``Europe/Berlin``."""
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Working days, Monday = 0 .. Sunday = 6."""
+    start: time = time(9, 0)
+    """Start of the working day (local time)."""
+    end: time = time(17, 0)
+    """End of the working day (local time); must be after ``start``."""
+    holidays: tuple[date, ...] = ()
+    """Dates that are not working days."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(day not in range(7) for day in value):
+            raise ValueError("weekdays must name at least one day, 0 (Monday) to 6 (Sunday)")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _hours(self) -> BusinessCalendar:
+        if self.end <= self.start:
+            raise ValueError("the working day must end after it starts")
+        return self
+
+    def windows(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Business windows (UTC) from the day of ``since`` on, forever."""
+        zone = ZoneInfo(self.timezone)
+        day = utc(since).astimezone(zone).date()
+        holidays = set(self.holidays)
+        while True:
+            if day.weekday() in self.weekdays and day not in holidays:
+                start = datetime.combine(day, self.start, zone).astimezone(UTC)
+                end = datetime.combine(day, self.end, zone).astimezone(UTC)
+                yield start, end
+            day += timedelta(days=1)
+
+
+class SlaPolicy(BaseModel):
+    """SLA targets per priority, the warning threshold and an optional calendar."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    targets: dict[Priority, Target] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
+    """Response and resolution targets per priority (P1..P5)."""
+    warning: float = Field(default=0.75, gt=0, lt=1)
+    """Share of the target used at which a clock turns to warning."""
+    calendar: BusinessCalendar | None = None
+    """Count only business hours; ``None`` counts around the clock."""
+
+    @model_validator(mode="after")
+    def _all_priorities(self) -> SlaPolicy:
+        missing = [p.value for p in Priority if p not in self.targets]
+        if missing:
+            merged = {**DEFAULT_TARGETS, **self.targets}
+            object.__setattr__(self, "targets", merged)
+        return self
+
+    def target(self, priority: Priority, kind: ClockKind) -> timedelta:
+        target = self.targets[priority]
+        return target.response if kind == "response" else target.resolution
+
+
+@dataclass(frozen=True, slots=True)
+class SlaClock:
+    kind: ClockKind
+    state: SlaState
+    target: timedelta
+    used: timedelta
+    """Counted time so far (or until the clock stopped)."""
+    due: datetime | None
+    """When the target is reached, if nothing pauses it; ``None`` while paused."""
+
+    @property
+    def remaining(self) -> timedelta:
+        """Time left (negative once breached)."""
+        return self.target - self.used
+
+    @property
+    def fraction(self) -> float:
+        total = self.target.total_seconds()
+        return self.used.total_seconds() / total if total > 0 else 1.0
+
+
+def _closed_pauses(pauses: Sequence[Pause], now: datetime) -> list[tuple[datetime, datetime]]:
+    """Pauses as (start, end) intervals, an open pause ending at ``now``, merged and sorted."""
+    spans = sorted((utc(p.start), utc(p.end) if p.end else now) for p in pauses)
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        elif end > start:
+            merged.append((start, end))
+    return merged
+
+
+def _countable(
+    start: datetime,
+    pauses: list[tuple[datetime, datetime]],
+    calendar: BusinessCalendar | None,
+) -> Iterator[tuple[datetime, datetime | None]]:
+    """Intervals from ``start`` on that count against a clock (``None`` end: unbounded)."""
+    windows: Iterator[tuple[datetime, datetime | None]]
+    if calendar is None:
+        windows = iter([(start, None)])
+    else:
+        windows = ((max(a, start), b) for a, b in calendar.windows(start) if b > start)
+    for w_start, w_end in windows:
+        cursor: datetime = w_start
+        for p_start, p_end in pauses:
+            if p_end <= cursor:
+                continue
+            if w_end is not None and p_start >= w_end:
+                break
+            if p_start > cursor:
+                yield cursor, p_start
+            cursor = max(cursor, p_end)
+        if w_end is None or cursor < w_end:
+            yield cursor, w_end
+
+
+def counted(
+    start: datetime,
+    end: datetime,
+    pauses: Sequence[Pause] = (),
+    calendar: BusinessCalendar | None = None,
+) -> timedelta:
+    """Time between ``start`` and ``end`` that counts: outside pauses, inside business hours."""
+    start, end = utc(start), utc(end)
+    if end <= start:
+        return timedelta(0)
+    total = timedelta(0)
+    for a, b in _countable(start, _closed_pauses(pauses, end), calendar):
+        if a >= end:
+            break
+        stop = end if b is None else min(b, end)
+        if stop > a:
+            total += stop - a
+    return total
+
+
+def due_time(
+    start: datetime,
+    target: timedelta,
+    pauses: Sequence[Pause] = (),
+    calendar: BusinessCalendar | None = None,
+    now: datetime | None = None,
+) -> datetime:
+    """The instant at which counted time from ``start`` reaches ``target``.
+
+    Known pauses are skipped; an open pause is taken to end at ``now``.
+    """
+    start = utc(start)
+    now = utc(now) if now is not None else start
+    left = target
+    for a, b in _countable(start, _closed_pauses(pauses, max(now, start)), calendar):
+        if b is None or b - a >= left:
+            return a + left
+        left -= b - a
+    raise AssertionError("business calendar ran out of windows")  # pragma: no cover
+
+
+def clock_bounds(incident: Incident, kind: ClockKind) -> tuple[datetime, datetime | None]:
+    """When a clock started, and when it stopped (``None`` while it still runs)."""
+    if kind == "response":
+        stop = incident.acknowledged_at
+    else:
+        stop = incident.resolved_at
+    if stop is None and incident.status == Status.CANCELLED:
+        stop = incident.closed_at
+    return incident.created_at, stop
+
+
+def sla_clock(
+    incident: Incident, now: datetime, policy: SlaPolicy, kind: ClockKind = "resolution"
+) -> SlaClock:
+    """The state of one SLA clock of ``incident`` at ``now``."""
+    now = utc(now)
+    target = policy.target(incident.priority, kind)
+    start, stop = clock_bounds(incident, kind)
+    end = stop if stop is not None else now
+    used = counted(start, end, incident.pauses, policy.calendar)
+    paused = stop is None and incident.on_hold_since is not None
+    due = None if paused else due_time(start, target, incident.pauses, policy.calendar, end)
+    if stop is not None:
+        state = SlaState.MET if used <= target else SlaState.BREACHED
+        if state == SlaState.MET:
+            due = None
+    elif used >= target:
+        state = SlaState.BREACHED
+    elif paused:
+        state = SlaState.PAUSED
+    elif used >= target * policy.warning:
+        state = SlaState.WARNING
+    else:
+        state = SlaState.RUNNING
+    return SlaClock(kind=kind, state=state, target=target, used=used, due=due)
+
+
+def active_kind(incident: Incident) -> ClockKind:
+    """The clock a queue shows: response until acknowledged, then resolution."""
+    return "response" if incident.acknowledged_at is None else "resolution"
+
+
+def active_clock(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaClock:
+    return sla_clock(incident, now, policy, active_kind(incident))
+
+
+def sort_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
+    """The due time a store indexes for the queue: the active clock's, ``None`` when none runs.
+
+    A paused clock has no due time (it sorts after running ones of the same priority).
+    """
+    if not incident.is_open or incident.on_hold_since is not None:
+        return None
+    kind = active_kind(incident)
+    start, _ = clock_bounds(incident, kind)
+    return due_time(
+        start, policy.target(incident.priority, kind), incident.pauses, policy.calendar, now
+    )
+
+
+def format_remaining(clock: SlaClock) -> str:
+    """``12:34`` (mm:ss), ``3h05m``, ``2d04h``; a breached clock shows how late it is."""
+    if clock.state == SlaState.MET:
+        return "met"
+    if clock.state == SlaState.PAUSED:
+        return "paused"
+    seconds = int(clock.remaining.total_seconds())
+    late = seconds < 0
+    text = _compact(abs(seconds))
+    return f"-{text}" if late else text
+
+
+def _compact(seconds: int) -> str:
+    if seconds < 3600:
+        return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"

@@ -1,0 +1,46 @@
+"""Untrusted text (titles, labels, notes from alerts) made safe to show in a terminal.
+
+Alert payloads are written by whoever can reach a monitoring system. Before such text is
+shown it loses every control character and escape sequence (ANSI CSI/OSC/DCS, C1 controls,
+bidi overrides that could disguise a title), and it is always rendered as plain text, never
+parsed as Rich markup: see ``widgets`` for the rendering side.
+"""
+
+from __future__ import annotations
+
+import re
+
+# ESC-introduced sequences: CSI (ESC [ ... final), OSC/DCS/PM/APC/SOS (ESC ] ... BEL or ST),
+# and two-character escapes (ESC X).
+_ESCAPES = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]?             # CSI
+  | \x1b[\]PX^_].*?(?:\x07|\x1b\\|$)     # OSC, DCS, SOS, PM, APC up to BEL or ST
+  | \x9b[0-?]*[ -/]*[@-~]?               # 8-bit CSI
+  | [\x90\x98\x9d\x9e\x9f].*?(?:\x07|\x9c|$)  # 8-bit DCS/SOS/OSC/PM/APC
+  | \x1b.?                               # any other escape
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+# C0 and C1 controls except tab and newline (handled by the caller), DEL, and the Unicode
+# bidi controls that can reorder what a reader sees.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str | None, *, multiline: bool = False, limit: int | None = None) -> str:
+    """Return ``text`` without escape sequences and control characters.
+
+    Single-line text (the default) has newlines and tabs turned into spaces; ``multiline``
+    keeps newlines. ``limit`` truncates with an ellipsis.
+    """
+    if not text:
+        return ""
+    text = _ESCAPES.sub("", text)
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\t", "    ")
+    else:
+        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+    text = _CONTROLS.sub("", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
+    return text
