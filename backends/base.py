@@ -19,8 +19,9 @@ Errors are typed so callers can tell a user what happened and what to do:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from console.lifecycle import Action
 from console.models import (
@@ -35,6 +36,24 @@ from console.models import (
     TimelineEntry,
     User,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionState:
+    """How a backend is connected, for the console's status line.
+
+    A local store is always ``connected``; a remote one may be ``reconnecting`` (with the
+    attempt number) or ``offline`` since a time, during which its data on screen is stale.
+    """
+
+    status: Literal["connected", "reconnecting", "offline"] = "connected"
+    attempt: int = 0
+    since: datetime | None = None
+    detail: str = ""
+
+    @property
+    def connected(self) -> bool:
+        return self.status == "connected"
 
 
 class BackendError(Exception):
@@ -91,6 +110,16 @@ class Backend(Protocol):
     @property
     def description(self) -> str:
         """Where the data lives, for status lines (a path or a URL)."""
+        ...
+
+    @property
+    def connection(self) -> ConnectionState:
+        """The connection state now (always connected for a local store)."""
+        ...
+
+    @property
+    def role(self) -> str:
+        """What the caller may do: ``viewer``, ``responder`` or ``admin``."""
         ...
 
     async def close(self) -> None: ...
