@@ -136,6 +136,10 @@ class Backend(Protocol):
         """One incident by id or key (``INC-1042``); ``NotFound`` if there is none."""
         ...
 
+    async def get_incidents(self, ids: Sequence[int]) -> list[Incident]:
+        """The incidents with these ids that exist (any status), in no particular order."""
+        ...
+
     async def timeline(self, incident_id: int) -> list[TimelineEntry]:
         """The incident's timeline, oldest first."""
         ...

@@ -1,0 +1,30 @@
+"""Messages the App posts to its screens when the data they show changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.message import Message
+
+from console.models import Incident
+
+
+class IncidentsChanged(Message):
+    """Incidents were created or changed (``changed``) or left the open set (``removed``).
+
+    The App posts this to every screen on its stack after each batch from ``watch()``;
+    screens update by diff, never by rebuilding.
+    """
+
+    def __init__(self, changed: Sequence[Incident], removed: Sequence[int] = ()) -> None:
+        super().__init__()
+        self.changed = tuple(changed)
+        self.removed = tuple(removed)
+
+
+class DirectoryChanged(Message):
+    """Services, users, teams, policies or schedules changed; ``app.directory`` is fresh."""
+
+
+class ConnectionChanged(Message):
+    """The backend's connection state changed (see ``backends.base.ConnectionState``)."""
