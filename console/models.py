@@ -5,11 +5,12 @@ Pure data, no I/O and no Textual. Every time is a timezone-aware UTC ``datetime`
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 
 def utc(dt: datetime) -> datetime:
@@ -17,6 +18,30 @@ def utc(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|s)", re.IGNORECASE)
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: object) -> object:
+    """Accept compact durations (``"15m"``, ``"4h"``, ``"1h30m"``, ``"3d"``, ``"2w"``).
+
+    Anything else is passed on to pydantic's own timedelta parsing, which takes seconds
+    (``900``), ISO 8601 (``"PT15M"``, ``"P3D"``) and ``"[D day[s], ]HH:MM:SS"``. TOML has no
+    duration type, so config files need at least one of these spellings.
+    """
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        parts = _DURATION_PART.findall(text)
+        if parts and "".join(f"{n}{u}" for n, u in parts).lower() == text.lower():
+            seconds = sum(float(n) * _DURATION_UNITS[u.lower()] for n, u in parts)
+            return timedelta(seconds=seconds)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+"""A ``timedelta`` that config files and API bodies may also spell ``"15m"`` or ``"PT15M"``."""
 
 
 class Model(BaseModel):
@@ -84,7 +109,13 @@ def priority_for(impact: int, urgency: int) -> Priority:
         impact 2     P2         P3         P4
         impact 3     P3         P4         P5
     """
-    if impact not in (1, 2, 3) or urgency not in (1, 2, 3):
+    valid = (1, 2, 3)
+    if (
+        type(impact) is not int
+        or type(urgency) is not int
+        or impact not in valid
+        or urgency not in valid
+    ):
         raise ValueError(f"impact and urgency must be 1, 2 or 3 (got {impact} and {urgency})")
     return Priority.from_rank(impact + urgency - 1)
 
@@ -126,6 +157,13 @@ class Pause(Model):
     start: datetime
     end: datetime | None = None
     reason: str = ""
+    was: Status | None = None
+    """For an on-hold pause: the status the incident had before, which ``resume`` restores."""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else utc(value)
 
 
 class Incident(Model):
@@ -260,7 +298,7 @@ class EscalationTarget(Model):
 
 class EscalationLevel(Model):
     targets: tuple[EscalationTarget, ...] = Field(min_length=1)
-    wait: timedelta = timedelta(minutes=15)
+    wait: Duration = timedelta(minutes=15)
     """How long this level waits for an acknowledgement before moving to the next."""
 
 
@@ -283,8 +321,30 @@ class Rotation(Model):
     name: str = ""
     users: tuple[str, ...] = Field(min_length=1)
     start: datetime
-    shift: timedelta = timedelta(days=7)
+    """The first handoff; later handoffs keep its local wall-clock time across DST."""
+    shift: Duration = timedelta(days=7)
     active_hours: tuple[int, int] | None = None
+    """Daily window ``(from_hour, to_hour)`` in the schedule's timezone, 0..24; a window
+    that wraps midnight, e.g. ``(22, 6)``, is allowed."""
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @field_validator("shift")
+    @classmethod
+    def _positive_shift(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("a shift must be longer than zero")
+        return value
+
+    @field_validator("active_hours")
+    @classmethod
+    def _hours(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not all(0 <= hour <= 24 for hour in value):
+            raise ValueError("active_hours are hours of the day, 0 to 24")
+        return value
 
 
 class Override(Model):
@@ -293,6 +353,17 @@ class Override(Model):
     user: str
     start: datetime
     end: datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        return utc(value)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Override:
+        if self.end <= self.start:
+            raise ValueError("an override must end after it starts")
+        return self
 
 
 class Schedule(Model):

@@ -8,16 +8,16 @@ re-targets a clock: it keeps its start, only the target changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from console.models import UTC, Incident, Pause, Priority, Status, utc
+from console.models import UTC, Duration, Incident, Pause, Priority, Status, utc
 
 ClockKind = Literal["response", "resolution"]
 
@@ -31,14 +31,27 @@ class SlaState(StrEnum):
 
 
 class Target(BaseModel):
-    """Response (to acknowledge) and resolution targets of one priority."""
+    """Response (to acknowledge) and resolution targets of one priority.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    In TOML a duration may be written ``"15m"``, ``"4h"``, ``"1h30m"``, ``"3d"``, ``"2w"``,
+    ISO 8601 (``"PT15M"``, ``"P3D"``), ``"HH:MM:SS"`` or a number of seconds (``900``).
+    """
 
-    response: timedelta
-    """Time allowed until the incident is acknowledged."""
-    resolution: timedelta
-    """Time allowed until the incident is resolved."""
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    response: Duration
+    """Time allowed until the incident is acknowledged, e.g. ``"15m"``, ``"PT15M"`` or ``900``
+    (seconds)."""
+    resolution: Duration
+    """Time allowed until the incident is resolved, e.g. ``"4h"``, ``"P3D"`` or ``14400``
+    (seconds)."""
+
+    @field_validator("response", "resolution")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("an SLA target must be longer than zero")
+        return value
 
 
 DEFAULT_TARGETS: dict[Priority, Target] = {
@@ -53,18 +66,18 @@ DEFAULT_TARGETS: dict[Priority, Target] = {
 class BusinessCalendar(BaseModel):
     """Business hours: only this time counts against an SLA on a calendar."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     timezone: str = "UTC"
-    """IANA timezone the hours are in, e.g. ``Europe/Berlin``."""
+    """IANA timezone the hours are in, e.g. ``Europe/Berlin`` (daylight saving included)."""
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     """Working days, Monday = 0 .. Sunday = 6."""
     start: time = time(9, 0)
-    """Start of the working day (local time)."""
+    """Start of the working day (local time), e.g. ``"09:00"`` or TOML ``09:00:00``."""
     end: time = time(17, 0)
-    """End of the working day (local time); must be after ``start``."""
+    """End of the working day (local time), e.g. ``"17:30"``; must be after ``start``."""
     holidays: tuple[date, ...] = ()
-    """Dates that are not working days."""
+    """Local dates that are not working days, e.g. ``[2026-12-25, 2026-12-26]``."""
 
     @field_validator("timezone")
     @classmethod
@@ -104,14 +117,35 @@ class BusinessCalendar(BaseModel):
 class SlaPolicy(BaseModel):
     """SLA targets per priority, the warning threshold and an optional calendar."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     targets: dict[Priority, Target] = Field(default_factory=lambda: dict(DEFAULT_TARGETS))
-    """Response and resolution targets per priority (P1..P5)."""
+    """Response and resolution targets per priority, e.g. ``[sla.targets.P1] response =
+    "15m"``, ``resolution = "4h"``; priorities left out keep the defaults (P1 15m/4h, P2
+    30m/8h, P3 4h/3d, P4 1d/10d, P5 3d/30d)."""
     warning: float = Field(default=0.75, gt=0, lt=1)
-    """Share of the target used at which a clock turns to warning."""
+    """Share of the target used at which a clock turns to warning (0.75 = 75 %)."""
     calendar: BusinessCalendar | None = None
     """Count only business hours; ``None`` counts around the clock."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _partial_targets(cls, data: Any) -> Any:
+        """A config may set only one side of a priority (``[sla.targets.P1] response = "10m"``);
+        the other side keeps its default."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("targets"), Mapping):
+            return data
+        targets: dict[Any, Any] = {}
+        for key, value in data["targets"].items():
+            if isinstance(value, Mapping) and key in Priority.__members__.values():
+                default = DEFAULT_TARGETS[Priority(key)]
+                value = {
+                    "response": default.response,
+                    "resolution": default.resolution,
+                    **value,
+                }
+            targets[key] = value
+        return {**data, "targets": targets}
 
     @model_validator(mode="after")
     def _all_priorities(self) -> SlaPolicy:
