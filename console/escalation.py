@@ -15,6 +15,7 @@ from console.models import (
     TargetKind,
     utc,
 )
+from console.sla import due_time
 
 
 def on_call(schedule: Schedule, at: datetime) -> str | None:
@@ -35,10 +36,22 @@ def on_call(schedule: Schedule, at: datetime) -> str | None:
             inside = first <= hour < last if first < last else (hour >= first or hour < last)
             if not inside:
                 continue
-        shift = rotation.shift.total_seconds()
-        turn = int((at - start).total_seconds() // shift) if shift > 0 else 0
-        return rotation.users[turn % len(rotation.users)]
+        return rotation.users[_turn(start, at, rotation.shift, zone) % len(rotation.users)]
     return None
+
+
+def _turn(start: datetime, at: datetime, shift: timedelta, zone: ZoneInfo) -> int:
+    """How many handoffs happened between ``start`` and ``at``.
+
+    Counted on the schedule's local wall clock, so a weekly handoff at Monday 09:00 stays at
+    09:00 local across a daylight-saving change instead of drifting by an hour.
+    """
+    seconds = shift.total_seconds()
+    if seconds <= 0:
+        return 0
+    local_start = start.astimezone(zone).replace(tzinfo=None)
+    local_at = at.astimezone(zone).replace(tzinfo=None)
+    return max(0, int((local_at - local_start).total_seconds() // seconds))
 
 
 def paged_at(
@@ -83,15 +96,16 @@ def next_escalation_at(incident: Incident, policy: EscalationPolicy | None) -> d
     """When the automatic escalator moves ``incident`` on, or ``None`` if it never will.
 
     Only an unacknowledged (triggered) incident escalates by itself; the wait of the current
-    level counts from when that level was reached (or from creation for level 1).
+    level counts from when that level was reached (or from creation for level 1), and time on
+    hold in between does not count (a resumed incident is not escalated the same second).
     """
     if policy is None or incident.status != Status.TRIGGERED:
         return None
     if next_step(policy, incident.escalation_level, incident.escalation_loop) is None:
         return None
     level = min(max(incident.escalation_level, 1), len(policy.levels))
-    since = incident.escalated_at or incident.created_at
-    return utc(since) + policy.levels[level - 1].wait
+    since = utc(incident.escalated_at or incident.created_at)
+    return due_time(since, policy.levels[level - 1].wait, incident.pauses, None, since)
 
 
 def plan_manual(

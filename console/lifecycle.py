@@ -207,6 +207,9 @@ _ALLOWED: dict[Status, tuple[str, ...]] = {
         "note",
         "link",
         "alert_repeated",
+        # A clock that ran out before the hold (or a response clock re-targeted by a
+        # priority change) is breached even though it is paused now.
+        "breach",
         "merge",
     ),
     Status.RESOLVED: ("close", "reopen", "note", "link"),
@@ -333,11 +336,11 @@ def _close(incident: Incident, action: Close, actor: str, now: datetime) -> Resu
 
 
 def _reopen(incident: Incident, action: Reopen, actor: str, now: datetime) -> Result:
-    assert incident.resolved_at is not None
     reason = clean(action.reason, multiline=True)
     # The time spent resolved does not count against the SLA: it becomes a pause, and the
     # resolution clock runs on from where it stopped.
-    pause = Pause(start=incident.resolved_at, end=now, reason="resolved")
+    resolved_at = incident.resolved_at or now
+    pause = Pause(start=resolved_at, end=max(resolved_at, now), reason="resolved")
     changes: dict[str, object] = {
         "status": Status.ACKNOWLEDGED,
         "resolved_at": None,
@@ -367,7 +370,10 @@ def _hold(incident: Incident, action: Hold, actor: str, now: datetime) -> Result
     changes: dict[str, object] = {
         "status": Status.ON_HOLD,
         "hold_reason": action.reason,
-        "pauses": (*incident.pauses, Pause(start=now, reason=action.reason.value)),
+        "pauses": (
+            *incident.pauses,
+            Pause(start=now, reason=action.reason.value, was=incident.status),
+        ),
     }
     reason = action.reason.value.replace("_", " ")
     message = f"put on hold by {actor}, {reason}" + (f": {note}" if note else "")
@@ -382,7 +388,18 @@ def _hold(incident: Incident, action: Hold, actor: str, now: datetime) -> Result
 
 def _resume(incident: Incident, action: Resume, actor: str, now: datetime) -> Result:
     note = clean(action.note, multiline=True)
-    status = Status.ACKNOWLEDGED if incident.acknowledged_at else Status.TRIGGERED
+    # Back where it was: an escalated incident waiting for the new level's acknowledgement
+    # is triggered again even though an earlier level acknowledged it. Pauses written
+    # before ``was`` existed fall back to what the acknowledgement says.
+    last = incident.pauses[-1] if incident.pauses else None
+    if (
+        last is not None
+        and last.end is None
+        and last.was in (Status.TRIGGERED, Status.ACKNOWLEDGED)
+    ):
+        status = last.was
+    else:
+        status = Status.ACKNOWLEDGED if incident.acknowledged_at else Status.TRIGGERED
     changes: dict[str, object] = {
         "status": status,
         "hold_reason": None,
@@ -466,12 +483,25 @@ def _note(incident: Incident, action: AddNote, actor: str, now: datetime) -> Res
 
 
 def _link(incident: Incident, action: AddLink, actor: str, now: datetime) -> Result:
-    link = action.link
-    if any(existing.kind == link.kind and existing.ref == link.ref for existing in incident.links):
+    # Links come from people and integrations: store them cleaned, and compare cleaned refs
+    # so the same problem or change is never linked twice under a disguise.
+    link = action.link.model_copy(
+        update={
+            "ref": clean(action.link.ref).strip(),
+            "title": clean(action.link.title).strip(),
+            "state": clean(action.link.state).strip(),
+        }
+    )
+    if not link.ref:
+        raise InvalidTransition(incident, "link", "the link has no reference")
+    if any(
+        existing.kind == link.kind and clean(existing.ref).strip() == link.ref
+        for existing in incident.links
+    ):
         raise InvalidTransition(incident, "link", f"it is already linked to {link.ref}")
-    message = f"linked to {link.kind.value} {clean(link.ref)}"
+    message = f"linked to {link.kind.value} {link.ref}"
     if link.title:
-        message += f" ({clean(link.title)})"
+        message += f" ({link.title})"
     return {"links": (*incident.links, link)}, [
         (EntryKind.LINKED, message, link.model_dump(mode="json"))
     ]
@@ -503,7 +533,7 @@ def _merge(incident: Incident, action: Merge, actor: str, now: datetime) -> Resu
         actor,
         now,
     )
-    message = f"merged into {action.into} by {actor}"
+    message = f"merged into {clean(action.into)} by {actor}"
     return changes, [(EntryKind.MERGED, message, {"into": action.into})]
 
 
