@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from console.keys import BY_ID
 from console.sla import SlaPolicy
 
 APP_NAME = "incident-console"
@@ -64,11 +65,26 @@ class Settings(Section):
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
     """SLA targets per priority, warning threshold and business-hours calendar."""
     keymap: dict[str, str] = Field(default_factory=dict)
-    """Binding id -> keys, e.g. ``acknowledge = "A"`` or ``"quit" = "q,ctrl+q"``."""
+    """Binding id -> keys, e.g. ``acknowledge = "A"`` or ``"quit" = "q,ctrl+q"``; the ids are
+    those of ``console.keys.KEYS`` (listed in the ``?`` help screen)."""
     server: ServerSettings = Field(default_factory=ServerSettings)
     """Settings of ``incidents serve``."""
     demo: DemoSettings = Field(default_factory=DemoSettings)
     """Settings of ``--demo``."""
+
+    @field_validator("keymap")
+    @classmethod
+    def _known_bindings(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(BY_ID))
+        if unknown:
+            raise ValueError(
+                f"unknown binding id {', '.join(repr(u) for u in unknown)}; "
+                f"known ids: {', '.join(sorted(BY_ID))}"
+            )
+        empty = sorted(key for key, keys in value.items() if not keys.strip())
+        if empty:
+            raise ValueError(f"binding {', '.join(empty)} has no keys")
+        return value
 
     def database_path(self) -> Path:
         return self.db if self.db is not None else default_db_path()
@@ -122,10 +138,16 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     if path.exists():
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path} is not valid TOML: {exc}; fix the file or move it away"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
     elif explicit:
-        raise ConfigError(f"config file {path} does not exist")
+        raise ConfigError(
+            f"config file {path} does not exist; create it or unset INCIDENTS_CONFIG / --config"
+        )
     for var, key in _ENV.items():
         if env.get(var):
             data[key] = env[var]

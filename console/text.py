@@ -22,9 +22,15 @@ _ESCAPES = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-# C0 and C1 controls except tab and newline (handled by the caller), DEL, and the Unicode
-# bidi controls that can reorder what a reader sees.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 and C1 controls except tab and newline (handled by the caller), DEL, the Unicode bidi
+# controls that can reorder what a reader sees (LRM/RLM, ALM, embeddings, overrides,
+# isolates), and interlinear annotation marks. Zero-width joiners stay: emoji need them.
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufff9-\ufffb]"
+)
+# Every way of ending a line: CRLF, a lone CR (which would move the terminal cursor back
+# over what was already shown), and the Unicode line and paragraph separators.
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
 
 
 def clean(text: str | None, *, multiline: bool = False, limit: int | None = None) -> str:
@@ -37,10 +43,10 @@ def clean(text: str | None, *, multiline: bool = False, limit: int | None = None
         return ""
     text = _ESCAPES.sub("", text)
     if multiline:
-        text = text.replace("\r\n", "\n").replace("\t", "    ")
+        text = _LINE_BREAKS.sub("\n", text).replace("\t", "    ")
     else:
-        text = text.replace("\r\n", " ").replace("\n", " ").replace("\t", " ")
+        text = _LINE_BREAKS.sub(" ", text).replace("\t", " ")
     text = _CONTROLS.sub("", text)
     if limit is not None and len(text) > limit:
-        text = text[: max(0, limit - 1)] + "…"
+        text = text[: limit - 1] + "…" if limit > 0 else ""
     return text
