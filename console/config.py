@@ -47,6 +47,73 @@ class DemoSettings(Section):
     """Seed for the demo data and simulator; ``None`` picks a new one each run."""
 
 
+class SeverityRule(Section):
+    impact: int = Field(ge=1, le=3)
+    """Impact (1 high .. 3 low) an alert of this severity gives its incident."""
+    urgency: int = Field(ge=1, le=3)
+    """Urgency (1 high .. 3 low); impact x urgency gives the priority (ITIL matrix)."""
+
+
+def _default_severities() -> dict[str, SeverityRule]:
+    return {
+        "critical": SeverityRule(impact=1, urgency=1),
+        "error": SeverityRule(impact=2, urgency=1),
+        "warning": SeverityRule(impact=2, urgency=2),
+        "info": SeverityRule(impact=3, urgency=3),
+    }
+
+
+class IntakeSettings(Section):
+    severities: dict[str, SeverityRule] = Field(default_factory=_default_severities)
+    """Severity name (lower case) -> impact and urgency; defaults: critical P1, error P2,
+    warning P3, info P5."""
+    default_severity: str = "warning"
+    """Severity used when an alert has none, or one that ``severities`` does not name."""
+    severity_label: str = "severity"
+    """The Alertmanager label that holds an alert's severity."""
+    alertmanager_group_by: Literal["group_key", "fingerprint"] = "group_key"
+    """Alertmanager alerts share an incident per ``groupKey``, or get one each."""
+    events_group_by: Literal["dedup_key", "group", "source", "component", "class"] = "dedup_key"
+    """Events v2 events share an incident per ``dedup_key``, or per payload field."""
+    max_alerts: int = Field(default=10_000, ge=1)
+    """A webhook with more alerts than this is refused with 413."""
+
+
+class WebhookTarget(Section):
+    url: str = Field(pattern=r"^https?://")
+    """Where to POST (an http or https URL, e.g. a Slack incoming webhook)."""
+    format: Literal["slack", "json"] = "json"
+    """``slack``: an incoming-webhook body (text + blocks); ``json``: a generic JSON body."""
+    events: list[
+        Literal["incident.created", "incident.escalated", "incident.breached", "incident.resolved"]
+    ] = Field(
+        default_factory=lambda: [
+            "incident.created",
+            "incident.escalated",
+            "incident.breached",
+            "incident.resolved",
+        ]
+    )
+    """Which events this receiver gets."""
+    min_priority: Literal["P1", "P2", "P3", "P4", "P5"] = "P2"
+    """Only incidents of this priority or more urgent (P2 sends P1 and P2)."""
+    name: str = ""
+    """A label for the delivery log (defaults to the URL's host)."""
+
+
+class NotifySettings(Section):
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    """Outgoing ChatOps webhooks (``[[notify.webhooks]]`` tables)."""
+    timeout: float = Field(default=5.0, gt=0)
+    """Seconds one delivery attempt may take before it counts as failed."""
+    attempts: int = Field(default=6, ge=1, le=20)
+    """Delivery attempts per message before it is given up (logged as failed)."""
+    backoff: float = Field(default=1.0, gt=0)
+    """First retry delay in seconds; each further retry waits twice as long (max 5 min)."""
+    queue_size: int = Field(default=1000, ge=1)
+    """Messages waiting for delivery at most; beyond it new ones are logged as dropped."""
+
+
 class Settings(Section):
     db: Path | None = None
     """SQLite database file; defaults to ``incidents.db`` in the platform data directory."""
@@ -71,6 +138,10 @@ class Settings(Section):
     """Settings of ``incidents serve``."""
     demo: DemoSettings = Field(default_factory=DemoSettings)
     """Settings of ``--demo``."""
+    intake: IntakeSettings = Field(default_factory=IntakeSettings)
+    """Alert intake: severity -> impact/urgency rules and how alerts group into incidents."""
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    """Outgoing ChatOps webhooks (Slack-compatible or generic JSON)."""
 
     @field_validator("keymap")
     @classmethod
