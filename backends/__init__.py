@@ -1,1 +1,39 @@
 """Storage and transport behind the backend contract (``backends.base``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backends.base import Backend
+    from console.clock import Clock
+    from console.config import Settings
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+async def open_backend(settings: Settings, clock: Clock | None = None) -> Backend:
+    """The backend ``settings`` name, opened: a server URL wins over the SQLite file.
+
+    The remote client is imported only when used, so a local console never loads it.
+    """
+    if settings.backend:
+        if not _is_url(settings.backend):
+            from backends.base import Unavailable
+
+            raise Unavailable(
+                f"backend {settings.backend!r} is not an http(s) URL; give the URL of an "
+                "'incidents serve' server, or leave it out to use the local database"
+            )
+        from backends.remote import RemoteBackend
+
+        remote = RemoteBackend(settings.backend, token=settings.token)
+        await remote.open()
+        return remote
+    from backends.sqlite import SqliteBackend
+
+    local = SqliteBackend(settings.database_path(), settings=settings, clock=clock)
+    await local.open()
+    return local

@@ -1,0 +1,1032 @@
+"""The embedded store: every incident in one SQLite file that several processes share.
+
+Why it is built this way:
+
+- **WAL + busy_timeout.** Readers never wait for a writer; writers queue for up to
+  ``busy_timeout`` seconds, then fail with ``Unavailable`` (nothing half-written: each
+  mutation is one transaction that is rolled back on any error).
+- **Every mutation is one ``BEGIN IMMEDIATE`` transaction** that also appends to the
+  ``changes`` table, so the change feed can never disagree with the data. ``seq`` is
+  assigned while the write lock is held, so sequence order is commit order and a reader who
+  has seen ``seq`` N has seen everything before it.
+- **Incidents are stored twice in one row**: the full model as compact JSON (``data``, parsed
+  back with ``Incident.model_validate_json``) and the columns the queue filters and sorts on,
+  with a partial covering index over open incidents only (``is_open = 1``), so the queue
+  query touches the few thousand open rows and not the million resolved ones.
+- **``sla_due``** is ``console.sla.sort_due`` as epoch seconds, recomputed on every write:
+  a running clock's due time does not move unless the incident changes, so "breached" at
+  query time is just ``sla_due <= now``.
+- **The timeline is append-only in the schema**: triggers refuse UPDATE and DELETE.
+- **``watch()``** runs on its own connection and polls ``PRAGMA data_version`` (which moves
+  when any other connection commits), and is woken at once by this process's own commits.
+
+Schema migrations
+-----------------
+``MIGRATIONS`` is an ordered list; migration *N* (1-based) moves ``PRAGMA user_version``
+from *N-1* to *N* in one transaction. To change the schema, APPEND a ``Migration`` at the
+end of the list (never edit, reorder or remove one that has shipped: databases in the field
+have already run it). A step is an SQL statement or an ``async`` callable taking the
+``aiosqlite.Connection`` (for data rewrites). A database whose ``user_version`` is newer
+than ``len(MIGRATIONS)`` was written by a newer release: ``open()`` refuses it with
+``SchemaTooNew`` and writes nothing to it.
+
+Other modules that keep their own tables here (tokens, integrations, ...) use
+``transaction()`` for writes (it records changes via ``record_change``) and ``fetchall()``
+for reads, so they get the same locking, error mapping and change feed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import aiosqlite
+from pydantic import BaseModel
+
+from backends.base import (
+    Conflict,
+    ConnectionState,
+    InvalidAction,
+    NotFound,
+    Unavailable,
+)
+from console import lifecycle
+from console.clock import Clock, SystemClock
+from console.config import Settings
+from console.escalation import paged_at, plan_manual
+from console.lifecycle import Action, Assign, Escalate, InvalidTransition, Merge
+from console.models import (
+    OPEN_STATUSES,
+    Change,
+    EntryKind,
+    EscalationPolicy,
+    Incident,
+    IncidentQuery,
+    NewIncident,
+    Schedule,
+    Service,
+    Team,
+    TimelineEntry,
+    User,
+    priority_for,
+    utc,
+)
+from console.sla import sort_due
+from console.text import clean
+
+Step = str | Callable[[aiosqlite.Connection], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step; see the module docstring for how to add one."""
+
+    description: str
+    steps: tuple[Step, ...]
+
+
+_DIRECTORY_TABLES = ("services", "users", "teams", "policies", "schedules")
+
+MIGRATIONS: list[Migration] = [
+    Migration(
+        "incidents, append-only timeline, change feed, directory",
+        (
+            """
+            CREATE TABLE incidents (
+                id INTEGER PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                status TEXT NOT NULL,
+                is_open INTEGER NOT NULL,
+                priority INTEGER NOT NULL,
+                service TEXT NOT NULL,
+                assignee TEXT,
+                title TEXT NOT NULL,
+                sla_due REAL,
+                created_at REAL NOT NULL,
+                resolved_at REAL,
+                updated_at REAL NOT NULL,
+                version INTEGER NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            # The queue: open incidents only, covering every column the queue filters and
+            # sorts on, so ordering 10,000 open rows never reads the table.
+            """
+            CREATE INDEX incidents_open ON incidents
+                (priority, sla_due, status, service, assignee, created_at, updated_at)
+                WHERE is_open = 1
+            """,
+            "CREATE INDEX incidents_status ON incidents (status, updated_at)",
+            "CREATE INDEX incidents_resolved ON incidents (resolved_at)"
+            " WHERE resolved_at IS NOT NULL",
+            """
+            CREATE TABLE timeline (
+                id INTEGER PRIMARY KEY,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                version INTEGER NOT NULL,
+                at REAL NOT NULL,
+                actor TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                entry TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX timeline_incident ON timeline (incident_id, version)",
+            """
+            CREATE TRIGGER timeline_no_update BEFORE UPDATE ON timeline
+            BEGIN
+                SELECT RAISE(ABORT, 'the timeline is append-only: entries are never changed');
+            END
+            """,
+            """
+            CREATE TRIGGER timeline_no_delete BEFORE DELETE ON timeline
+            BEGIN
+                SELECT RAISE(ABORT, 'the timeline is append-only: entries are never deleted');
+            END
+            """,
+            """
+            CREATE TABLE changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                at REAL NOT NULL,
+                kind TEXT NOT NULL,
+                entity TEXT NOT NULL,
+                entity_id TEXT NOT NULL,
+                version INTEGER
+            )
+            """,
+            *(
+                f"CREATE TABLE {table} (id TEXT PRIMARY KEY, data TEXT NOT NULL)"
+                for table in _DIRECTORY_TABLES
+            ),
+        ),
+    ),
+]
+
+
+class SchemaTooNew(Unavailable):
+    """The database was written by a newer release; it is left untouched."""
+
+    code = "schema_too_new"
+
+    def __init__(self, path: Path, found: int, known: int) -> None:
+        super().__init__(
+            f"{path} has schema version {found}, but this incident-console only knows up to "
+            f"{known}: it was written by a newer release. Upgrade incident-console to open "
+            "it (the file was not changed)."
+        )
+        self.path = path
+        self.found = found
+        self.known = known
+
+
+# (table, model) per directory entity; the change kind is "<entity>.updated".
+_DIRECTORY: dict[str, tuple[str, type[BaseModel]]] = {
+    "service": ("services", Service),
+    "user": ("users", User),
+    "team": ("teams", Team),
+    "policy": ("policies", EscalationPolicy),
+    "schedule": ("schedules", Schedule),
+}
+
+# Short past-tense phrases for conflict messages ("acknowledged by alice; note by bob").
+_CHANGED: dict[str, str] = {
+    EntryKind.CREATED: "created",
+    EntryKind.ACKNOWLEDGED: "acknowledged",
+    EntryKind.NOTE: "note",
+    EntryKind.PRIORITY_CHANGED: "priority changed",
+    EntryKind.REASSIGNED: "reassigned",
+    EntryKind.ESCALATED: "escalated",
+    EntryKind.ON_HOLD: "put on hold",
+    EntryKind.RESUMED: "resumed",
+    EntryKind.RESOLVED: "resolved",
+    EntryKind.CLOSED: "closed",
+    EntryKind.REOPENED: "reopened",
+    EntryKind.CANCELLED: "cancelled",
+    EntryKind.ALERT_REPEATED: "alert repeated",
+    EntryKind.SLA_BREACHED: "SLA breached",
+    EntryKind.LINKED: "linked",
+    EntryKind.MERGED: "merged",
+}
+
+_ORDER: dict[str, str] = {
+    # Breached first (the ``?`` is now), then priority, then the nearest due time.
+    "urgency": "CASE WHEN sla_due <= ? THEN 0 ELSE 1 END, priority, sla_due IS NULL, sla_due, id",
+    "priority": "priority, sla_due IS NULL, sla_due, id",
+    "age": "created_at, id",
+    "updated": "updated_at DESC, id DESC",
+    "sla": "sla_due IS NULL, sla_due, id",
+}
+
+_WATCH_PAGE = 500
+_INCIDENT_COLUMNS = (
+    "id, key, status, is_open, priority, service, assignee, title, sla_due, "
+    "created_at, resolved_at, updated_at, version, data"
+)
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else utc(value).timestamp()
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+class SqliteBackend:
+    """The ``Backend`` contract on a local SQLite file (see the module docstring)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        settings: Settings | None = None,
+        clock: Clock | None = None,
+        poll_interval: float = 0.05,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        self._path = Path(path)
+        self._settings = settings or Settings()
+        self._clock: Clock = clock or SystemClock()
+        self._poll_interval = poll_interval
+        self._busy_timeout = busy_timeout
+        self._db: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self._wakeups: set[asyncio.Event] = set()
+        self._watch_connections: set[aiosqlite.Connection] = set()
+        self._closed = False
+
+    # lifecycle of the store ----------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def description(self) -> str:
+        return str(self._path)
+
+    @property
+    def connection(self) -> ConnectionState:
+        return ConnectionState()
+
+    @property
+    def role(self) -> str:
+        # A local file grants whoever can open it everything; roles matter on the server.
+        return "admin"
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    async def __aenter__(self) -> SqliteBackend:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def open(self) -> SqliteBackend:
+        """Connect, refuse a too-new schema, switch to WAL and run pending migrations."""
+        if self._db is not None:
+            return self
+        self._closed = False
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise Unavailable(f"cannot create the folder for {self._path}: {exc}") from exc
+        db = await self._connect()
+        try:
+            # Read before anything writes: a newer schema must stay byte-for-byte untouched.
+            version = await self._user_version(db)
+            if version > len(MIGRATIONS):
+                raise SchemaTooNew(self._path, version, len(MIGRATIONS))
+            if version == 0 and await self._has_foreign_tables(db):
+                raise Unavailable(
+                    f"{self._path} is an SQLite database of some other program (it has tables "
+                    "but no incident-console schema); choose another file with --db"
+                )
+            mode = list(await db.execute_fetchall("PRAGMA journal_mode=WAL"))[0][0]
+            if str(mode).lower() != "wal":
+                raise Unavailable(f"{self._path} cannot use write-ahead logging (mode {mode})")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await self._migrate(db)
+            reader = await self._connect(query_only=True)
+        except BaseException as exc:
+            await db.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._unavailable(exc) from exc
+            raise
+        self._db, self._reader = db, reader
+        return self
+
+    async def close(self) -> None:
+        """Stop every watch, wait for a write in progress, close every connection."""
+        self._closed = True
+        for wake in list(self._wakeups):
+            wake.set()
+        await asyncio.sleep(0)  # let waiting watchers see ``_closed`` and leave
+        for conn in list(self._watch_connections):
+            self._watch_connections.discard(conn)
+            await conn.close()
+        async with self._write_lock:
+            db, self._db = self._db, None
+            reader, self._reader = self._reader, None
+            if db is not None:
+                await db.close()
+            if reader is not None:
+                await reader.close()
+
+    async def _connect(self, *, query_only: bool = False) -> aiosqlite.Connection:
+        try:
+            db = await aiosqlite.connect(
+                self._path, isolation_level=None, timeout=self._busy_timeout
+            )
+        except sqlite3.Error as exc:
+            raise self._unavailable(exc) from exc
+        try:
+            await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            await db.execute("PRAGMA foreign_keys = ON")
+            if query_only:
+                await db.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            await db.close()
+            raise self._unavailable(exc) from exc
+        return db
+
+    @staticmethod
+    async def _user_version(db: aiosqlite.Connection) -> int:
+        rows = await db.execute_fetchall("PRAGMA user_version")
+        return int(list(rows)[0][0])
+
+    @staticmethod
+    async def _has_foreign_tables(db: aiosqlite.Connection) -> bool:
+        rows = await db.execute_fetchall(
+            "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+        )
+        return int(list(rows)[0][0]) > 0
+
+    async def _migrate(self, db: aiosqlite.Connection) -> None:
+        for target, migration in enumerate(MIGRATIONS, start=1):
+            if await self._user_version(db) >= target:
+                continue
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have migrated while we waited for the write lock.
+                current = await self._user_version(db)
+                if current > len(MIGRATIONS):
+                    raise SchemaTooNew(self._path, current, len(MIGRATIONS))
+                if current < target:
+                    for step in migration.steps:
+                        if isinstance(step, str):
+                            await db.execute(step)
+                        else:
+                            await step(db)
+                    await db.execute(f"PRAGMA user_version = {target}")
+                await db.execute("COMMIT")
+            except BaseException:
+                await self._rollback(db)
+                raise
+
+    def _unavailable(self, exc: BaseException) -> Unavailable:
+        text = str(exc)
+        if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
+            return Unavailable(
+                f"the database {self._path} is locked by another process (waited "
+                f"{self._busy_timeout:g}s); nothing was changed, try again in a moment"
+            )
+        if "not a database" in text:
+            return Unavailable(f"{self._path} is not an SQLite database; choose another --db")
+        if isinstance(exc, ValueError):
+            return Unavailable(f"the store {self._path} is closed")
+        return Unavailable(f"the database {self._path} failed ({text}); nothing was changed")
+
+    def _require(self, reader: bool = False) -> aiosqlite.Connection:
+        db = self._reader if reader else self._db
+        if db is None or self._closed:
+            raise Unavailable(f"the store {self._path} is not open")
+        return db
+
+    @staticmethod
+    async def _rollback(db: aiosqlite.Connection) -> None:
+        try:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+        except (sqlite3.Error, ValueError):
+            pass  # the connection is gone; SQLite rolls the transaction back itself
+
+    # building blocks for this module and for modules with their own tables ------------------
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): all of it commits, or none of it.
+
+        SQLite errors become ``Unavailable``; watchers in this process wake on commit.
+        """
+        async with self._write_lock:
+            db = self._require()
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+            except (sqlite3.Error, ValueError) as exc:
+                raise self._unavailable(exc) from exc
+            try:
+                yield db
+                await db.execute("COMMIT")
+            except BaseException as exc:
+                await self._rollback(db)
+                if isinstance(exc, sqlite3.Error | ValueError):
+                    raise self._unavailable(exc) from exc
+                raise
+        for wake in list(self._wakeups):
+            wake.set()
+
+    async def record_change(
+        self,
+        db: aiosqlite.Connection,
+        kind: str,
+        entity: str,
+        entity_id: str,
+        version: int | None = None,
+    ) -> None:
+        """Append to the change feed inside the caller's ``transaction()``."""
+        await db.execute(
+            "INSERT INTO changes (at, kind, entity, entity_id, version) VALUES (?, ?, ?, ?, ?)",
+            (self._now().timestamp(), kind, entity, entity_id, version),
+        )
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only query on the reader connection."""
+        db = self._require(reader=True)
+        try:
+            return [tuple(row) for row in await db.execute_fetchall(sql, params)]
+        except (sqlite3.Error, ValueError) as exc:
+            raise self._unavailable(exc) from exc
+
+    def _now(self) -> datetime:
+        return utc(self._clock.now())
+
+    def _incident_row(self, incident: Incident, now: datetime) -> tuple[Any, ...]:
+        due = sort_due(incident, self._settings.sla, now)
+        return (
+            incident.id,
+            incident.key,
+            incident.status.value,
+            1 if incident.is_open else 0,
+            incident.priority.rank,
+            incident.service,
+            incident.assignee,
+            incident.title,
+            _ts(due),
+            _ts(incident.created_at),
+            _ts(incident.resolved_at),
+            _ts(incident.updated_at),
+            incident.version,
+            incident.model_dump_json(),
+        )
+
+    @staticmethod
+    def _entry_row(entry: TimelineEntry) -> tuple[Any, ...]:
+        return (
+            entry.id,
+            entry.incident_id,
+            entry.version,
+            _ts(entry.at),
+            entry.actor,
+            entry.kind.value,
+            entry.model_dump_json(),
+        )
+
+    @staticmethod
+    async def _next_id(db: aiosqlite.Connection, table: str) -> int:
+        rows = list(await db.execute_fetchall(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
+        return int(rows[0][0])
+
+    async def _insert(
+        self,
+        db: aiosqlite.Connection,
+        incidents: Sequence[Incident],
+        entries: Sequence[TimelineEntry],
+        now: datetime,
+    ) -> None:
+        await db.executemany(
+            f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES ({_marks(range(14))})",
+            [self._incident_row(incident, now) for incident in incidents],
+        )
+        await db.executemany(
+            "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [self._entry_row(entry) for entry in entries],
+        )
+        stamp = now.timestamp()
+        await db.executemany(
+            "INSERT INTO changes (at, kind, entity, entity_id, version) VALUES (?, ?, ?, ?, ?)",
+            [
+                (stamp, "incident.created", "incident", str(incident.id), incident.version)
+                for incident in incidents
+            ],
+        )
+
+    # incidents: reads ----------------------------------------------------------------------
+    def _where(self, query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        statuses = sorted({status.value for status in query.statuses})
+        if statuses:
+            if set(statuses) <= {status.value for status in OPEN_STATUSES}:
+                # The literal lets SQLite use the partial index of open incidents.
+                clauses.append("is_open = 1")
+                if len(statuses) < len(OPEN_STATUSES):
+                    clauses.append(f"status IN ({_marks(statuses)})")
+                    params += statuses
+            else:
+                clauses.append(f"status IN ({_marks(statuses)})")
+                params += statuses
+        if query.priorities:
+            ranks = sorted({priority.rank for priority in query.priorities})
+            clauses.append(f"priority IN ({_marks(ranks)})")
+            params += ranks
+        if query.services:
+            clauses.append(f"service IN ({_marks(query.services)})")
+            params += list(query.services)
+        if query.assignees:
+            named = [name for name in query.assignees if name is not None]
+            either = []
+            if named:
+                either.append(f"assignee IN ({_marks(named)})")
+                params += named
+            if None in query.assignees:
+                either.append("assignee IS NULL")
+            clauses.append("(" + " OR ".join(either) + ")")
+        if query.text.strip():
+            clauses.append("title LIKE ? ESCAPE '\\'")
+            params.append(_like(query.text.strip()))
+        if query.breached is True:
+            clauses.append("sla_due <= ?")
+            params.append(now)
+        elif query.breached is False:
+            clauses.append("(sla_due IS NULL OR sla_due > ?)")
+            params.append(now)
+        if query.resolved_since is not None:
+            clauses.append("resolved_at >= ?")
+            params.append(_ts(query.resolved_since))
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
+        now = self._now().timestamp()
+        where, params = self._where(query, now)
+        order = _ORDER[query.sort]
+        if "?" in order:
+            params.append(now)
+        # Two steps: order the (index-covered) candidates and keep a page of ids, then read
+        # only that page's JSON, instead of dragging every candidate's JSON through the sort.
+        ids = [
+            row[0]
+            for row in await self.fetchall(
+                f"SELECT id FROM incidents{where} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, query.limit, query.offset],
+            )
+        ]
+        found = await self._load(ids)
+        return [found[i] for i in ids if i in found]
+
+    async def _load(self, ids: Sequence[int]) -> dict[int, Incident]:
+        if not ids:
+            return {}
+        rows = await self.fetchall(
+            "SELECT id, data FROM incidents WHERE id IN (SELECT value FROM json_each(?))",
+            ["[" + ",".join(str(int(i)) for i in ids) + "]"],
+        )
+        return {row[0]: Incident.model_validate_json(row[1]) for row in rows}
+
+    async def count_incidents(self, query: IncidentQuery) -> int:
+        where, params = self._where(query, self._now().timestamp())
+        rows = await self.fetchall(f"SELECT count(*) FROM incidents{where}", params)
+        return int(rows[0][0])
+
+    async def get_incident(self, ref: int | str) -> Incident:
+        column, value = self._ref(ref)
+        rows = await self.fetchall(f"SELECT data FROM incidents WHERE {column} = ?", [value])
+        if not rows:
+            raise NotFound(f"there is no incident {ref}")
+        return Incident.model_validate_json(rows[0][0])
+
+    @staticmethod
+    def _ref(ref: int | str) -> tuple[str, int | str]:
+        if isinstance(ref, int):
+            return "id", ref
+        text = ref.strip()
+        if text.isdigit():
+            return "id", int(text)
+        return "key", text.upper()
+
+    async def get_incidents(self, ids: Sequence[int]) -> list[Incident]:
+        return list((await self._load(ids)).values())
+
+    async def timeline(self, incident_id: int) -> list[TimelineEntry]:
+        rows = await self.fetchall(
+            "SELECT entry FROM timeline WHERE incident_id = ? ORDER BY id", [incident_id]
+        )
+        if not rows:
+            await self.get_incident(incident_id)  # NotFound for an unknown incident
+        return [TimelineEntry.model_validate_json(row[0]) for row in rows]
+
+    # incidents: writes ---------------------------------------------------------------------
+    async def create_incident(self, new: NewIncident, actor: str) -> Incident:
+        return (await self.create_incidents([new], actor))[0]
+
+    async def create_incidents(self, batch: Sequence[NewIncident], actor: str) -> list[Incident]:
+        if not batch:
+            return []
+        now = self._now()
+        async with self.transaction() as db:
+            services = {s.id: s for s in await self._directory(db, Service)}
+            users = {u.id for u in await self._directory(db, User)}
+            policies = {p.id for p in await self._directory(db, EscalationPolicy)}
+            first = await self._next_id(db, "incidents")
+            entry_id = await self._next_id(db, "timeline")
+            incidents = [
+                self._build(first + n, new, now, services, users, policies)
+                for n, new in enumerate(batch)
+            ]
+            entries = [
+                lifecycle.created_entry(incident, actor).model_copy(update={"id": entry_id + n})
+                for n, incident in enumerate(incidents)
+            ]
+            await self._insert(db, incidents, entries, now)
+        return incidents
+
+    @staticmethod
+    def _build(
+        incident_id: int,
+        new: NewIncident,
+        now: datetime,
+        services: Mapping[str, Service],
+        users: set[str],
+        policies: set[str],
+    ) -> Incident:
+        service = services.get(new.service)
+        if service is None:
+            known = ", ".join(sorted(services)) or "none yet; add one first"
+            raise InvalidAction(f"unknown service {new.service!r} (known services: {known})")
+        if new.assignee is not None and new.assignee not in users:
+            known = ", ".join(sorted(users)) or "none"
+            raise InvalidAction(f"unknown assignee {new.assignee!r} (known users: {known})")
+        if new.policy is not None and new.policy not in policies:
+            known = ", ".join(sorted(policies)) or "none"
+            raise InvalidAction(
+                f"unknown escalation policy {new.policy!r} (known policies: {known})"
+            )
+        matrix = priority_for(new.impact, new.urgency)
+        created = utc(new.created_at) if new.created_at is not None else now
+        return Incident(
+            id=incident_id,
+            key=f"INC-{incident_id}",
+            title=clean(new.title, limit=500),
+            description=clean(new.description, multiline=True),
+            service=service.id,
+            impact=new.impact,
+            urgency=new.urgency,
+            priority=new.priority or matrix,
+            priority_override=new.priority is not None and new.priority != matrix,
+            assignee=new.assignee,
+            policy=new.policy or service.policy,
+            created_at=created,
+            source=clean(new.source, limit=64) or "manual",
+            dedup_key=new.dedup_key,
+            labels={clean(k, limit=64): clean(v, limit=500) for k, v in new.labels.items()},
+            links=new.links,
+            version=1,
+            updated_at=created,
+        )
+
+    async def import_records(
+        self, records: Sequence[tuple[Incident, Sequence[TimelineEntry]]]
+    ) -> list[Incident]:
+        """Bulk-insert pre-built incidents with their timelines in one transaction.
+
+        For backfilling history (the demo, imports): each incident gets a fresh id and key
+        and its entries are re-pointed at it; the records are trusted as given (no lifecycle
+        replay), but each still appears on the change feed as ``incident.created``.
+        """
+        if not records:
+            return []
+        now = self._now()
+        async with self.transaction() as db:
+            first = await self._next_id(db, "incidents")
+            entry_id = await self._next_id(db, "timeline")
+            incidents: list[Incident] = []
+            entries: list[TimelineEntry] = []
+            for n, (incident, timeline) in enumerate(records):
+                new_id = first + n
+                incidents.append(incident.model_copy(update={"id": new_id, "key": f"INC-{new_id}"}))
+                for entry in timeline:
+                    entries.append(entry.model_copy(update={"id": entry_id, "incident_id": new_id}))
+                    entry_id += 1
+            await self._insert(db, incidents, entries, now)
+        return incidents
+
+    async def act(
+        self, incident_id: int, action: Action, actor: str, expected_version: int
+    ) -> Incident:
+        now = self._now()
+        async with self.transaction() as db:
+            rows = list(
+                await db.execute_fetchall("SELECT data FROM incidents WHERE id = ?", [incident_id])
+            )
+            if not rows:
+                raise NotFound(f"there is no incident with id {incident_id}")
+            incident = Incident.model_validate_json(rows[0][0])
+            if incident.version != expected_version:
+                raise await self._conflict(db, incident, expected_version)
+            action = await self._complete(db, incident, action, now)
+            try:
+                updated, entries = lifecycle.apply(incident, action, actor, now)
+            except InvalidTransition as exc:
+                raise InvalidAction(str(exc)) from exc
+            cursor = await db.execute(
+                "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
+                " assignee = ?, title = ?, sla_due = ?, created_at = ?, resolved_at = ?,"
+                " updated_at = ?, version = ?, data = ? WHERE id = ? AND version = ?",
+                [*self._incident_row(updated, now)[2:], incident.id, incident.version],
+            )
+            if cursor.rowcount != 1:  # pragma: no cover - the write lock makes this impossible
+                raise Conflict(
+                    f"{incident.key} changed while it was being updated; reload and try again",
+                    key=incident.key,
+                    expected_version=expected_version,
+                )
+            entry_id = await self._next_id(db, "timeline")
+            await db.executemany(
+                "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    self._entry_row(entry.model_copy(update={"id": entry_id + n}))
+                    for n, entry in enumerate(entries)
+                ],
+            )
+            await self.record_change(
+                db, "incident.updated", "incident", str(updated.id), updated.version
+            )
+        return updated
+
+    async def _complete(
+        self, db: aiosqlite.Connection, incident: Incident, action: Action, now: datetime
+    ) -> Action:
+        """Fill in what only the store knows (who an escalation pages) and check references."""
+        if isinstance(action, Escalate) and action.level is None:
+            policy = await self._directory_get(db, EscalationPolicy, incident.policy)
+            schedules = {s.id: s for s in await self._directory(db, Schedule)}
+            step, paged = plan_manual(incident, policy, schedules, now)
+            return action.model_copy(
+                update={"level": step.level, "loop": step.loop, "paged": tuple(paged)}
+            )
+        if isinstance(action, Assign) and action.assignee is not None:
+            users = {u.id for u in await self._directory(db, User)}
+            if action.assignee not in users:
+                known = ", ".join(sorted(users)) or "none"
+                raise InvalidAction(
+                    f"cannot assign {incident.key} to {action.assignee!r}: no such user "
+                    f"(known users: {known})"
+                )
+        if isinstance(action, Merge):
+            column, value = self._ref(action.into)
+            rows = list(
+                await db.execute_fetchall(f"SELECT key FROM incidents WHERE {column} = ?", [value])
+            )
+            if not rows:
+                raise InvalidAction(
+                    f"cannot merge {incident.key} into {action.into}: there is no such incident"
+                )
+            return action.model_copy(update={"into": rows[0][0]})
+        return action
+
+    async def _conflict(
+        self, db: aiosqlite.Connection, incident: Incident, expected: int
+    ) -> Conflict:
+        current = incident.version
+        if expected > current:
+            return Conflict(
+                f"{incident.key} is at v{current}, not v{expected}; reload it and try again",
+                key=incident.key,
+                expected_version=expected,
+                current_version=current,
+            )
+        rows = await db.execute_fetchall(
+            "SELECT actor, kind FROM timeline WHERE incident_id = ? AND version > ? ORDER BY id",
+            [incident.id, expected],
+        )
+        changed = [
+            f"{_CHANGED.get(kind, kind.replace('_', ' '))} by {actor}" for actor, kind in rows
+        ]
+        shown = changed[-5:]
+        summary = "; ".join(shown)
+        if len(changed) > len(shown):
+            summary = f"{len(changed) - len(shown)} earlier changes; " + summary
+        return Conflict(
+            f"{incident.key} changed since you saw it (v{expected}, now v{current}): {summary}",
+            key=incident.key,
+            expected_version=expected,
+            current_version=current,
+            changed=changed,
+        )
+
+    # directory -----------------------------------------------------------------------------
+    @staticmethod
+    async def _directory(db: aiosqlite.Connection, model: type[_M]) -> list[_M]:
+        table = next(t for t, m in _DIRECTORY.values() if m is model)
+        rows = await db.execute_fetchall(f"SELECT data FROM {table} ORDER BY id")
+        return [model.model_validate_json(row[0]) for row in rows]
+
+    @staticmethod
+    async def _directory_get(
+        db: aiosqlite.Connection, model: type[_M], entity_id: str | None
+    ) -> _M | None:
+        if entity_id is None:
+            return None
+        table = next(t for t, m in _DIRECTORY.values() if m is model)
+        rows = list(
+            await db.execute_fetchall(f"SELECT data FROM {table} WHERE id = ?", [entity_id])
+        )
+        return model.model_validate_json(rows[0][0]) if rows else None
+
+    async def _list(self, model: type[_M]) -> list[_M]:
+        db = self._require(reader=True)
+        try:
+            return await self._directory(db, model)
+        except (sqlite3.Error, ValueError) as exc:
+            raise self._unavailable(exc) from exc
+
+    async def _put(self, entity: str, item: _M) -> _M:
+        table, _ = _DIRECTORY[entity]
+        item_id = str(getattr(item, "id"))  # noqa: B009 - every directory model has an id
+        async with self.transaction() as db:
+            await db.execute(
+                f"INSERT INTO {table} (id, data) VALUES (?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+                [item_id, item.model_dump_json()],
+            )
+            await self.record_change(db, f"{entity}.updated", entity, item_id)
+        return item
+
+    async def services(self) -> list[Service]:
+        return await self._list(Service)
+
+    async def users(self) -> list[User]:
+        return await self._list(User)
+
+    async def teams(self) -> list[Team]:
+        return await self._list(Team)
+
+    async def policies(self) -> list[EscalationPolicy]:
+        return await self._list(EscalationPolicy)
+
+    async def schedules(self) -> list[Schedule]:
+        return await self._list(Schedule)
+
+    async def put_service(self, service: Service) -> Service:
+        return await self._put("service", service)
+
+    async def put_user(self, user: User) -> User:
+        return await self._put("user", user)
+
+    async def put_team(self, team: Team) -> Team:
+        return await self._put("team", team)
+
+    async def put_policy(self, policy: EscalationPolicy) -> EscalationPolicy:
+        return await self._put("policy", policy)
+
+    async def put_schedule(self, schedule: Schedule) -> Schedule:
+        return await self._put("schedule", schedule)
+
+    # escalation ----------------------------------------------------------------------------
+    async def paged_now(self, incident_id: int, at: datetime | None = None) -> list[str]:
+        incident = await self.get_incident(incident_id)
+        if incident.policy is None:
+            return []
+        policies = {p.id: p for p in await self.policies()}
+        policy = policies.get(incident.policy)
+        if policy is None:
+            return []
+        schedules = {s.id: s for s in await self.schedules()}
+        when = utc(at) if at is not None else self._now()
+        return paged_at(policy, incident.escalation_level, when, schedules)
+
+    # change feed ---------------------------------------------------------------------------
+    async def last_seq(self) -> int:
+        rows = await self.fetchall("SELECT coalesce(max(seq), 0) FROM changes")
+        return int(rows[0][0])
+
+    async def changes(self, since_seq: int, limit: int = 1000) -> list[Change]:
+        rows = await self.fetchall(
+            "SELECT seq, at, kind, entity, entity_id, version FROM changes"
+            " WHERE seq > ? ORDER BY seq LIMIT ?",
+            [since_seq, limit],
+        )
+        return [_change(row) for row in rows]
+
+    async def watch(self, since_seq: int | None = None) -> AsyncIterator[Change]:
+        """Yield changes as they commit (from any process), in order, each exactly once.
+
+        ``since_seq=None`` starts from the newest change when iteration begins; pass
+        ``await last_seq()`` to not miss what happens between the call and the first
+        ``__anext__``. The iterator ends when the store is closed.
+        """
+        self._require()
+        wake = asyncio.Event()
+        self._wakeups.add(wake)
+        conn: aiosqlite.Connection | None = None
+        last = since_seq
+        failures = 0
+        try:
+            seen: object = None
+            while not self._closed:
+                try:
+                    if conn is None:
+                        conn = await self._connect(query_only=True)
+                        self._watch_connections.add(conn)
+                        seen = None
+                    if last is None:
+                        rows = list(
+                            await conn.execute_fetchall("SELECT coalesce(max(seq), 0) FROM changes")
+                        )
+                        last = int(rows[0][0])
+                    # data_version moves whenever another connection commits; read it
+                    # before the query so a commit in between is caught on the next turn.
+                    version = list(await conn.execute_fetchall("PRAGMA data_version"))[0][0]
+                    full = False
+                    if version != seen or wake.is_set():
+                        wake.clear()
+                        seen = version
+                        rows = list(
+                            await conn.execute_fetchall(
+                                "SELECT seq, at, kind, entity, entity_id, version FROM changes"
+                                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                                [last, _WATCH_PAGE],
+                            )
+                        )
+                        full = len(rows) == _WATCH_PAGE
+                        failures = 0
+                        for row in rows:
+                            change = _change(row)
+                            last = change.seq
+                            yield change
+                            if self._closed:
+                                return
+                    if full:
+                        continue
+                except (sqlite3.Error, Unavailable):
+                    # The file is briefly unreadable (locked for recovery, replaced, ...):
+                    # reconnect with backoff and resume after the last change yielded.
+                    failures += 1
+                    if conn is not None:
+                        self._watch_connections.discard(conn)
+                        await conn.close()
+                        conn = None
+                    if self._closed:
+                        return
+                    await asyncio.sleep(min(2.0, self._poll_interval * 2**failures))
+                    continue
+                except ValueError:
+                    return  # close() shut this connection: the store is closed
+                try:
+                    await asyncio.wait_for(wake.wait(), self._poll_interval)
+                except TimeoutError:
+                    pass
+        finally:
+            self._wakeups.discard(wake)
+            if conn is not None:
+                self._watch_connections.discard(conn)
+                await conn.close()
+
+
+def _change(row: Sequence[Any]) -> Change:
+    seq, at, kind, entity, entity_id, version = row
+    return Change(
+        seq=seq,
+        at=datetime.fromtimestamp(at, UTC),
+        kind=kind,
+        entity=entity,
+        entity_id=entity_id,
+        version=version,
+    )
+
+
+__all__ = ["MIGRATIONS", "Migration", "SchemaTooNew", "SqliteBackend"]
