@@ -554,9 +554,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     render = RENDERERS[args.format]
 
     async def run() -> Kpis:
-        from backends import open_backend
-
-        backend = await _opened(open_backend(settings))
+        backend = await open_configured(settings)
         try:
             return await backend.stats(since, service=args.service, team=args.team)
         finally:
@@ -573,13 +571,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _opened(backend: Any) -> Any:
-    """Await ``open_backend``'s result if it is awaitable, and ``open()`` a store that has it."""
+async def open_configured(settings: Settings) -> Any:
+    """The backend the settings name, opened and ready (SQLite file or remote server)."""
+    from backends import open_backend
+
+    backend = open_backend(settings)
     if hasattr(backend, "__await__"):
         backend = await backend
     opener = getattr(backend, "open", None)
-    if opener is not None and not getattr(backend, "_opened", False):
-        result = opener()
-        if hasattr(result, "__await__"):
-            await result
+    if opener is not None:
+        await opener()
     return backend

@@ -1,0 +1,414 @@
+"""Post-incident review drafts: Markdown from an incident and its audit trail (pure).
+
+The draft is blameless by construction: it says what happened and when, who took part and
+what the SLA clocks did, and leaves the analysis (contributing factors, what went well,
+what could go better, action items) as sections for the team to fill. Every piece of text
+that came from people or alerts is cleaned (``console.text.clean``) and Markdown-escaped, so
+a title such as ``| x | *y*`` cannot break a table or turn into formatting, and a note cannot
+start a heading.
+
+``incidents pir KEY [--out FILE]`` and the incident screen's ``P`` key both go through
+:func:`write_pir`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.models import EntryKind, Incident, Service, TimelineEntry, User, utc
+from console.reports import format_seconds
+from console.sla import SlaPolicy, SlaState, counted, sla_clock
+from console.text import clean
+
+if TYPE_CHECKING:
+    import argparse
+
+    from console.config import Settings
+
+# Characters that carry meaning inline in CommonMark / GFM tables; each gets a backslash.
+_INLINE = re.compile(r"([\\`*_\[\]<>|#~!])")
+# What makes a line a block (heading, list, quote, rule, fence, numbered list).
+_BLOCK_START = re.compile(r"^(\s*)([-+=>])")
+_NUMBERED = re.compile(r"^(\s*\d+)([.)])")
+
+
+def md_inline(text: str | None, limit: int | None = None) -> str:
+    """Untrusted text as one line of inert Markdown (also safe inside a table cell)."""
+    return _INLINE.sub(r"\\\1", clean(text, limit=limit)).strip()
+
+
+def md_block(text: str | None) -> str:
+    """Untrusted multi-line text as inert Markdown paragraphs (line breaks kept)."""
+    lines = []
+    for line in clean(text, multiline=True).splitlines():
+        line = _INLINE.sub(r"\\\1", line.rstrip())
+        line = _BLOCK_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+        line = _NUMBERED.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+        lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    # Two trailing spaces keep the author's line breaks without inventing structure.
+    return "\n".join(f"{line}  " if line else "" for line in lines).rstrip()
+
+
+def _when(at: datetime) -> str:
+    return f"{utc(at):%Y-%m-%d %H:%M} UTC"
+
+
+def _dur(seconds: float) -> str:
+    """``18m``, ``18m30s``, ``2h07m``, ``1d04h``: a person's way to write a duration."""
+    seconds = max(0.0, seconds)
+    if seconds < 3600:
+        minutes, rest = divmod(int(round(seconds)), 60)
+        return f"{minutes}m{rest:02d}s" if rest else f"{minutes}m"
+    return format_seconds(seconds)
+
+
+def _offset(start: datetime, at: datetime) -> str:
+    return "+" + _dur((utc(at) - utc(start)).total_seconds())
+
+
+_MILESTONES = {
+    EntryKind.CREATED: "Detected",
+    EntryKind.ACKNOWLEDGED: "Acknowledged",
+    EntryKind.RESOLVED: "Resolved",
+    EntryKind.MERGED: "Resolved (merged)",
+    EntryKind.REOPENED: "Reopened",
+    EntryKind.ESCALATED: "Escalated",
+    EntryKind.ON_HOLD: "On hold",
+    EntryKind.RESUMED: "Resumed",
+    EntryKind.SLA_BREACHED: "SLA breached",
+    EntryKind.PRIORITY_CHANGED: "Priority changed",
+    EntryKind.REASSIGNED: "Reassigned",
+    EntryKind.CLOSED: "Closed",
+    EntryKind.CANCELLED: "Cancelled",
+    EntryKind.NOTE: "Note",
+    EntryKind.LINKED: "Linked",
+    EntryKind.ALERT_REPEATED: "Alert repeated",
+}
+_DID = {
+    EntryKind.CREATED: "opened it",
+    EntryKind.ACKNOWLEDGED: "acknowledged",
+    EntryKind.RESOLVED: "resolved",
+    EntryKind.MERGED: "merged",
+    EntryKind.REOPENED: "reopened",
+    EntryKind.ESCALATED: "escalated",
+    EntryKind.ON_HOLD: "put on hold",
+    EntryKind.RESUMED: "resumed",
+    EntryKind.PRIORITY_CHANGED: "changed the priority",
+    EntryKind.REASSIGNED: "reassigned",
+    EntryKind.NOTE: "wrote notes",
+    EntryKind.LINKED: "linked records",
+    EntryKind.CLOSED: "closed",
+    EntryKind.CANCELLED: "cancelled",
+}
+
+
+@dataclass
+class _Person:
+    id: str
+    did: list[str] = field(default_factory=list)
+    paged: bool = False
+
+
+def _participants(incident: Incident, timeline: Sequence[TimelineEntry]) -> list[_Person]:
+    people: dict[str, _Person] = {}
+
+    def person(who: str) -> _Person:
+        return people.setdefault(who, _Person(who))
+
+    for entry in timeline:
+        did = _DID.get(entry.kind)
+        if did and entry.actor:
+            p = person(entry.actor)
+            if did not in p.did:
+                p.did.append(did)
+        if entry.kind == EntryKind.ESCALATED:
+            for paged in entry.data.get("paged") or ():
+                person(str(paged)).paged = True
+        if entry.kind == EntryKind.REASSIGNED and entry.data.get("to"):
+            person(str(entry.data["to"]))
+    if incident.assignee:
+        person(incident.assignee)
+    return list(people.values())
+
+
+def _sla_line(incident: Incident, policy: SlaPolicy, now: datetime, kind: Any) -> str:
+    clock = sla_clock(incident, now, policy, kind)
+    target = _dur(clock.target.total_seconds())
+    used = _dur(clock.used.total_seconds())
+    if clock.state == SlaState.MET:
+        outcome = "met"
+    elif clock.state == SlaState.BREACHED:
+        late = _dur((clock.used - clock.target).total_seconds())
+        outcome = f"**breached** by {late}"
+    else:
+        outcome = f"still running ({clock.state.value})"
+    label = "Response (to acknowledge)" if kind == "response" else "Resolution (to resolve)"
+    return f"| {label} | {target} | {used} | {outcome} |"
+
+
+def render_pir(
+    incident: Incident,
+    timeline: Sequence[TimelineEntry],
+    *,
+    services: Iterable[Service] = (),
+    users: Iterable[User] = (),
+    sla_policy: SlaPolicy | None = None,
+    now: datetime,
+) -> str:
+    """A blameless post-incident review draft in Markdown."""
+    policy = sla_policy or SlaPolicy()
+    now = utc(now)
+    service_by_id = {s.id: s for s in services}
+    user_by_id = {u.id: u for u in users}
+    entries = sorted(timeline, key=lambda e: (e.at, e.id or 0, e.version))
+
+    def who(user_id: str) -> str:
+        user = user_by_id.get(user_id)
+        if user is None:
+            return md_inline(user_id)
+        return f"{md_inline(user.name)} ({md_inline(user.id)})"
+
+    service = service_by_id.get(incident.service)
+    service_text = md_inline(service.name if service else incident.service)
+    if service is not None and service.name != service.id:
+        service_text += f" ({md_inline(service.id)})"
+    team = md_inline(service.team) if service is not None and service.team else ""
+
+    end = incident.resolved_at or (incident.closed_at if not incident.is_open else None)
+    stop = end or now
+    wall = stop - incident.created_at
+    held = wall - counted(incident.created_at, stop, incident.pauses)
+    status = incident.status.label
+    if incident.resolution_code is not None:
+        status += f" ({incident.resolution_code.value.replace('_', ' ')})"
+
+    out: list[str] = []
+    add = out.append
+    add(f"# Post-incident review: {incident.key}: {md_inline(incident.title)}")
+    add("")
+    add(
+        f"> Draft written {_when(now)} from the incident's audit trail. This review is "
+        "blameless: it looks at systems, signals and decisions, not at who to blame. "
+        "Complete the sections marked *to fill in*, then publish."
+    )
+    add("")
+    add("## Summary")
+    add("")
+    add("| | |")
+    add("| --- | --- |")
+    add(f"| Incident | {incident.key} |")
+    add(f"| Title | {md_inline(incident.title)} |")
+    add(f"| Service | {service_text}" + (f", team {team}" if team else "") + " |")
+    add(
+        f"| Priority | {incident.priority.value} (impact {incident.impact}, "
+        f"urgency {incident.urgency}"
+        + (", set by hand" if incident.priority_override else "")
+        + ") |"
+    )
+    add(f"| Status | {status} |")
+    add(f"| Opened | {_when(incident.created_at)} (source: {md_inline(incident.source)}) |")
+    if incident.acknowledged_at:
+        add(
+            f"| Acknowledged | {_when(incident.acknowledged_at)} "
+            f"({_offset(incident.created_at, incident.acknowledged_at)}) |"
+        )
+    if incident.resolved_at:
+        add(
+            f"| Resolved | {_when(incident.resolved_at)} "
+            f"({_offset(incident.created_at, incident.resolved_at)}) |"
+        )
+    if incident.assignee:
+        add(f"| Owner | {who(incident.assignee)} |")
+    add("")
+    if incident.description.strip():
+        add(md_block(incident.description))
+        add("")
+    if incident.resolution_note:
+        add("Resolution note:")
+        add("")
+        add(md_block(incident.resolution_note))
+        add("")
+
+    add("## Impact")
+    add("")
+    add(f"- Service affected: {service_text}" + (f", team {team}" if team else ""))
+    duration = _dur(wall.total_seconds())
+    if held > timedelta(0):
+        duration += (
+            f" from detection to {'resolution' if end else 'now (still open)'}, of which "
+            f"{_dur(held.total_seconds())} on hold or resolved before a reopen"
+        )
+    else:
+        duration += f" from detection to {'resolution' if end else 'now (still open)'}"
+    add(f"- Duration: {duration}")
+    add(f"- Priority: {incident.priority.value}")
+    if incident.alert_count:
+        add(f"- Alerts received: {incident.alert_count}")
+    if incident.reopen_count:
+        add(f"- Reopened: {incident.reopen_count} time{'s' if incident.reopen_count > 1 else ''}")
+    add("- Who and what was affected (users, regions, data): *to fill in*")
+    add("")
+
+    add("## Timeline")
+    add("")
+    add("All times UTC, from the audit trail.")
+    add("")
+    add("| Time | Since detection | Event | Who | Details |")
+    add("| --- | --- | --- | --- | --- |")
+    for entry in entries:
+        label = _MILESTONES.get(entry.kind, entry.kind.value)
+        if entry.kind in (EntryKind.CREATED, EntryKind.ACKNOWLEDGED, EntryKind.RESOLVED):
+            label = f"**{label}**"
+        add(
+            f"| {entry.at:%Y-%m-%d %H:%M} | {_offset(incident.created_at, entry.at)} | "
+            f"{label} | {who(entry.actor)} | {md_inline(entry.message, limit=300)} |"
+        )
+    add("")
+
+    add("## Who took part")
+    add("")
+    people = _participants(incident, entries)
+    if not people:
+        add("Nobody is on record yet.")
+    for p in people:
+        parts = list(p.did)
+        if p.paged:
+            parts.append("was paged")
+        if not parts:
+            parts.append("owns it")
+        add(f"- {who(p.id)}: {', '.join(parts)}")
+    add("")
+
+    add("## SLA outcomes")
+    add("")
+    add("| Clock | Target | Counted time | Outcome |")
+    add("| --- | --- | --- | --- |")
+    add(_sla_line(incident, policy, now, "response"))
+    add(_sla_line(incident, policy, now, "resolution"))
+    add("")
+    add(
+        "Counted time excludes time on hold and time resolved before a reopen"
+        + (", and counts business hours only." if policy.calendar else ".")
+    )
+    add("")
+
+    add("## Escalations")
+    add("")
+    escalations = [e for e in entries if e.kind == EntryKind.ESCALATED]
+    if not escalations:
+        add("None: the first people paged handled it.")
+    for entry in escalations:
+        paged = ", ".join(who(str(p)) for p in entry.data.get("paged") or ()) or "nobody"
+        how = "automatically" if entry.data.get("automatic") else f"by {who(entry.actor)}"
+        add(
+            f"- {entry.at:%Y-%m-%d %H:%M} ({_offset(incident.created_at, entry.at)}): "
+            f"to level {entry.data.get('level', '?')} {how}, paging {paged}"
+        )
+    add("")
+
+    if incident.links:
+        add("## Related records")
+        add("")
+        for link in incident.links:
+            text = f"- {link.kind.value} {md_inline(link.ref)}"
+            if link.title:
+                text += f": {md_inline(link.title)}"
+            if link.state:
+                text += f" ({md_inline(link.state)})"
+            add(text)
+        add("")
+
+    add("## Contributing factors")
+    add("")
+    add("*To fill in:* the conditions that together made this possible (changes, load,")
+    add('dependencies, gaps in monitoring or runbooks). Ask "how", not "who".')
+    add("")
+    add("## What went well")
+    add("")
+    add("*To fill in.*")
+    add("")
+    add("## What could go better")
+    add("")
+    add("*To fill in.*")
+    add("")
+    add("## Action items")
+    add("")
+    add("| # | Action | Owner | Due | Tracking |")
+    add("| --- | --- | --- | --- | --- |")
+    add("| 1 | *to fill in* | | | |")
+    add("")
+    return "\n".join(out)
+
+
+def default_path(incident: Incident, directory: Path | None = None) -> Path:
+    """Where the incident screen writes a draft: ``INC-1042-review.md`` in ``directory``."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", incident.key)
+    return (directory or Path.cwd()) / f"{safe}-review.md"
+
+
+async def draft_for(backend: Any, ref: int | str, *, policy: SlaPolicy, now: datetime) -> str:
+    """Fetch what a draft needs from ``backend`` and render it."""
+    incident = await backend.get_incident(ref)
+    timeline = await backend.timeline(incident.id)
+    services = await backend.services()
+    users = await backend.users()
+    return render_pir(
+        incident, timeline, services=services, users=users, sla_policy=policy, now=now
+    )
+
+
+async def write_pir(
+    backend: Any, ref: int | str, path: Path, *, policy: SlaPolicy, now: datetime
+) -> Path:
+    """Write the draft for ``ref`` to ``path`` and return the path written."""
+    text = await draft_for(backend, ref, policy=policy, now=now)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def cmd_pir(args: argparse.Namespace, settings: Settings) -> int:
+    """``incidents pir KEY [--out FILE]``."""
+    import asyncio
+
+    from backends.base import BackendError, NotFound
+    from console.clock import SystemClock
+    from console.reports import open_configured
+
+    async def run() -> str:
+        backend = await open_configured(settings)
+        try:
+            return await draft_for(backend, args.key, policy=settings.sla, now=SystemClock().now())
+        finally:
+            await backend.close()
+
+    try:
+        text = asyncio.run(run())
+    except NotFound:
+        print(
+            f"incidents pir: there is no incident {args.key!r}; check the key (e.g. INC-1042)",
+            file=sys.stderr,
+        )
+        return 1
+    except BackendError as exc:
+        print(f"incidents pir: {exc}", file=sys.stderr)
+        return 1
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"incidents pir: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the review draft of {args.key} to {args.out}", file=sys.stderr)
+    return 0
