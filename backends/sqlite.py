@@ -166,6 +166,53 @@ MIGRATIONS: list[Migration] = [
             ),
         ),
     ),
+    Migration(
+        "alert intake: integrations (hashed keys), alerts grouped into incidents, delivery log",
+        (
+            """
+            CREATE TABLE integrations (
+                id TEXT PRIMARY KEY,
+                service TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL DEFAULT '',
+                secret_sha256 TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                revoked_at REAL
+            )
+            """,
+            """
+            CREATE TABLE alerts (
+                id INTEGER PRIMARY KEY,
+                incident_id INTEGER NOT NULL REFERENCES incidents (id),
+                integration_id TEXT NOT NULL,
+                alert_key TEXT NOT NULL,
+                group_key TEXT NOT NULL,
+                status TEXT NOT NULL,
+                last_seen REAL NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX alerts_key ON alerts (integration_id, alert_key, id)",
+            "CREATE INDEX alerts_group ON alerts (integration_id, group_key, incident_id)",
+            "CREATE INDEX alerts_incident ON alerts (incident_id, status)",
+            """
+            CREATE TABLE deliveries (
+                id INTEGER PRIMARY KEY,
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL,
+                target TEXT NOT NULL,
+                url TEXT NOT NULL,
+                event TEXT NOT NULL,
+                incident_key TEXT NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                response_code INTEGER,
+                error TEXT NOT NULL DEFAULT ''
+            )
+            """,
+            "CREATE INDEX deliveries_recent ON deliveries (updated_at)",
+        ),
+    ),
 ]
 
 
