@@ -1,0 +1,413 @@
+"""The incident screen: details, both SLA clocks, escalation state and the full timeline.
+
+Everything on it follows the data: the incident is replaced when ``IncidentsChanged`` names
+it (and the timeline re-read), the countdowns redraw when the App's one clock (``app.now``)
+ticks. The triage keys act on the incident as shown here, at the version shown here.
+Incident text comes from alerts: it is cleaned and rendered as plain ``Text``, never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from backends.base import BackendError, NotFound
+from console.escalation import next_escalation_at, next_step, paged_at
+from console.keys import KEYS, MUTATING
+from console.models import EscalationPolicy, Incident, Status, TimelineEntry
+from console.sla import SlaClock, SlaPolicy, SlaState, format_remaining, sla_clock
+from console.text import clean
+from screens.dialog import PRIORITY_STYLES
+from screens.messages import DirectoryChanged, IncidentsChanged
+from screens.triage import error_message
+from widgets.form_level import LEVEL_NAMES
+
+# The actions this screen implements; other keys of the table are the App's (help, quit, ...).
+_HERE = {"back"} | {key.id for key in KEYS if key.action.startswith("triage(")}
+
+
+def _bindings() -> list[Binding]:
+    bindings = []
+    for key in KEYS:
+        if "incident" not in key.screens:
+            continue
+        if key.id not in _HERE and not key.action.startswith("app."):
+            continue
+        bindings.append(Binding(key.keys, key.action, key.description, show=key.footer, id=key.id))
+    return bindings
+
+
+def when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC") if at else "-"
+
+
+def mmss(seconds: float) -> str:
+    """``04:59`` under an hour, ``1h05m`` / ``2d03h`` beyond, like the SLA cells."""
+    seconds = max(0, int(seconds))
+    if seconds < 3600:
+        return f"{seconds // 60:02d}:{seconds % 60:02d}"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
+    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
+
+
+def _row(table: Table, label: str, value: Text | str) -> None:
+    table.add_row(Text(label, style="dim"), value if isinstance(value, Text) else Text(value))
+
+
+class SlaPanel(Static):
+    """Both SLA clocks; colours come from the theme, and every state is also spelled out."""
+
+    COMPONENT_CLASSES = {"sla--warning", "sla--breached", "sla--dim", "sla--ok"}
+    DEFAULT_CSS = """
+    SlaPanel { height: auto; }
+    SlaPanel > .sla--warning { color: $warning; text-style: bold; }
+    SlaPanel > .sla--breached { color: $error; text-style: bold reverse; }
+    SlaPanel > .sla--dim { color: $text-muted; }
+    SlaPanel > .sla--ok { color: $success; }
+    """
+
+    def show(self, incident: Incident, now: datetime, policy: SlaPolicy) -> None:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column()
+        for kind in ("response", "resolution"):
+            clock = sla_clock(incident, now, policy, kind)  # type: ignore[arg-type]
+            _row(table, kind.capitalize(), self._clock_text(incident, clock))
+        self.update(table)
+
+    def _clock_text(self, incident: Incident, clock: SlaClock) -> Text:
+        style = self.get_component_rich_style
+        target = mmss(clock.target.total_seconds())
+        text = Text()
+        if clock.state == SlaState.MET:
+            text.append("met", style=style("sla--ok"))
+            text.append(f"  in {mmss(clock.used.total_seconds())} of {target}")
+        elif clock.state == SlaState.PAUSED:
+            text.append("paused", style=style("sla--dim"))
+            left = mmss(clock.remaining.total_seconds())
+            text.append(f"  {left} left of {target} (on hold)")
+        elif clock.state == SlaState.BREACHED:
+            late = format_remaining(clock)
+            text.append(f"!{late} BREACHED", style=style("sla--breached"))
+            if clock.due is not None:
+                text.append(f"  was due {clock.due.strftime('%H:%M:%S')} (target {target})")
+        else:
+            left = format_remaining(clock)
+            if clock.state == SlaState.WARNING:
+                text.append(f"{left} left (warning)", style=style("sla--warning"))
+            else:
+                text.append(f"{left} left")
+            if clock.due is not None:
+                text.append(f"  due {clock.due.strftime('%H:%M:%S')} (target {target})")
+        return text
+
+
+class IncidentScreen(Screen[None]):
+    """One incident in full; ``esc`` goes back to where it was opened from."""
+
+    DEFAULT_CSS = """
+    IncidentScreen {
+        layout: vertical;
+    }
+    IncidentScreen #headline {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+        text-style: bold;
+    }
+    IncidentScreen #upper {
+        height: auto;
+        max-height: 60%;
+    }
+    IncidentScreen #details {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+    }
+    IncidentScreen #side {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+    }
+    IncidentScreen .section {
+        color: $text-muted;
+        text-style: bold;
+        margin-top: 1;
+    }
+    IncidentScreen #timeline-scroll {
+        height: 1fr;
+        padding: 0 1;
+        border-top: solid $panel-lighten-2;
+    }
+    IncidentScreen #timeline-scroll:focus {
+        border-top: solid $accent;
+    }
+    IncidentScreen #escalation {
+        height: auto;
+    }
+    """
+
+    BINDINGS = _bindings()
+
+    def __init__(self, incident_id: int) -> None:
+        super().__init__()
+        self.incident_id = incident_id
+        self.incident: Incident | None = None
+        self.entries: list[TimelineEntry] = []
+        self.load_error = ""
+
+    # layout --------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…"), id="headline", markup=False)
+        with Horizontal(id="upper"):
+            yield Static(Text(""), id="details", markup=False)
+            with Vertical(id="side"):
+                yield Static("SLA", classes="section")
+                yield SlaPanel(Text(""), id="sla", markup=False)
+                yield Static("Escalation", classes="section")
+                yield Static(Text(""), id="escalation", markup=False)
+        with VerticalScroll(id="timeline-scroll", can_focus=True):
+            yield Static(Text("Timeline: loading…"), id="timeline", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        app: Any = self.app
+        known = app.incidents.get(self.incident_id)
+        if known is not None:
+            self.incident = known
+            self._show()
+        self.watch(app, "now", self._tick, init=False)
+        self.query_one("#timeline-scroll").focus()
+        self.load()
+
+    # data ----------------------------------------------------------------------------------
+    @work(exclusive=True, group="incident-load")
+    async def load(self) -> None:
+        """Read the incident (if needed) and its timeline from the backend."""
+        app: Any = self.app
+        try:
+            incident = await app.backend.get_incident(self.incident_id)
+            entries = await app.backend.timeline(self.incident_id)
+        except NotFound:
+            self.load_error = f"incident {self.incident_id} no longer exists"
+        except BackendError as exc:
+            self.load_error = f"could not load the incident: {error_message(exc, self.incident)}"
+        else:
+            self.load_error = ""
+            if self.incident is None or incident.version >= self.incident.version:
+                self.incident = incident
+            self.entries = entries
+        if self.load_error:
+            app.set_status(self.load_error, error=True)
+        self._show()
+
+    @on(IncidentsChanged)
+    def _incidents_changed(self, message: IncidentsChanged) -> None:
+        mine = [i for i in message.changed if i.id == self.incident_id]
+        if mine:
+            newest = max(mine, key=lambda i: i.version)
+            if self.incident is None or newest.version > self.incident.version:
+                self.incident = newest
+                self._show()
+                self.load()
+        elif self.incident_id in message.removed:
+            self.load()
+
+    @on(DirectoryChanged)
+    def _directory_changed(self, message: DirectoryChanged) -> None:
+        self._show()
+
+    def _tick(self, now: datetime) -> None:
+        if self.incident is not None and self.is_mounted:
+            self._show_clocks(now)
+
+    # drawing -------------------------------------------------------------------------------
+    def _show(self) -> None:
+        if not self.is_mounted:
+            return
+        incident = self.incident
+        headline = self.query_one("#headline", Static)
+        if incident is None:
+            headline.update(Text(self.load_error or "loading…"))
+            return
+        line = Text()
+        line.append(incident.key)
+        line.append("  ")
+        line.append(incident.priority.value, style=PRIORITY_STYLES[incident.priority.value])
+        line.append("  ")
+        line.append(clean(incident.title) or "(no title)")
+        if self.load_error:
+            line.append(f"   ({self.load_error})", style="italic")
+        headline.update(line)
+        self.query_one("#details", Static).update(self._details(incident))
+        self._show_clocks(self._now())
+        self.query_one("#timeline", Static).update(self._timeline(self.entries))
+
+    def _now(self) -> datetime:
+        app: Any = self.app
+        now = getattr(app, "now", None)
+        return now if isinstance(now, datetime) else app.clock.now()
+
+    def _show_clocks(self, now: datetime) -> None:
+        incident = self.incident
+        if incident is None:
+            return
+        app: Any = self.app
+        self.query_one("#sla", SlaPanel).show(incident, now, app.settings.sla)
+        self.query_one("#escalation", Static).update(self._escalation(incident, now))
+
+    def _details(self, incident: Incident) -> Table:
+        app: Any = self.app
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column()
+        services = {s.id: s for s in app.directory.services}
+        service = services.get(incident.service)
+        name = f"{incident.service} ({service.name})" if service else incident.service
+        _row(table, "Service", clean(name))
+        status = incident.status.label
+        if incident.status == Status.ON_HOLD and incident.hold_reason:
+            status += f" ({incident.hold_reason.value.replace('_', ' ')})"
+        if incident.resolution_code:
+            status += f" ({incident.resolution_code.value.replace('_', ' ')})"
+        if incident.reopen_count:
+            status += f", reopened {incident.reopen_count}x"
+        _row(table, "Status", status)
+        priority = Text()
+        priority.append(incident.priority.value, style=PRIORITY_STYLES[incident.priority.value])
+        priority.append(
+            f"  impact {incident.impact} {LEVEL_NAMES[incident.impact]},"
+            f" urgency {incident.urgency} {LEVEL_NAMES[incident.urgency]}"
+        )
+        if incident.priority_override:
+            priority.append("  (override)", style="italic")
+        _row(table, "Priority", priority)
+        _row(table, "Assignee", clean(incident.assignee) or "unassigned")
+        source = clean(incident.source)
+        if incident.dedup_key:
+            source += f"  dedup key {clean(incident.dedup_key, limit=60)}"
+        _row(table, "Source", source)
+        _row(table, "Alerts", str(incident.alert_count))
+        _row(table, "Created", when(incident.created_at))
+        if incident.acknowledged_at:
+            _row(table, "Acknowledged", when(incident.acknowledged_at))
+        if incident.resolved_at:
+            _row(table, "Resolved", when(incident.resolved_at))
+        if incident.closed_at:
+            _row(table, "Closed", when(incident.closed_at))
+        labels = ", ".join(
+            f"{clean(k, limit=40)}={clean(v, limit=80)}" for k, v in sorted(incident.labels.items())
+        )
+        _row(table, "Labels", labels or "-")
+        links = Text("\n").join(
+            Text(
+                f"{link.kind.value} {clean(link.ref, limit=80)}"
+                + (f" ({clean(link.title, limit=60)})" if link.title else "")
+                + (f" [{clean(link.state, limit=20)}]" if link.state else "")
+            )
+            for link in incident.links
+        )
+        _row(table, "Links", links if incident.links else "-")
+        if incident.resolution_note:
+            _row(table, "Resolution", clean(incident.resolution_note, multiline=True))
+        if incident.description:
+            _row(table, "Description", clean(incident.description, multiline=True, limit=2000))
+        return table
+
+    def _escalation(self, incident: Incident, now: datetime) -> Table:
+        app: Any = self.app
+        directory = app.directory
+        policies: dict[str, EscalationPolicy] = {p.id: p for p in directory.policies}
+        schedules = {s.id: s for s in directory.schedules}
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True)
+        table.add_column()
+        policy = policies.get(incident.policy or "")
+        if policy is None:
+            _row(
+                table,
+                "Policy",
+                clean(incident.policy) + " (unknown)" if incident.policy else "none",
+            )
+            return table
+        _row(table, "Policy", clean(policy.name))
+        level = f"{incident.escalation_level} of {len(policy.levels)}"
+        if policy.repeat:
+            level += f", pass {incident.escalation_loop + 1} of {policy.repeat + 1}"
+        _row(table, "Level", level)
+        paged = paged_at(policy, incident.escalation_level, now, schedules)
+        _row(table, "Paged now", ", ".join(clean(p) for p in paged) or "nobody")
+        due = next_escalation_at(incident, policy)
+        if due is None:
+            if not incident.is_open:
+                why = f"none ({incident.status.label})"
+            elif incident.status != Status.TRIGGERED:
+                why = f"none while {incident.status.label}"
+            else:
+                why = "none (last level, no repeats left)"
+            _row(table, "Next", why)
+        else:
+            step = next_step(policy, incident.escalation_level, incident.escalation_loop)
+            seconds = (due - now).total_seconds()
+            text = Text()
+            if seconds > 0:
+                text.append(f"in {mmss(seconds)}", style="bold")
+            else:
+                text.append("due now", style="bold")
+            if step is not None:
+                nxt = paged_at(policy, step.level, due, schedules)
+                text.append(f"  to level {step.level}, paging {', '.join(nxt) or 'nobody'}")
+            _row(table, "Next", text)
+        return table
+
+    def _timeline(self, entries: Sequence[TimelineEntry]) -> Table | Text:
+        if not entries:
+            return Text("Timeline: no entries yet" if not self.load_error else self.load_error)
+        table = Table(
+            title=None, show_header=True, header_style="bold", box=None, padding=(0, 1), expand=True
+        )
+        table.add_column("time", no_wrap=True, style="dim")
+        table.add_column("actor", no_wrap=True, max_width=16)
+        table.add_column("what happened", ratio=1)
+        for entry in entries:
+            table.add_row(
+                Text(entry.at.strftime("%m-%d %H:%M:%S")),
+                Text(clean(entry.actor, limit=16)),
+                Text(clean(entry.message, multiline=True, limit=4000)),
+            )
+        return table
+
+    # keys ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only consoles hide and disable every mutating key.
+        if action == "triage" and getattr(self.app, "readonly", False):
+            return False
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_triage(self, action_id: str) -> None:
+        if action_id not in MUTATING and action_id != "create":
+            return
+        self._run_triage(action_id)
+
+    @work(group="triage")
+    async def _run_triage(self, action_id: str) -> None:
+        app: Any = self.app
+        if self.incident is None and action_id != "create":
+            app.set_status("the incident is still loading", error=True)
+            return
+        targets = [] if action_id == "create" else [self.incident]
+        await app.triage.run(action_id, targets)

@@ -1,0 +1,505 @@
+"""Triage: every mutating key, from the key press to the backend and back to the screen.
+
+The queue and the incident screen call ``await app.triage.run(action_id, targets)`` from a
+worker. ``targets`` are the incidents exactly as the user saw them: each action is sent with
+that incident's id and version, so a change made meanwhile by someone else is refused by the
+backend (``Conflict``) instead of being overwritten. The message then names what changed and the
+screens are refreshed with the latest state.
+
+One target: the action's dialog (if any) is the confirmation. Several (marked rows): after the
+dialog, a preview names every incident and asks again; each incident is then changed on its
+own, a failure does not stop the others, and a summary says what happened to each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import ValidationError
+from rich.text import Text
+from textual.message import Message
+from textual.screen import Screen
+
+from backends.base import (
+    BackendError,
+    Conflict,
+    Forbidden,
+    InvalidAction,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
+from console.escalation import plan_manual
+from console.lifecycle import (
+    Acknowledge,
+    Action,
+    Cancel,
+    Escalate,
+    InvalidTransition,
+    Reopen,
+    Resume,
+    SetPriority,
+    allowed_actions,
+)
+from console.models import Incident, NewIncident, Status
+from console.text import clean
+from screens.assign import AssignScreen
+from screens.bulk import BulkPreviewScreen
+from screens.bulk_summary import BulkSummaryScreen, Outcome
+from screens.confirm import ConfirmScreen
+from screens.create import CreateScreen
+from screens.dialog import incident_line, naming
+from screens.hold import HoldScreen, reason_label
+from screens.messages import IncidentsChanged
+from screens.note import NoteScreen
+from screens.priority import PriorityScreen
+from screens.reason import ReasonScreen
+from screens.resolve import ResolveScreen, code_label
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+T = TypeVar("T")
+
+ACTIONS = (
+    "acknowledge",
+    "resolve",
+    "escalate",
+    "priority",
+    "impact",
+    "urgency",
+    "assign",
+    "note",
+    "hold",
+    "reopen",
+    "cancel",
+    "create",
+)
+"""The ``keys.KEYS`` ids that ``Triage.run`` handles."""
+
+
+class TriageDone(Message):
+    """Posted to every screen on the stack after a triage action ran.
+
+    ``succeeded`` / ``failed`` are incident ids. The queue unmarks the succeeded ones (the
+    failed ones stay marked so the user can look at them and try again).
+    """
+
+    def __init__(self, action_id: str, succeeded: Sequence[int], failed: Sequence[int]) -> None:
+        super().__init__()
+        self.action_id = action_id
+        self.succeeded = tuple(succeeded)
+        self.failed = tuple(failed)
+
+
+@dataclass
+class Plan:
+    """What the user chose: the lifecycle action for each incident and how to describe it."""
+
+    what: str
+    """Verb phrase for titles and summaries: ``acknowledge``, ``assign to alice``."""
+    build: Callable[[Incident], Action]
+    done: Callable[[Incident], str]
+    """What happened, from the updated incident, for the status line and the summary."""
+    confirmed: bool = False
+    """The dialog already named every incident and asked; a bulk run needs no preview."""
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def kind_of(action_id: str, incident: Incident) -> str:
+    """The lifecycle action kind a key means for ``incident`` (``hold`` resumes when on hold)."""
+    if action_id in ("impact", "urgency"):
+        return "priority"
+    if action_id == "hold" and incident.status == Status.ON_HOLD:
+        return "resume"
+    return action_id
+
+
+def refusal(action_id: str, incident: Incident) -> str | None:
+    """Why the lifecycle would refuse this key on ``incident`` as the user saw it, or ``None``."""
+    kind = kind_of(action_id, incident)
+    if kind in allowed_actions(incident):
+        return None
+    if kind == "acknowledge" and incident.status == Status.ACKNOWLEDGED:
+        return f"{incident.key} is already acknowledged"
+    allowed = ", ".join(allowed_actions(incident)) or "nothing"
+    return f"cannot {kind} {incident.key}: it is {incident.status.label} (allowed now: {allowed})"
+
+
+def conflict_message(exc: Conflict, incident: Incident) -> str:
+    """``INC-12 changed since you saw it: acknowledged by bob``: what the user needs to know."""
+    key = exc.key or incident.key
+    if exc.changed:
+        what = "; ".join(clean(item) for item in exc.changed)
+        text = f"{key} changed since you saw it: {what}"
+    else:
+        text = clean(str(exc)) or f"{key} changed since you saw it"
+    return f"{text}. Nothing was changed; showing the latest state."
+
+
+def error_message(exc: Exception, incident: Incident | None) -> str:
+    """A user-facing sentence for each typed backend error: what happened, what to do."""
+    key = incident.key if incident is not None else "the incident"
+    if isinstance(exc, Conflict) and incident is not None:
+        return conflict_message(exc, incident)
+    if isinstance(exc, Unavailable):
+        detail = clean(str(exc))
+        return "not connected, nothing was changed" + (f" ({detail})" if detail else "")
+    if isinstance(exc, NotFound):
+        return f"{key} no longer exists"
+    if isinstance(exc, Forbidden | Unauthorized):
+        return f"not allowed: {clean(str(exc))}"
+    if isinstance(exc, InvalidAction | InvalidTransition):
+        return clean(str(exc))
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return f"invalid input: {first['msg']}"
+    return clean(str(exc)) or type(exc).__name__
+
+
+class Triage:
+    """Runs triage actions for the App's screens (see the module docstring)."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.app = app
+        self._busy = False
+
+    # entry point ---------------------------------------------------------------------------
+    async def run(self, action_id: str, targets: Sequence[Incident]) -> None:
+        """Ask, confirm, act and report for ``action_id`` over ``targets``.
+
+        Opens modal screens and waits for them, so call it from a worker.
+        """
+        app: Any = self.app
+        if action_id not in ACTIONS:
+            app.set_status(f"unknown action {action_id!r}", error=True)
+            return
+        if app.readonly:
+            self._error(f"read-only console: {action_id} is disabled (started with --readonly)")
+            return
+        if self._busy:
+            self._error("finish or close the open dialog first")
+            return
+        self._busy = True
+        try:
+            if action_id == "create":
+                await self._create()
+            else:
+                await self._act(action_id, tuple(targets))
+        finally:
+            self._busy = False
+
+    # the general path ----------------------------------------------------------------------
+    async def _act(self, action_id: str, targets: tuple[Incident, ...]) -> None:
+        if not targets:
+            self._error("no incident selected: move the cursor to one, or mark some with space")
+            return
+        refused = [(t, refusal(action_id, t)) for t in targets]
+        possible = tuple(t for t, why in refused if why is None)
+        skipped = [Outcome(t, False, why) for t, why in refused if why is not None]
+        if not possible:
+            self._error("; ".join(o.message for o in skipped))
+            return
+        plan = await self._plan(action_id, possible)
+        if plan is None:
+            self.app.set_status(f"{action_id}: cancelled, nothing was changed")  # type: ignore[attr-defined]
+            return
+        bulk = len(targets) > 1
+        if bulk and not plan.confirmed:
+            detail = plan.detail
+            if skipped:
+                detail = (detail + "\n" if detail else "") + (
+                    f"{len(skipped)} marked incident(s) skipped: "
+                    + "; ".join(o.message for o in skipped)
+                )
+            if not await self._ask(BulkPreviewScreen(plan.what, possible, detail=detail)):
+                self.app.set_status(f"{plan.what}: cancelled, nothing was changed")  # type: ignore[attr-defined]
+                return
+        outcomes = [*skipped, *await self._apply(plan, possible)]
+        await self._report(action_id, plan, outcomes, bulk=bulk)
+
+    async def _apply(self, plan: Plan, targets: Sequence[Incident]) -> list[Outcome]:
+        app: Any = self.app
+        outcomes: list[Outcome] = []
+        for incident in targets:
+            try:
+                action = plan.build(incident)
+                updated = await app.backend.act(
+                    incident.id, action, app.user, expected_version=incident.version
+                )
+            except (BackendError, InvalidTransition, ValidationError) as exc:
+                outcomes.append(Outcome(incident, False, error_message(exc, incident)))
+            else:
+                outcomes.append(Outcome(updated, True, plan.done(updated)))
+        return outcomes
+
+    async def _report(
+        self, action_id: str, plan: Plan, outcomes: list[Outcome], *, bulk: bool
+    ) -> None:
+        app: Any = self.app
+        ok = [o for o in outcomes if o.ok]
+        failed = [o for o in outcomes if not o.ok]
+        await self._refresh(ok, failed)
+        self._post(
+            TriageDone(action_id, [o.incident.id for o in ok], [o.incident.id for o in failed])
+        )
+        if not bulk:
+            outcome = outcomes[0]
+            if outcome.ok:
+                app.set_status(f"{outcome.incident.key} {outcome.message}")
+            else:
+                self._error(outcome.message)
+            return
+        app.set_status(f"{plan.what}: {len(ok)} done, {len(failed)} failed", error=bool(failed))
+        await self._ask(BulkSummaryScreen(plan.what, outcomes))
+
+    async def _refresh(self, ok: Sequence[Outcome], failed: Sequence[Outcome]) -> None:
+        """Show the latest state: updated incidents as returned, failed ones re-read."""
+        app: Any = self.app
+        changed = [o.incident for o in ok]
+        stale = [o.incident.id for o in failed]
+        if stale:
+            try:
+                changed.extend(await app.backend.get_incidents(stale))
+            except BackendError:
+                pass  # the error is already reported; the live feed catches up later
+        if changed:
+            self._post(IncidentsChanged(changed))
+
+    def _post(self, message: Message) -> None:
+        for screen in list(self.app.screen_stack):
+            if isinstance(screen, Screen):
+                screen.post_message(_copy(message))
+
+    # dialogs -------------------------------------------------------------------------------
+    async def _ask(self, screen: Screen[T]) -> T | None:
+        """Push ``screen`` and wait for its result without blocking the App's message loop."""
+        future: asyncio.Future[T | None] = asyncio.get_running_loop().create_future()
+
+        def done(result: T | None) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        await self.app.push_screen(screen, done)
+        return await future
+
+    async def _plan(self, action_id: str, targets: tuple[Incident, ...]) -> Plan | None:
+        app: Any = self.app
+        many = len(targets) > 1
+        if action_id == "acknowledge":
+            return Plan("acknowledge", lambda i: Acknowledge(), lambda i: "acknowledged")
+        if action_id == "resolve":
+            resolve = await self._ask(ResolveScreen(targets))
+            if resolve is None:
+                return None
+            detail = f"code: {code_label(resolve.code)}" + (
+                f"; note: {clean(resolve.note, limit=60)}" if resolve.note else ""
+            )
+            return Plan(
+                "resolve",
+                lambda i: resolve,
+                lambda i: f"resolved ({code_label(resolve.code)})",
+                detail=detail,
+            )
+        if action_id == "escalate":
+            return await self._plan_escalate(targets)
+        if action_id in ("priority", "impact", "urgency"):
+            focus = action_id if action_id != "priority" else None
+            chosen = await self._ask(
+                PriorityScreen(
+                    targets,
+                    sla=app.settings.sla,
+                    now=app.clock.now(),
+                    focus=focus,  # type: ignore[arg-type]
+                )
+            )
+            if chosen is None:
+                return None
+            return Plan(
+                f"set priority (impact {chosen.impact}, urgency {chosen.urgency})",
+                lambda i: chosen,
+                lambda i: (
+                    f"priority now {i.priority.value} (impact {i.impact}, urgency {i.urgency})"
+                ),
+                detail=_priority_detail(chosen),
+            )
+        if action_id == "assign":
+            directory = app.directory
+            assign = await self._ask(
+                AssignScreen(targets, directory.users, directory.on_call_now())
+            )
+            if assign is None:
+                return None
+            who = assign.assignee
+            return Plan(
+                f"assign to {who}" if who else "unassign",
+                lambda i: assign,
+                lambda i: f"assigned to {i.assignee}" if i.assignee else "unassigned",
+            )
+        if action_id == "note":
+            note = await self._ask(NoteScreen(targets))
+            if note is None:
+                return None
+            return Plan(
+                "add a note",
+                lambda i: note,
+                lambda i: "note added",
+                detail=f"note: {clean(note.text, limit=70)}",
+            )
+        if action_id == "hold":
+            if all(t.status == Status.ON_HOLD for t in targets):
+                return Plan("resume", lambda i: Resume(), lambda i: f"resumed ({i.status.label})")
+            hold = await self._ask(HoldScreen(targets))
+            if hold is None:
+                return None
+            return Plan(
+                "put on hold",
+                lambda i: hold,
+                lambda i: f"on hold ({reason_label(hold.reason)})",
+                detail=f"reason: {reason_label(hold.reason)}",
+            )
+        if action_id == "reopen":
+            reason = await self._ask(
+                ReasonScreen(
+                    f"Reopen {naming(targets)}?",
+                    targets,
+                    confirm_label="Reopen",
+                    required=False,
+                    placeholder="what came back",
+                )
+            )
+            if reason is None:
+                return None
+            return Plan(
+                "reopen",
+                lambda i: Reopen(reason=reason),
+                lambda i: "reopened",
+                confirmed=True,
+            )
+        if action_id == "cancel":
+            title = f"Cancel {naming(targets)}? (it leaves the queue, no resolution)"
+            if many:
+                title = f"Cancel these {len(targets)} incidents? (they leave the queue)"
+            reason = await self._ask(
+                ReasonScreen(
+                    title,
+                    targets,
+                    confirm_label="Cancel incident" + ("s" if many else ""),
+                    required=True,
+                    placeholder="e.g. opened by mistake, duplicate of INC-7",
+                    danger=True,
+                )
+            )
+            if reason is None:
+                return None
+            return Plan(
+                "cancel",
+                lambda i: Cancel(reason=reason),
+                lambda i: "cancelled",
+                confirmed=True,
+            )
+        raise AssertionError(f"no plan for {action_id}")  # ACTIONS is checked in run()
+
+    async def _plan_escalate(self, targets: tuple[Incident, ...]) -> Plan | None:
+        """Escalate: the confirmation shows, per incident, the next level and who it pages."""
+        app: Any = self.app
+        directory = app.directory
+        policies = {p.id: p for p in directory.policies}
+        schedules = {s.id: s for s in directory.schedules}
+        now = app.clock.now()
+        steps: dict[int, Escalate] = {}
+        body = Text()
+        for index, incident in enumerate(targets):
+            policy = policies.get(incident.policy or "")
+            step, paged = plan_manual(incident, policy, schedules, now)
+            steps[incident.id] = Escalate(level=step.level, loop=step.loop, paged=tuple(paged))
+            if index:
+                body.append("\n")
+            body.append_text(incident_line(incident))
+            body.append("\n    -> ")
+            if policy is None:
+                body.append("no escalation policy: the level goes up, nobody is paged", "yellow")
+                continue
+            levels = len(policy.levels)
+            body.append(f"level {step.level} of {levels}")
+            if step.loop:
+                body.append(f" (repeat {step.loop})")
+            if step.level == incident.escalation_level and step.loop == incident.escalation_loop:
+                body.append(" (already the last level: pages it again)", style="italic")
+            body.append(", paging ")
+            who = ", ".join(clean(p) for p in paged) if paged else "nobody (no one on call)"
+            body.append(who, style="bold")
+        ok = await self._ask(
+            ConfirmScreen(
+                f"Escalate {naming(targets)}?",
+                body,
+                confirm_label="Escalate",
+                danger=True,
+            )
+        )
+        if not ok:
+            return None
+
+        def done(incident: Incident) -> str:
+            paged = steps[incident.id].paged
+            who = ", ".join(paged) if paged else "nobody"
+            return f"escalated to level {incident.escalation_level}, paging {who}"
+
+        return Plan("escalate", lambda i: steps[i.id], done, confirmed=True)
+
+    # create --------------------------------------------------------------------------------
+    async def _create(self) -> None:
+        app: Any = self.app
+        directory = app.directory
+        initial: NewIncident | None = None
+        problem = ""
+        while True:
+            new = await self._ask(
+                CreateScreen(
+                    directory.services,
+                    directory.users,
+                    directory.on_call_now(),
+                    initial=initial,
+                    problem=problem,
+                )
+            )
+            if new is None:
+                app.set_status("create: cancelled, nothing was created")
+                return
+            try:
+                created = await app.backend.create_incident(new, app.user)
+            except BackendError as exc:
+                # Reopen the form with what was typed: a refused create never loses input.
+                initial, problem = new, error_message(exc, None)
+                self._error(f"create failed: {problem}")
+                continue
+            app.set_status(f"{created.key} created ({created.priority.value})")
+            self._post(IncidentsChanged([created]))
+            self._post(TriageDone("create", [created.id], []))
+            return
+
+    # messages ------------------------------------------------------------------------------
+    def _error(self, text: str) -> None:
+        app: Any = self.app
+        app.set_status(text, error=True)
+        app.notify(text, severity="error", timeout=8, markup=False)
+
+
+def _priority_detail(chosen: SetPriority) -> str:
+    from console.models import priority_for
+
+    result = chosen.priority or priority_for(chosen.impact, chosen.urgency)
+    return f"impact {chosen.impact}, urgency {chosen.urgency} -> {result.value}"
+
+
+def _copy(message: Message) -> Message:
+    """A fresh message per screen: a Message instance is consumed by the pump it is posted to."""
+    if isinstance(message, IncidentsChanged):
+        return IncidentsChanged(message.changed, message.removed)
+    if isinstance(message, TriageDone):
+        return TriageDone(message.action_id, message.succeeded, message.failed)
+    return message

@@ -1,0 +1,258 @@
+"""Fixed data and helpers for the triage, incident-screen and modal tests.
+
+Everything runs against a real ``SqliteBackend`` on a temporary file with a ``FrozenClock``, so
+the tests assert on what the store holds, not on what a screen claims.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+from backends.sqlite import SqliteBackend
+from console.clock import FrozenClock
+from console.config import Settings
+from console.lifecycle import Acknowledge, AddNote
+from console.models import (
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    Incident,
+    Link,
+    LinkKind,
+    NewIncident,
+    Rotation,
+    Schedule,
+    Service,
+    TargetKind,
+    Team,
+    TimelineEntry,
+    User,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+"""A Monday morning: the frozen 'now' of every test."""
+
+USERS = [
+    User(id="alice", name="Alice Adams", team="sre"),
+    User(id="bob", name="Bob Brown", team="sre"),
+    User(id="carol", name="Carol Chen", team="dba"),
+    User(id="dave", name="Dave Diaz", team="dba"),
+    User(id="erin", name="Erin Evans", team="support"),
+]
+TEAMS = [Team(id="sre", name="Site reliability"), Team(id="dba", name="Databases")]
+SCHEDULES = [
+    Schedule(
+        id="sre-primary",
+        name="SRE primary",
+        rotations=(Rotation(users=("alice", "bob"), start=T0 - timedelta(days=3)),),
+    )
+]
+POLICIES = [
+    EscalationPolicy(
+        id="sre",
+        name="SRE escalation",
+        levels=(
+            EscalationLevel(
+                targets=(EscalationTarget(kind=TargetKind.SCHEDULE, id="sre-primary"),),
+                wait=timedelta(minutes=15),
+            ),
+            EscalationLevel(
+                targets=(
+                    EscalationTarget(kind=TargetKind.USER, id="carol"),
+                    EscalationTarget(kind=TargetKind.USER, id="dave"),
+                ),
+                wait=timedelta(minutes=30),
+            ),
+        ),
+    )
+]
+SERVICES = [
+    Service(id="checkout", name="Checkout API", team="sre", policy="sre"),
+    Service(id="payments", name="Payments", team="sre", policy="sre"),
+    Service(id="search", name="Search", team="dba", policy="sre"),
+]
+
+# (title, service, impact, urgency, assignee, minutes before T0)
+INCIDENTS = [
+    ("Checkout returns 502 for EU customers", "checkout", 1, 1, None, 10),
+    ("Payment webhooks delayed", "payments", 2, 2, "bob", 120),
+    ("Search latency above 2s", "search", 1, 2, None, 20),
+    ("[bold]x[/bold] [/etc] \x1b]0;owned\x07 disk \x1b[2J full", "search", 3, 3, None, 300),
+]
+
+
+async def seed(path: Path, clock: FrozenClock, settings: Settings | None = None) -> None:
+    """Write the fixed directory, four incidents and a little history into ``path``."""
+    clock.set(T0 - timedelta(hours=6))
+    backend = await SqliteBackend(path, settings=settings, clock=clock).open()
+    try:
+        for team in TEAMS:
+            await backend.put_team(team)
+        for user in USERS:
+            await backend.put_user(user)
+        for schedule in SCHEDULES:
+            await backend.put_schedule(schedule)
+        for policy in POLICIES:
+            await backend.put_policy(policy)
+        for service in SERVICES:
+            await backend.put_service(service)
+        for title, service, impact, urgency, assignee, minutes in INCIDENTS:
+            await backend.create_incident(
+                NewIncident(
+                    title=title,
+                    service=service,
+                    impact=impact,
+                    urgency=urgency,
+                    assignee=assignee,
+                    source="alertmanager" if service == "checkout" else "manual",
+                    dedup_key="checkout-5xx" if service == "checkout" else None,
+                    labels={"env": "prod", "region": "eu-west-1"} if service == "checkout" else {},
+                    links=(
+                        (Link(kind=LinkKind.PROBLEM, ref="PRB-7", title="Flaky LB"),)
+                        if service == "checkout"
+                        else ()
+                    ),
+                    created_at=T0 - timedelta(minutes=minutes),
+                ),
+                "alertmanager" if service == "checkout" else "erin",
+            )
+        clock.set(T0 - timedelta(minutes=100))
+        payments = await backend.get_incident("INC-2")
+        payments = await backend.act(payments.id, Acknowledge(), "bob", payments.version)
+        clock.set(T0 - timedelta(minutes=90))
+        await backend.act(
+            payments.id,
+            AddNote(text="Provider status page shows degraded webhooks.\nWaiting on them."),
+            "bob",
+            payments.version,
+        )
+    finally:
+        await backend.close()
+        clock.set(T0)
+
+
+async def open_store(path: Path, clock: FrozenClock) -> SqliteBackend:
+    """A second connection to the same file: 'another console' in the tests."""
+    return await SqliteBackend(path, clock=clock, poll_interval=0.05).open()
+
+
+async def state(path: Path, clock: FrozenClock, ref: str) -> tuple[Incident, list[TimelineEntry]]:
+    """What the store holds for ``ref`` now, read through a fresh connection."""
+    backend = await SqliteBackend(path, clock=clock).open()
+    try:
+        incident = await backend.get_incident(ref)
+        return incident, await backend.timeline(incident.id)
+    finally:
+        await backend.close()
+
+
+async def wait_for_screen(pilot: Pilot[Any], kind: type[Screen[Any]], timeout: float = 5.0) -> Any:
+    """Let the app run until a screen of ``kind`` is on top; fail clearly if it never is."""
+    steps = int(timeout / 0.02)
+    for _ in range(steps):
+        if isinstance(pilot.app.screen, kind):
+            await pilot.pause()
+            return pilot.app.screen
+        await pilot.pause(0.02)
+    raise AssertionError(f"{kind.__name__} never opened; top screen is {pilot.app.screen!r}")
+
+
+async def wait_until(pilot: Pilot[Any], predicate: Any, timeout: float = 5.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+class Directory:
+    """The slice of ``app.directory`` the triage screens use, read once from the store."""
+
+    def __init__(self, clock: FrozenClock) -> None:
+        self._clock = clock
+        self.users: list[User] = []
+        self.teams: list[Team] = []
+        self.services: list[Service] = []
+        self.policies: list[EscalationPolicy] = []
+        self.schedules: list[Schedule] = []
+
+    async def load(self, backend: SqliteBackend) -> None:
+        self.users = await backend.users()
+        self.teams = await backend.teams()
+        self.services = await backend.services()
+        self.policies = await backend.policies()
+        self.schedules = await backend.schedules()
+
+    def on_call_now(self) -> set[str]:
+        from console.escalation import on_call
+
+        now = self._clock.now()
+        return {user for s in self.schedules if (user := on_call(s, now))}
+
+
+class HostScreen(Screen[None]):
+    """A bare home screen that records what triage tells the screens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done: list[Any] = []
+        self.changed: list[Any] = []
+
+    def on_triage_done(self, message: Any) -> None:
+        self.done.append(message)
+
+    def on_incidents_changed(self, message: Any) -> None:
+        self.changed.append(message)
+
+
+def harness_app(
+    backend: SqliteBackend,
+    clock: FrozenClock,
+    *,
+    user: str = "alice",
+    readonly: bool = False,
+    settings: Settings | None = None,
+) -> Any:
+    """A small App offering exactly the attributes docs/interfaces.md promises to screens."""
+    from textual.app import App
+    from textual.reactive import reactive
+
+    from screens.triage import Triage
+
+    class HarnessApp(App[None]):
+        now: reactive[datetime] = reactive(T0)
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.backend = backend
+            self.clock = clock
+            self.settings = settings or Settings()
+            self.user = user
+            self.readonly = readonly
+            self.directory = Directory(clock)
+            self.incidents: dict[int, Incident] = {}
+            self.status = ("", False)
+            self.triage = Triage(self)
+            self.home = HostScreen()
+
+        def set_status(self, text: str, error: bool = False) -> None:
+            self.status = (text, error)
+
+        async def on_mount(self) -> None:
+            await self.directory.load(backend)
+            from console.models import IncidentQuery
+
+            for incident in await backend.list_incidents(IncidentQuery()):
+                self.incidents[incident.id] = incident
+            self.now = clock.now()
+            await self.push_screen(self.home)
+
+        def run_triage(self, action_id: str, targets: list[Incident]) -> None:
+            self.run_worker(self.triage.run(action_id, targets), group="triage")
+
+    return HarnessApp()
