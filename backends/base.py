@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
 from console.lifecycle import Action
@@ -36,6 +36,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.reports import Kpis
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,4 +202,18 @@ class Backend(Protocol):
         Nothing is missed and nothing is yielded twice; after a dropped connection the
         iterator resumes from the last sequence it yielded.
         """
+        ...
+
+    # KPIs ------------------------------------------------------------------------------------
+    async def stats(
+        self,
+        since: timedelta,
+        *,
+        service: str | None = None,
+        team: str | None = None,
+        now: datetime | None = None,
+    ) -> Kpis:
+        """KPIs for the window ``[now - since, now]`` (default ``now``: the backend's clock),
+        computed with ``console.reports.compute_kpis`` so every backend gives the same numbers.
+        ``team`` selects the services of that team."""
         ...
