@@ -1,0 +1,94 @@
+"""clean(): untrusted text loses escape sequences and control characters, nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from console.text import clean
+
+
+@pytest.mark.parametrize(
+    ("dirty", "safe"),
+    [
+        ("title\x1b]0;owned\x07", "title"),  # OSC: set the window title
+        ("a\x1b]0;owned\x1b\\b", "ab"),  # OSC ended by ST
+        ("\x1b]8;;http://evil\x07link\x1b]8;;\x07", "link"),  # OSC 8 hyperlink
+        ("\x1b[2Jcleared", "cleared"),  # CSI: clear the screen
+        ("\x1b[31;1mred\x1b[0m", "red"),
+        ("\x1b[?1049h alt screen", " alt screen"),
+        ("\x1bPq#0;2;0;0;0\x1b\\sixel", "sixel"),  # DCS
+        ("\x1b_apc\x1b\\x", "x"),  # APC
+        ("\x1bcreset", "reset"),  # two-character escape (RIS)
+        ("\x9b2Jc1 csi", "c1 csi"),  # 8-bit CSI
+        ("\x9d0;owned\x9cok", "ok"),  # 8-bit OSC ended by 8-bit ST
+        ("bell\x07 del\x7f nul\x00 bs\x08", "bell del nul bs"),
+        ("c1\x80\x85\x8d\x9f", "c1 "),  # NEL becomes a line break, the rest goes
+        ("\u202eevil\u202c", "evil"),  # right-to-left override and pop
+        ("a\u2066b\u2069c\u200ed\u200fe\u061cf", "abcdef"),  # isolates, marks
+        ("\x1b]0;unterminated", ""),  # an unterminated OSC swallows the rest
+    ],
+)
+def test_escape_sequences_and_controls_are_removed(dirty: str, safe: str) -> None:
+    assert clean(dirty) == safe
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "数据库连接失败",
+        "Ошибка диска",
+        "خطأ في الخادم",  # right-to-left letters are letters, not overrides
+        "שגיאה",
+        "disk full 🔥💾",
+        "family 👩‍👩‍👧 flag 🇩🇪",  # zero-width joiners and regional indicators stay
+        "naïve café",
+        "e\u0301",  # combining accent
+    ],
+)
+def test_real_text_in_any_script_is_kept(text: str) -> None:
+    assert clean(text) == text
+
+
+@pytest.mark.parametrize("text", ["[bold]x", "[/etc]", "[red on white]alarm[/]", "[@click=quit]"])
+def test_markup_is_left_as_literal_text(text: str) -> None:
+    """Rendering it as plain text is the UI's job; clean() must not eat the brackets."""
+    assert clean(text) == text
+
+
+def test_single_line_turns_line_breaks_and_tabs_into_spaces() -> None:
+    assert clean("a\nb\r\nc\rd\te\u2028f\u2029g") == "a b c d e f g"
+
+
+def test_multiline_keeps_line_breaks_and_expands_tabs() -> None:
+    text = "line 1\r\nline 2\rline 3\n\tindented\u2028line 5"
+    assert clean(text, multiline=True) == "line 1\nline 2\nline 3\n    indented\nline 5"
+
+
+def test_a_lone_carriage_return_cannot_overwrite_what_was_shown() -> None:
+    assert "\r" not in clean("all good\rEVIL", multiline=True)
+    assert clean("all good\rEVIL") == "all good EVIL"
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [(None, "abcdef"), (10, "abcdef"), (6, "abcdef"), (5, "abcd…"), (1, "…"), (0, "")],
+)
+def test_limit_truncates_with_an_ellipsis(limit: int | None, expected: str) -> None:
+    assert clean("abcdef", limit=limit) == expected
+
+
+def test_limit_counts_the_cleaned_text() -> None:
+    assert clean("\x1b[31mabc\x1b[0m", limit=3) == "abc"
+
+
+@pytest.mark.parametrize("empty", [None, ""])
+def test_nothing_gives_an_empty_string(empty: str | None) -> None:
+    assert clean(empty) == ""
+
+
+def test_clean_is_idempotent_on_a_nasty_mix() -> None:
+    nasty = "\x1b[1m[b]T\x1b]0;x\x07itle\u202e\r\n\x9b5m\tok 数据 🔥\x00"
+    once = clean(nasty, multiline=True)
+    assert clean(once, multiline=True) == once
+    assert once == "[b]Title\n    ok 数据 🔥"
+    assert all(ch == "\n" or ch.isprintable() for ch in once)
