@@ -1,0 +1,506 @@
+"""The Textual App: wires one backend, one clock and the settings into the screens.
+
+``make_app`` is the only factory (the CLI and every test use it). The App owns what all
+screens share: the incidents it knows (``incidents``), the directory (people, services,
+policies, schedules), one 1 Hz clock (``now``) that every countdown follows, the status line
+text, and ``triage``. A worker consumes ``backend.watch()``, coalesces bursts, fetches the
+changed incidents and posts ``IncidentsChanged`` to every screen on the stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.theme import Theme
+
+from backends.base import Backend, BackendError, ConnectionState
+from console.clock import Clock, SystemClock
+from console.config import Settings
+from console.escalation import on_call
+from console.keys import KEYS
+from console.models import (
+    EscalationPolicy,
+    Incident,
+    IncidentQuery,
+    Schedule,
+    Service,
+    Team,
+    User,
+)
+from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
+from widgets.keybindings import display_keys, effective_keys
+from widgets.queue_model import SlaTracker
+
+BATCH_WINDOW = 0.06
+"""Seconds to wait after a change for more: a burst becomes one fetch and one repaint."""
+DIRECTORY_ENTITIES = frozenset({"service", "user", "team", "policy", "schedule"})
+OPEN_LIMIT = 100_000
+
+HIGH_CONTRAST = Theme(
+    name="high-contrast",
+    primary="#ffffff",
+    secondary="#00ffff",
+    accent="#ffff00",
+    warning="#ffff00",
+    error="#ff3030",
+    success="#00ff00",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#1c1c1c",
+    boost="#262626",
+    dark=True,
+    luminosity_spread=0.0,
+    text_alpha=1.0,
+)
+THEMES = {"default": "textual-dark", "high-contrast": "high-contrast"}
+
+
+class StartupError(Exception):
+    """The console cannot start (no database, unreadable or too new schema, server down)."""
+
+
+class Directory:
+    """People, teams, services, escalation policies and schedules, refreshed on change."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.users: list[User] = []
+        self.teams: list[Team] = []
+        self.services: list[Service] = []
+        self.policies: list[EscalationPolicy] = []
+        self.schedules: list[Schedule] = []
+
+    async def load(self, backend: Backend) -> None:
+        self.users = await backend.users()
+        self.teams = await backend.teams()
+        self.services = await backend.services()
+        self.policies = await backend.policies()
+        self.schedules = await backend.schedules()
+
+    def on_call_now(self) -> set[str]:
+        now = self._clock.now()
+        return {user for s in self.schedules if (user := on_call(s, now)) is not None}
+
+    def user_name(self, user_id: str | None) -> str:
+        for user in self.users:
+            if user.id == user_id:
+                return user.name
+        return user_id or ""
+
+
+class KeysProvider(Provider):
+    """The command palette: every action of the current screen, with its key."""
+
+    def _commands(self) -> list[tuple[str, str, str]]:
+        app: Any = self.app
+        screen = self.screen
+        kind = "incident" if type(screen).__name__ == "IncidentScreen" else "queue"
+        keymap = app.keymap_ids
+        found = []
+        for key in KEYS:
+            if kind not in key.screens or key.id == "palette":
+                continue
+            if key.mutating and app.readonly:
+                continue
+            label = f"{key.description}  [{display_keys(effective_keys(key, keymap))}]"
+            found.append((label, key.action, key.id))
+        return found
+
+    async def _run(self, action: str) -> None:
+        await self.screen.run_action(action)
+
+    async def discover(self) -> Hits:
+        for label, action, key_id in self._commands():
+            yield DiscoveryHit(label, partial(self._run, action), help=key_id)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, action, key_id in self._commands():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), partial(self._run, action), help=key_id)
+
+
+class IncidentApp(App[None]):
+    """The Incident Console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Incident Console"
+    COMMANDS: ClassVar = App.COMMANDS | {KeysProvider}
+    BINDINGS: ClassVar = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+    ENABLE_COMMAND_PALETTE = True
+
+    now: reactive[datetime] = reactive(datetime.min, init=False)
+    status_text: reactive[str] = reactive("")
+    status_error: reactive[bool] = reactive(False)
+    connection_text: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        clock: Clock,
+        settings: Settings,
+        user: str,
+        readonly: bool,
+        wall: bool = False,
+        demo: bool = False,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.clock = clock
+        self.settings = settings
+        self.user = user
+        self.readonly = readonly
+        self.wall = wall
+        self.demo = demo
+        self.incidents: dict[int, Incident] = {}
+        self.directory = Directory(clock)
+        self.tracker = SlaTracker(settings.sla)
+        self.loaded = False
+        self.retimed: set[int] = set()
+        """Incidents whose SLA state moved with the last tick (screens re-sort only these)."""
+        self.keymap_ids: dict[str, str] = dict(settings.keymap)
+        self._connection: ConnectionState = backend.connection
+        self._seq = 0
+        self.set_reactive(IncidentApp.now, clock.now())
+        self.register_theme(HIGH_CONTRAST)
+        self.theme = THEMES.get(settings.theme, "textual-dark")
+        from screens.triage import Triage
+
+        self.triage = Triage(self)
+
+    # start-up ------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.keymap_ids:
+            self.set_keymap(self.keymap_ids)
+        from screens.queue import QueueScreen
+
+        self.push_screen(QueueScreen())
+        if self.wall:
+            from screens.wall import WallScreen
+
+            self.push_screen(WallScreen())
+        self.sub_title = self._subtitle()
+        self.set_interval(1.0, self.tick, name="clock")
+        self.feed()
+        if self.demo:
+            self.simulate()
+
+    def _subtitle(self) -> str:
+        parts = [f"as {self.user}", self.backend.description]
+        if self.readonly:
+            parts.append("read-only")
+        if self.demo:
+            parts.append("demo")
+        return " · ".join(parts)
+
+    # the clock -----------------------------------------------------------------------------
+    def tick(self) -> None:
+        """One beat of the app clock: advance SLA states, then let screens repaint."""
+        now = self.clock.now()
+        changed, newly = self.tracker.advance(now)
+        self.retimed = changed
+        for incident_id in newly:
+            self._announce_breach(incident_id)
+        self._check_connection()
+        self.now = now
+
+    def _check_connection(self) -> None:
+        state = self.backend.connection
+        if state == self._connection:
+            return
+        self._connection = state
+        self.connection_text = connection_text(state)
+        self._post(ConnectionChanged())
+
+    # the change feed -----------------------------------------------------------------------
+    @work(exclusive=True, group="feed", exit_on_error=False)
+    async def feed(self) -> None:
+        """Load what is open, then follow the change feed forever (reconnecting on errors)."""
+        delay = 1.0
+        while not self.loaded:
+            try:
+                self._seq = await self.backend.last_seq()
+                await self.directory.load(self.backend)
+                open_now = await self.backend.list_incidents(IncidentQuery(limit=OPEN_LIMIT))
+            except BackendError as exc:
+                self.set_status(f"cannot load incidents: {exc} (retrying)", error=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            self.remember(open_now, announce=False)
+            self.loaded = True
+            self._post(DirectoryChanged())
+            self._post(IncidentsChanged(open_now))
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        batcher = asyncio.create_task(self._batches(queue))
+        try:
+            while True:
+                try:
+                    async for change in self.backend.watch(self._seq):
+                        queue.put_nowait(change)
+                        self._seq = max(self._seq, change.seq)
+                        delay = 1.0
+                except BackendError as exc:
+                    self.set_status(f"live updates interrupted: {exc} (retrying)", error=True)
+                    self._check_connection()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30)
+        finally:
+            batcher.cancel()
+
+    async def _batches(self, queue: asyncio.Queue[Any]) -> None:
+        while True:
+            first = await queue.get()
+            await asyncio.sleep(BATCH_WINDOW)
+            batch = [first]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                await self._apply_changes(batch)
+            except BackendError as exc:
+                self.set_status(f"could not fetch changes: {exc}", error=True)
+
+    async def _apply_changes(self, changes: Sequence[Any]) -> None:
+        ids: set[int] = set()
+        directory = False
+        for change in changes:
+            if change.entity == "incident":
+                try:
+                    ids.add(int(change.entity_id))
+                except ValueError:
+                    continue
+            elif change.entity in DIRECTORY_ENTITIES:
+                directory = True
+        if directory:
+            await self.directory.load(self.backend)
+            self._post(DirectoryChanged())
+        if ids:
+            fetched = await self.backend.get_incidents(sorted(ids))
+            self.remember(fetched)
+            removed = [i.id for i in fetched if not i.is_open]
+            self._post(IncidentsChanged(fetched, removed))
+        if self.status_error and self.status_text.startswith(("live updates", "could not fetch")):
+            self.set_status("live updates resumed")
+
+    def remember(self, incidents: Iterable[Incident], *, announce: bool = True) -> None:
+        """Take newer versions of incidents (idempotent: an older or equal version is ignored)."""
+        fresh: list[Incident] = []
+        for incident in incidents:
+            known = self.incidents.get(incident.id)
+            if known is not None and known.version >= incident.version:
+                continue
+            self.incidents[incident.id] = incident
+            fresh.append(incident)
+            if announce and known is None and incident.is_open and incident.priority.rank <= 2:
+                self._alert(
+                    f"New {incident.priority.value}: {incident.key} "
+                    f"{clean_title(incident.title)} ({incident.service})",
+                    severity="error" if incident.priority.rank == 1 else "warning",
+                )
+        if fresh:
+            for incident_id in self.tracker.update(fresh, self.clock.now()):
+                if announce:
+                    self._announce_breach(incident_id)
+
+    def _announce_breach(self, incident_id: int) -> None:
+        incident = self.incidents.get(incident_id)
+        if incident is None or not incident.is_open:
+            return
+        kind = "response" if incident.acknowledged_at is None else "resolution"
+        self._alert(
+            f"SLA breached: {incident.key} {clean_title(incident.title)} ({kind})",
+            severity="error",
+        )
+
+    def _alert(self, text: str, *, severity: str) -> None:
+        self.notify(text, severity=severity, timeout=8, markup=False)  # type: ignore[arg-type]
+        if self.settings.bell:
+            self.bell()
+
+    def _post(self, message: Message) -> None:
+        """Post a copy of ``message`` to every screen on the stack (each one consumes it)."""
+        for screen in list(self.screen_stack):
+            screen.post_message(_copy(message))
+
+    # background work -----------------------------------------------------------------------
+    @work(exclusive=True, group="demo", exit_on_error=False)
+    async def simulate(self) -> None:
+        from console.demo import Simulator
+
+        try:
+            simulator = Simulator(
+                self.backend,
+                self.clock,
+                self.settings.demo.rate,
+                self.settings.demo.seed,
+                user=self.user,
+            )
+            await simulator.run()
+        except BackendError as exc:
+            self.set_status(f"demo simulator stopped: {exc}", error=True)
+
+    # what screens call ---------------------------------------------------------------------
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status_text = text
+        self.status_error = error
+        if error and text and not self.screen.query("StatusLine"):
+            self.notify(text, severity="error", markup=False)
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_reports(self) -> None:
+        try:
+            from screens.reports import ReportsScreen
+        except ImportError:
+            self.set_status("reports are not available in this build", error=True)
+            return
+        self.push_screen(ReportsScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "high-contrast" if self.theme != "high-contrast" else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
+        from textual.app import SystemCommand
+
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "High contrast",
+            "Switch between the default and high-contrast theme",
+            self.action_toggle_theme,
+        )
+
+
+def clean_title(title: str) -> str:
+    from console.text import clean
+
+    return clean(title, limit=60)
+
+
+def connection_text(state: ConnectionState) -> str:
+    if state.status == "reconnecting":
+        return f"reconnecting (attempt {state.attempt})" + (
+            f": {state.detail}" if state.detail else ""
+        )
+    if state.status == "offline":
+        since = f" since {state.since:%H:%M}" if state.since else ""
+        return f"offline{since}, data may be stale"
+    return ""
+
+
+def _copy(message: Message) -> Message:
+    if isinstance(message, IncidentsChanged):
+        return IncidentsChanged(message.changed, message.removed)
+    return type(message)()
+
+
+def make_app(
+    backend: Backend,
+    *,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+    user: str | None = None,
+    readonly: bool = False,
+    wall: bool = False,
+    demo: bool = False,
+) -> IncidentApp:
+    """Build the console over an open ``backend``: the one factory for the CLI and tests."""
+    settings = settings or Settings()
+    user = user or settings.user
+    if not user:
+        from console.cli import _user_default
+
+        user = _user_default()
+    readonly = readonly or wall or backend.role == "viewer"
+    return IncidentApp(
+        backend,
+        clock=clock or SystemClock(),
+        settings=settings,
+        user=user,
+        readonly=readonly,
+        wall=wall,
+        demo=demo,
+    )
+
+
+# the command line ----------------------------------------------------------------------------
+async def _open(settings: Settings, clock: Clock) -> Backend:
+    from backends import open_backend
+
+    try:
+        backend = await open_backend(settings, clock=clock)
+        await backend.last_seq()  # proves it answers (a remote server is up, a file readable)
+    except BackendError as exc:
+        raise StartupError(str(exc)) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise StartupError(f"cannot open {settings.database_path()}: {exc}") from None
+    return backend
+
+
+async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
+    clock = SystemClock()
+    demo_path: Path | None = None
+    if args.demo:
+        if settings.backend:
+            raise StartupError("--demo runs on a local database; leave out --backend")
+        demo_path = settings.db or Path(tempfile.mkdtemp(prefix="incidents-demo-")) / "demo.db"
+        if demo_path.exists() and demo_path.stat().st_size > 0:
+            raise StartupError(f"{demo_path} already exists; --demo needs a fresh database file")
+        settings = settings.model_copy(update={"db": demo_path, "backend": None})
+    elif not settings.backend:
+        settings.database_path().parent.mkdir(parents=True, exist_ok=True)
+    backend = await _open(settings, clock)
+    try:
+        if args.demo:
+            from console.demo import seed
+
+            await seed(
+                backend, now=clock.now(), seed=settings.demo.seed, user=settings.user or "demo"
+            )
+        app = make_app(
+            backend,
+            clock=clock,
+            settings=settings,
+            user=settings.user,
+            readonly=args.readonly,
+            wall=args.wall,
+            demo=args.demo,
+        )
+        await app.run_async()
+    finally:
+        await backend.close()
+    return demo_path
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    """``incidents``: open the console (see ``console.cli``)."""
+    try:
+        demo_path = asyncio.run(_console(args, settings))
+    except StartupError as exc:
+        print(f"incidents: {exc}", file=sys.stderr)
+        return 1
+    if demo_path is not None:
+        print(f"demo database kept at {demo_path}")
+    return 0

@@ -1,0 +1,288 @@
+"""The home screen: the live queue of incidents, most urgent first.
+
+Rows come from ``app.incidents`` and change by diff when the App posts ``IncidentsChanged``;
+countdowns repaint when ``app.now`` ticks. Triage keys hand the marked incidents (or the one
+under the cursor) to ``app.triage`` exactly as they are shown, versions included.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from backends.base import BackendError
+from console.models import Incident
+from console.query import VIEWS, Filter, QueryError, parse
+from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
+from widgets.empty_guide import EmptyGuide
+from widgets.incident_list import IncidentList
+from widgets.keybindings import bindings_for
+from widgets.queue_header import QueueHeader
+from widgets.queue_model import SORTS, QueueModel
+from widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from console.app import IncidentApp
+
+VIEW_KEYS = tuple(VIEWS)
+
+
+class FilterInput(Input):
+    """The filter being typed; ``esc`` clears it (and the filter), ``enter`` applies."""
+
+    BINDINGS = [Binding("escape", "clear", "Clear filter", show=False)]
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.screen.clear_filter()  # type: ignore[attr-defined]
+
+
+class QueueScreen(Screen[None]):
+    AUTO_FOCUS = "#incidents"
+    BINDINGS = [
+        *bindings_for("queue"),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="queue")
+        app: Any = self.app
+        self.model = QueueModel(app.tracker, app.user)
+        self.view_id = "all"
+        self.typed = Filter()
+        self.loaded = False
+
+    @property
+    def console_app(self) -> IncidentApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield QueueHeader(id="queue-header")
+        yield Static(id="filter-bar")
+        yield FilterInput(
+            placeholder="filter: p1 p2  svc:NAME  @user  @me  unassigned  status:ack  breached  words",
+            id="filter-input",
+        )
+        yield IncidentList(self.model, id="incidents")
+        yield EmptyGuide(id="guide")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(FilterInput).display = False
+        self.query_one(EmptyGuide).display = False
+        self.watch(self.app, "now", self._tick, init=False)
+        app = self.console_app
+        if app.loaded:
+            self._load(list(app.incidents.values()))
+        self._show_bar()
+
+    # data ----------------------------------------------------------------------------------
+    @property
+    def list(self) -> IncidentList:
+        return self.query_one(IncidentList)
+
+    def _load(self, incidents: list[Incident]) -> None:
+        self.loaded = True
+        self.model.incidents = {i.id: i for i in incidents}
+        self.model.rebuild(self.console_app.now)
+        self.list.now = self.console_app.now
+        self.list.rows_changed()
+        if self.list.cursor_id is None:
+            self.list.move_cursor(0)
+        self._after_change()
+
+    @on(IncidentsChanged)
+    def _incidents_changed(self, message: IncidentsChanged) -> None:
+        app = self.console_app
+        app.remember(message.changed)
+        if not self.loaded:
+            if app.loaded:
+                self._load(list(app.incidents.values()))
+            return
+        now = app.now
+        self.model.upsert(message.changed, now)
+        gone = [i for i in message.removed if i not in app.incidents]
+        if gone:
+            self.model.remove(gone)
+        self.list.rows_changed()
+        self._after_change()
+
+    @on(DirectoryChanged)
+    def _directory_changed(self) -> None:
+        self.list.refresh()
+
+    @on(ConnectionChanged)
+    def _connection_changed(self) -> None:
+        self.list.refresh()
+
+    def _tick(self, now: object) -> None:
+        app = self.console_app
+        if not self.loaded:
+            return
+        if self.model.retime(app.retimed, app.now):
+            self.list.rows_changed()
+        self.list.tick(app.now)
+        self._show_header()
+
+    def _after_change(self) -> None:
+        self._show_header()
+        self._show_bar()
+        empty = self.loaded and not self.model.incidents and self.view_id == "all"
+        self.query_one(EmptyGuide).display = empty and self.typed.is_empty
+        self.list.display = not self.query_one(EmptyGuide).display
+
+    def _show_header(self) -> None:
+        self.query_one(QueueHeader).show(self.model.counts(), len(self.model.tracker.breached))
+
+    def _show_bar(self) -> None:
+        view = VIEWS[self.view_id]
+        text = Text()
+        text.append(f" {VIEW_KEYS.index(self.view_id) + 1} ", style="reverse bold")
+        text.append(f" {view.label}", style="bold")
+        text.append(f"  ·  sort: {self.model.sort}")
+        if self.typed.source:
+            text.append("  ·  filter: ")
+            text.append(self.typed.source, style="bold")  # Text.append: never markup
+            text.append("  (esc clears)", style="dim")
+        if self.loaded:
+            text.append(f"  ·  {len(self.model)} shown")
+            if self.list.marks:
+                text.append(f"  ·  {len(self.list.marks)} marked", style="bold reverse")
+        else:
+            text.append("  ·  loading…")
+        self.query_one("#filter-bar", Static).update(text)
+
+    def _apply_filter(self) -> None:
+        combined = VIEWS[self.view_id].filter.combine(self.typed)
+        self.model.set_filter(combined, self.console_app.now)
+        self.list.rows_changed()
+        if self.list.cursor_id is None or self.list.cursor_index is None:
+            self.list.move_cursor(0)
+        self._after_change()
+
+    # targets -------------------------------------------------------------------------------
+    def targets(self) -> list[Incident]:
+        """The marked incidents, else the one under the cursor, as they are shown."""
+        marked = self.list.marked_incidents()
+        if marked:
+            return marked
+        incident = self.list.cursor_incident
+        return [incident] if incident is not None else []
+
+    # actions -------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "triage" and self.console_app.readonly:
+            return False  # hidden from the footer and disabled
+        return True
+
+    def action_triage(self, action_id: str) -> None:
+        targets = [] if action_id == "create" else self.targets()
+        if action_id != "create" and not targets:
+            self.console_app.set_status("nothing to act on: the queue is empty", error=True)
+            return
+        self.run_worker(
+            self.console_app.triage.run(action_id, targets), group="triage", exit_on_error=False
+        )
+
+    def action_cursor_down(self) -> None:
+        self.list.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.list.action_cursor_up()
+
+    def action_page_down(self) -> None:
+        self.list.action_page_down()
+
+    def action_page_up(self) -> None:
+        self.list.action_page_up()
+
+    def action_first(self) -> None:
+        self.list.action_first()
+
+    def action_last(self) -> None:
+        self.list.action_last()
+
+    def action_open(self) -> None:
+        incident = self.list.cursor_incident
+        if incident is None:
+            return
+        from screens.incident import IncidentScreen
+
+        self.app.push_screen(IncidentScreen(incident.id))
+
+    def action_mark(self) -> None:
+        self.list.toggle_mark()
+        self._show_bar()
+
+    def action_mark_all(self) -> None:
+        self.list.mark_all()
+        self._show_bar()
+        self.console_app.set_status(f"{len(self.list.marks)} marked (ctrl+u clears)")
+
+    def action_clear_marks(self) -> None:
+        self.list.clear_marks()
+        self._show_bar()
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.display = True
+        box.value = self.typed.source
+        box.focus()
+
+    def clear_filter(self) -> None:
+        self.typed = Filter()
+        box = self.query_one(FilterInput)
+        box.display = False
+        self.list.focus()
+        self._apply_filter()
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        try:
+            self.typed = parse(event.value)
+        except QueryError as exc:
+            self.console_app.set_status(f"filter: {exc}", error=True)
+            return
+        self.console_app.set_status("")
+        box = self.query_one(FilterInput)
+        box.display = False
+        self.list.focus()
+        self._apply_filter()
+
+    def action_cycle_sort(self) -> None:
+        index = SORTS.index(self.model.sort) if self.model.sort in SORTS else -1
+        self.model.set_sort(SORTS[(index + 1) % len(SORTS)], self.console_app.now)
+        self.list.rows_changed()
+        self._show_bar()
+
+    def action_view(self, view_id: str) -> None:
+        if view_id not in VIEWS:
+            return
+        self.view_id = view_id
+        if VIEWS[view_id].filter.resolved_within is not None:
+            self.run_worker(self._fetch_resolved(), group="view", exclusive=True)
+        self._apply_filter()
+
+    async def _fetch_resolved(self) -> None:
+        """Resolved incidents are not kept live; the recently-resolved view asks for them."""
+        app = self.console_app
+        query = VIEWS["resolved"].filter.to_query(app.user, app.now, sort="updated", limit=2000)
+        try:
+            incidents = await app.backend.list_incidents(query)
+        except BackendError as exc:
+            app.set_status(f"could not load resolved incidents: {exc}", error=True)
+            return
+        app.remember(incidents)
+        self.model.upsert(incidents, app.now)
+        self.list.rows_changed()
+        self._after_change()

@@ -1,0 +1,368 @@
+"""The queue as a virtual list: draws only the rows on screen, whatever the queue's length.
+
+A stock DataTable lays out every row (about 1.2 s for 10,000), so this is a ``ScrollView``
+with ``render_line(y)`` (the Line API, as Toolong does for huge logs): it asks the
+``QueueModel`` for the incident at ``scroll_y + y`` and renders just that row. Updates move
+keys in the model and repaint; nothing is rebuilt, so there is no flicker.
+
+The cursor is an incident id, not a row number: when rows move, appear or vanish it stays on
+the same incident (or, if that incident left the view, on its neighbour), and the viewport
+keeps the cursor at the same height on screen so the list does not jump under the reader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from console.models import Incident, Status
+from console.sla import SlaState, active_kind, format_remaining, sla_clock
+from console.text import clean
+from widgets.queue_model import QueueModel
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    title: str
+    width: int
+    """0 for the one flexible column (the title)."""
+
+
+# In order of importance: the first five always show; the rest join as width allows.
+CORE_COLUMNS = (
+    Column("key", "KEY", 9),
+    Column("prio", "PR", 2),
+    Column("status", "STATUS", 9),
+    Column("sla", "SLA", 8),
+    Column("title", "TITLE", 0),
+)
+EXTRA_COLUMNS = (
+    Column("service", "SERVICE", 14),
+    Column("assignee", "ASSIGNEE", 12),
+    Column("age", "AGE", 5),
+)
+ORDER = ("key", "prio", "status", "sla", "service", "title", "assignee", "age")
+PREFIX = 2  # cursor marker and mark marker, so both read without colour
+MIN_TITLE = 28
+
+
+def layout(width: int) -> list[tuple[Column, int]]:
+    """Columns and their widths for a line ``width`` cells wide (the title takes the rest)."""
+    chosen = list(CORE_COLUMNS)
+    fixed = PREFIX + sum(c.width + 1 for c in chosen if c.width)
+    for extra in EXTRA_COLUMNS:
+        if width - fixed - (extra.width + 1) >= MIN_TITLE:
+            chosen.append(extra)
+            fixed += extra.width + 1
+    if width >= 200:  # wide screens: give names more room before the title takes it all
+        chosen = [
+            Column(c.name, c.title, c.width + 8) if c.name in ("service", "assignee") else c
+            for c in chosen
+        ]
+        fixed = PREFIX + sum(c.width + 1 for c in chosen if c.width)
+    title_width = max(8, width - fixed)
+    by_name = {c.name: c for c in chosen}
+    return [
+        (by_name[name], by_name[name].width or title_width) for name in ORDER if name in by_name
+    ]
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` padded or cut to exactly ``width`` terminal cells (wide characters count 2)."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, width - 1) + "…"
+
+
+def age_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+SLA_STYLE_CLASS = {
+    SlaState.WARNING: "incident-list--warning",
+    SlaState.BREACHED: "incident-list--breached",
+    SlaState.PAUSED: "incident-list--dim",
+    SlaState.MET: "incident-list--dim",
+}
+
+
+def sla_text(incident: Incident, now: datetime, policy) -> tuple[str, SlaState]:
+    """The SLA cell: ``12:34`` running, ``!-01:05`` breached (marked without colour)."""
+    kind = active_kind(incident) if incident.is_open else "resolution"
+    clock = sla_clock(incident, now, policy, kind)
+    text = format_remaining(clock)
+    if clock.state == SlaState.BREACHED:
+        text = "!" + (text if text.startswith("-") else "BREACH")
+    return text, clock.state
+
+
+class IncidentList(ScrollView, can_focus=True):
+    """Rows of incidents drawn on demand; cursor and marks bound to incident ids."""
+
+    DEFAULT_CSS = """
+    IncidentList {
+        height: 1fr;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+        background: $surface;
+        & > .incident-list--header { text-style: bold; color: $text-muted; }
+        & > .incident-list--cursor { background: $accent 40%; }
+        &:focus > .incident-list--cursor { background: $accent 60%; text-style: bold; }
+        & > .incident-list--marked { color: $text; background: $secondary 25%; }
+        & > .incident-list--warning { color: $warning; text-style: bold; }
+        & > .incident-list--breached { color: $error; text-style: bold reverse; }
+        & > .incident-list--dim { color: $text-muted; }
+        & > .incident-list--p1 { color: $error; text-style: bold; }
+        & > .incident-list--p2 { color: $warning; text-style: bold; }
+        & > .incident-list--triggered { text-style: bold; }
+    }
+    """
+    COMPONENT_CLASSES = {
+        "incident-list--header",
+        "incident-list--cursor",
+        "incident-list--marked",
+        "incident-list--warning",
+        "incident-list--breached",
+        "incident-list--dim",
+        "incident-list--p1",
+        "incident-list--p2",
+        "incident-list--triggered",
+    }
+
+    class CursorMoved(Message):
+        """The cursor is on another incident (or on none)."""
+
+        def __init__(self, incident_id: int | None) -> None:
+            super().__init__()
+            self.incident_id = incident_id
+
+    def __init__(self, model: QueueModel, *, name: str | None = None, id: str | None = None):
+        super().__init__(name=name, id=id)
+        self.model = model
+        self.cursor_id: int | None = None
+        self._cursor_index = 0
+        self.marks: set[int] = set()
+        self.now: datetime | None = None
+        self.policy = model.tracker.policy
+
+    # geometry ------------------------------------------------------------------------------
+    @property
+    def page_rows(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _sync_size(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.model) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._sync_size()
+        self._scroll_to_cursor()
+
+    # cursor --------------------------------------------------------------------------------
+    @property
+    def cursor_index(self) -> int | None:
+        return self.model.index_of(self.cursor_id)
+
+    @property
+    def cursor_incident(self) -> Incident | None:
+        if self.cursor_id is None:
+            return None
+        return self.model.incidents.get(self.cursor_id)
+
+    def move_cursor(self, index: int) -> None:
+        count = len(self.model)
+        if count == 0:
+            self._set_cursor(None, 0)
+            return
+        index = max(0, min(count - 1, index))
+        self._set_cursor(self.model.id_at(index), index)
+        self._scroll_to_cursor()
+
+    def move_to(self, incident_id: int) -> bool:
+        index = self.model.index_of(incident_id)
+        if index is None:
+            return False
+        self.move_cursor(index)
+        return True
+
+    def _set_cursor(self, incident_id: int | None, index: int) -> None:
+        changed = incident_id != self.cursor_id
+        self.cursor_id = incident_id
+        self._cursor_index = index
+        self.refresh()
+        if changed:
+            self.post_message(self.CursorMoved(incident_id))
+
+    def _scroll_to_cursor(self) -> None:
+        index = self.model.index_of(self.cursor_id)
+        if index is None:
+            return
+        top = int(self.scroll_y)
+        rows = self.page_rows
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + rows:
+            self.scroll_to(y=index - rows + 1, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor((self.cursor_index or 0) + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor((self.cursor_index or 0) - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor((self.cursor_index or 0) + self.page_rows)
+
+    def action_page_up(self) -> None:
+        self.move_cursor((self.cursor_index or 0) - self.page_rows)
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self.model) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y - 1 + int(self.scroll_y)
+        if event.y >= 1 and 0 <= row < len(self.model):
+            self.move_cursor(row)
+
+    # data changes --------------------------------------------------------------------------
+    def rows_changed(self) -> None:
+        """The model changed: keep the cursor on its incident and the view steady."""
+        old_index = self._cursor_index
+        old_top = int(self.scroll_y)
+        self._sync_size()
+        self.marks = {i for i in self.marks if self.model.contains(i)}
+        count = len(self.model)
+        new_index = self.model.index_of(self.cursor_id)
+        if new_index is None:
+            # the incident left the view: stay at the same height, on its neighbour
+            if count:
+                new_index = min(old_index, count - 1)
+                self._set_cursor(self.model.id_at(new_index), new_index)
+            else:
+                self._set_cursor(None, 0)
+                self.refresh()
+                return
+        else:
+            self._cursor_index = new_index
+        if new_index != old_index and old_top <= old_index < old_top + self.page_rows:
+            # keep the cursor where the reader's eye is
+            target = max(0, old_top + (new_index - old_index))
+            self.scroll_to(y=target, animate=False, immediate=True)
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def tick(self, now: datetime) -> None:
+        """The app clock moved: repaint what is visible (only visible rows are computed)."""
+        self.now = now
+        self.refresh()
+
+    # marks ---------------------------------------------------------------------------------
+    def toggle_mark(self) -> None:
+        if self.cursor_id is None:
+            return
+        self.marks.symmetric_difference_update({self.cursor_id})
+        self.move_cursor((self.cursor_index or 0) + 1)
+        self.refresh()
+
+    def mark_all(self) -> None:
+        self.marks = set(self.model.ids())
+        self.refresh()
+
+    def clear_marks(self) -> None:
+        self.marks.clear()
+        self.refresh()
+
+    def marked_incidents(self) -> list[Incident]:
+        """Marked incidents in queue order, as the user sees them (with their versions)."""
+        order = {incident_id: self.model.index_of(incident_id) or 0 for incident_id in self.marks}
+        return [self.model.incidents[i] for i in sorted(self.marks, key=order.__getitem__)]
+
+    # drawing -------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y == 0:
+            return self._header(width, base)
+        index = int(self.scroll_y) + y - 1
+        incident_id = self.model.id_at(index)
+        if incident_id is None:
+            return Strip.blank(width, base)
+        incident = self.model.incidents[incident_id]
+        return self._row(incident, width, base)
+
+    def _header(self, width: int, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("incident-list--header")
+        text = " " * PREFIX + " ".join(fit(c.title, size) for c, size in layout(width))
+        return Strip([Segment(set_cell_size(text, width), style)], width)
+
+    def _row(self, incident: Incident, width: int, base: Style) -> Strip:
+        now = self.now or self.app.clock.now()  # type: ignore[attr-defined]
+        cursor = incident.id == self.cursor_id
+        marked = incident.id in self.marks
+        style_of = self.get_component_rich_style
+        row_style = base
+        if marked:
+            row_style = row_style + style_of("incident-list--marked")
+        if cursor:
+            row_style = row_style + style_of("incident-list--cursor")
+        segments = [
+            Segment((">" if cursor else " ") + ("*" if marked else " "), row_style),
+        ]
+        for column, size in layout(width):
+            style = row_style
+            name = column.name
+            if name == "key":
+                text = incident.key
+            elif name == "prio":
+                text = incident.priority.value
+                if incident.priority.rank <= 2 and incident.is_open:
+                    style = row_style + style_of(f"incident-list--p{incident.priority.rank}")
+            elif name == "status":
+                text = incident.status.label
+                if incident.status == Status.TRIGGERED:
+                    style = row_style + style_of("incident-list--triggered")
+                elif not incident.is_open:
+                    style = row_style + style_of("incident-list--dim")
+            elif name == "sla":
+                text, state = sla_text(incident, now, self.policy)
+                if state in SLA_STYLE_CLASS:
+                    style = row_style + style_of(SLA_STYLE_CLASS[state])
+            elif name == "service":
+                text = clean(incident.service)
+            elif name == "title":
+                text = clean(incident.title) or "(no title)"
+            elif name == "assignee":
+                text = clean(incident.assignee) if incident.assignee else "-"
+            else:
+                text = age_text((now - incident.created_at).total_seconds())
+            segments.append(Segment(fit(text, size), style))
+            segments.append(Segment(" ", row_style))
+        strip = Strip(segments)
+        return strip.crop_extend(0, width, row_style)
+
+    def refresh_row(self, incident_id: int) -> None:
+        index = self.model.index_of(incident_id)
+        if index is None:
+            return
+        y = index - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))

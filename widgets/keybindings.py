@@ -1,0 +1,45 @@
+"""Textual bindings built from the key table (``console.keys``), so there is one list.
+
+Every binding keeps its id, which is what the config keymap remaps (``App.set_keymap``),
+what help shows and what ``--readonly`` hides.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+from console.keys import KEYS, Key
+
+
+def binding_for(key: Key) -> Binding:
+    return Binding(
+        key.keys,
+        key.action,
+        key.description,
+        show=key.footer,
+        id=key.id,
+        tooltip=key.description,
+    )
+
+
+def bindings_for(screen: str) -> list[Binding]:
+    """The bindings of one screen (``queue`` or ``incident``) from the key table."""
+    return [binding_for(key) for key in KEYS if screen in key.screens]
+
+
+def effective_keys(key: Key, keymap: dict[str, str]) -> str:
+    """The keys that trigger ``key`` after the user's remapping, for help and the palette."""
+    return keymap.get(key.id, key.keys)
+
+
+def display_keys(keys: str) -> str:
+    """``question_mark,slash`` -> ``?, /``: how help shows keys."""
+    names = {
+        "question_mark": "?",
+        "slash": "/",
+        "colon": ":",
+        "space": "space",
+        "escape": "esc",
+        "enter": "enter",
+    }
+    return ", ".join(names.get(part.strip(), part.strip()) for part in keys.split(","))

@@ -1,0 +1,299 @@
+"""The queue's data behind the screen: SLA states that move with time, filter, sort, order.
+
+Pure (no Textual) so it can be tested and benchmarked on its own. Two parts:
+
+- ``SlaTracker`` knows, for every incident the console holds, when its active SLA clock
+  turns to warning and when it breaches. A heap of those instants means a clock tick only
+  touches the incidents whose state actually changes, never all ten thousand.
+- ``QueueModel`` keeps the rows that pass the filter in sort order, as a sorted list of
+  precomputed keys (each ending in the incident id), so a change is a bisect out and a bisect
+  in, and the row of an incident is a bisect, not a scan.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from bisect import bisect_left, insort
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from console.models import Incident, Priority, SortKey, Status
+from console.query import Filter
+from console.sla import SlaPolicy, SlaState, active_kind, clock_bounds, due_time, sla_clock
+
+SORTS: tuple[SortKey, ...] = ("urgency", "priority", "age", "updated")
+SORT_LABELS: dict[str, str] = {
+    "urgency": "urgency (breached, priority, SLA left)",
+    "priority": "priority, oldest first",
+    "age": "age, oldest first",
+    "updated": "last updated first",
+}
+_FAR = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class SlaInfo:
+    """The active clock of one incident as far as time alone can change it."""
+
+    state: SlaState
+    """The state when computed; ``RUNNING``/``WARNING`` move on at ``warn_at``/``due``."""
+    due: datetime | None
+    warn_at: datetime | None
+    version: int
+
+    def state_at(self, now: datetime) -> SlaState:
+        if self.state in (SlaState.RUNNING, SlaState.WARNING):
+            if self.due is not None and now >= self.due:
+                return SlaState.BREACHED
+            if self.warn_at is not None and now >= self.warn_at:
+                return SlaState.WARNING
+        return self.state
+
+
+def sla_info(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaInfo:
+    """Compute the active clock once; later states follow from ``warn_at`` and ``due``."""
+    kind = active_kind(incident) if incident.is_open else "resolution"
+    clock = sla_clock(incident, now, policy, kind)
+    warn_at = None
+    if clock.state == SlaState.RUNNING:
+        start, _ = clock_bounds(incident, kind)
+        warn_at = due_time(
+            start, clock.target * policy.warning, incident.pauses, policy.calendar, now
+        )
+    due = clock.due
+    if clock.state == SlaState.BREACHED and due is None:
+        due = now
+    return SlaInfo(state=clock.state, due=due, warn_at=warn_at, version=incident.version)
+
+
+class SlaTracker:
+    """SLA states of every incident the console holds, advanced by a heap of instants."""
+
+    def __init__(self, policy: SlaPolicy) -> None:
+        self.policy = policy
+        self.info: dict[int, SlaInfo] = {}
+        self.breached: set[int] = set()
+        """Open incidents whose active clock is breached now."""
+        self._events: list[tuple[datetime, int, int]] = []
+        self._open: set[int] = set()
+
+    def state(self, incident_id: int, now: datetime) -> SlaState:
+        info = self.info.get(incident_id)
+        return info.state_at(now) if info else SlaState.RUNNING
+
+    def update(self, incidents: Iterable[Incident], now: datetime) -> list[int]:
+        """Take new versions of incidents; return the ids that turned breached by this."""
+        newly: list[int] = []
+        for incident in incidents:
+            before = self.info.get(incident.id)
+            was_breached = incident.id in self.breached
+            info = sla_info(incident, now, self.policy)
+            self.info[incident.id] = info
+            for at in (info.warn_at, info.due):
+                if at is not None and at > now and info.state != SlaState.BREACHED:
+                    heapq.heappush(self._events, (at, incident.id, info.version))
+            if incident.is_open:
+                self._open.add(incident.id)
+            else:
+                self._open.discard(incident.id)
+            breached = incident.is_open and info.state == SlaState.BREACHED
+            if breached:
+                self.breached.add(incident.id)
+                if before is not None and not was_breached:
+                    newly.append(incident.id)
+            else:
+                self.breached.discard(incident.id)
+        return newly
+
+    def forget(self, ids: Iterable[int]) -> None:
+        for incident_id in ids:
+            self.info.pop(incident_id, None)
+            self.breached.discard(incident_id)
+            self._open.discard(incident_id)
+
+    def advance(self, now: datetime) -> tuple[set[int], list[int]]:
+        """Move to ``now``: the ids whose state changed, and those that just breached."""
+        changed: set[int] = set()
+        newly: list[int] = []
+        while self._events and self._events[0][0] <= now:
+            _, incident_id, version = heapq.heappop(self._events)
+            info = self.info.get(incident_id)
+            if info is None or info.version != version:
+                continue  # a newer version replaced this event
+            changed.add(incident_id)
+            if (
+                incident_id in self._open
+                and incident_id not in self.breached
+                and info.state_at(now) == SlaState.BREACHED
+            ):
+                self.breached.add(incident_id)
+                newly.append(incident_id)
+        return changed, newly
+
+
+SortTuple = tuple[float, float, float, int]
+
+
+def sort_key(incident: Incident, info: SlaInfo | None, sort: str, now: datetime) -> SortTuple:
+    """A key that sorts most-wanted first; the incident id last keeps it total and unique."""
+    rank = incident.priority.rank
+    if sort == "priority":
+        return (rank, incident.created_at.timestamp(), 0.0, incident.id)
+    if sort == "age":
+        return (incident.created_at.timestamp(), 0.0, 0.0, incident.id)
+    if sort == "updated":
+        return (-incident.updated_at.timestamp(), 0.0, 0.0, incident.id)
+    state = info.state_at(now) if info else SlaState.RUNNING
+    due = info.due.timestamp() if info and info.due is not None else _FAR
+    breached = 0.0 if state == SlaState.BREACHED and incident.is_open else 1.0
+    return (breached, rank, due, incident.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The header line: open incidents per priority, unacknowledged, breached."""
+
+    by_priority: dict[Priority, int]
+    unacknowledged: int
+    breached: int
+    open: int
+
+
+class QueueModel:
+    """The rows of the queue: which incidents pass the filter, in which order."""
+
+    def __init__(self, tracker: SlaTracker, me: str | None) -> None:
+        self.tracker = tracker
+        self.me = me
+        self.incidents: dict[int, Incident] = {}
+        self.filter = Filter()
+        self.sort: SortKey = "urgency"
+        self._keys: dict[int, SortTuple] = {}
+        self._order: list[SortTuple] = []
+        self._generation = 0
+
+    # reading -----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def generation(self) -> int:
+        """Bumps whenever the visible order may have changed (for render caches)."""
+        return self._generation
+
+    def id_at(self, index: int) -> int | None:
+        if 0 <= index < len(self._order):
+            return self._order[index][-1]
+        return None
+
+    def ids(self, start: int = 0, stop: int | None = None) -> list[int]:
+        return [key[-1] for key in self._order[start:stop]]
+
+    def index_of(self, incident_id: int | None) -> int | None:
+        key = self._keys.get(incident_id) if incident_id is not None else None
+        if key is None:
+            return None
+        index = bisect_left(self._order, key)
+        return index if index < len(self._order) and self._order[index] == key else None
+
+    def contains(self, incident_id: int) -> bool:
+        return incident_id in self._keys
+
+    def counts(self) -> Counts:
+        by_priority = dict.fromkeys(Priority, 0)
+        unack = total = 0
+        for incident in self.incidents.values():
+            if incident.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.ON_HOLD):
+                continue
+            total += 1
+            by_priority[incident.priority] += 1
+            if incident.status == Status.TRIGGERED:
+                unack += 1
+        return Counts(by_priority, unack, len(self.tracker.breached), total)
+
+    # changing ----------------------------------------------------------------------------
+    def _passes(self, incident: Incident, now: datetime) -> bool:
+        state = None
+        if self.filter.breached or self.filter.breaching:
+            state = self.tracker.state(incident.id, now)
+        return self.filter.matches(incident, now, self.tracker.policy, self.me, sla_state=state)
+
+    def _place(self, incident: Incident, now: datetime) -> None:
+        old = self._keys.pop(incident.id, None)
+        if old is not None:
+            index = bisect_left(self._order, old)
+            if index < len(self._order) and self._order[index] == old:
+                del self._order[index]
+        if self._passes(incident, now):
+            key = sort_key(incident, self.tracker.info.get(incident.id), self.sort, now)
+            self._keys[incident.id] = key
+            insort(self._order, key)
+
+    def upsert(self, incidents: Iterable[Incident], now: datetime) -> None:
+        """New versions of incidents: each moves to its new place (or in / out of view)."""
+        batch = list(incidents)
+        for incident in batch:
+            self.incidents[incident.id] = incident
+        if len(batch) > 200:
+            self.rebuild(now)
+            return
+        for incident in batch:
+            self._place(incident, now)
+        self._generation += 1
+
+    def remove(self, ids: Iterable[int]) -> None:
+        for incident_id in ids:
+            self.incidents.pop(incident_id, None)
+            old = self._keys.pop(incident_id, None)
+            if old is not None:
+                index = bisect_left(self._order, old)
+                if index < len(self._order) and self._order[index] == old:
+                    del self._order[index]
+        self._generation += 1
+
+    def retime(self, ids: Iterable[int], now: datetime) -> bool:
+        """Incidents whose SLA state moved with time: re-key and re-filter only those."""
+        moved = False
+        for incident_id in ids:
+            incident = self.incidents.get(incident_id)
+            if incident is not None:
+                self._place(incident, now)
+                moved = True
+        if self.filter.resolved_within is not None:
+            # the recently-resolved window slides with time: drop what fell out of it
+            stale = [i for i in self._keys if not self._passes(self.incidents[i], now)]
+            if stale:
+                self.remove_rows(stale)
+                moved = True
+        if moved:
+            self._generation += 1
+        return moved
+
+    def remove_rows(self, ids: Iterable[int]) -> None:
+        for incident_id in ids:
+            old = self._keys.pop(incident_id, None)
+            if old is not None:
+                index = bisect_left(self._order, old)
+                if index < len(self._order) and self._order[index] == old:
+                    del self._order[index]
+
+    def rebuild(self, now: datetime) -> None:
+        """Filter and sort everything from scratch (a new filter or sort, a big batch)."""
+        keys: dict[int, SortTuple] = {}
+        info = self.tracker.info
+        for incident in self.incidents.values():
+            if self._passes(incident, now):
+                keys[incident.id] = sort_key(incident, info.get(incident.id), self.sort, now)
+        self._keys = keys
+        self._order = sorted(keys.values())
+        self._generation += 1
+
+    def set_filter(self, new: Filter, now: datetime) -> None:
+        self.filter = new
+        self.rebuild(now)
+
+    def set_sort(self, sort: SortKey, now: datetime) -> None:
+        self.sort = sort
+        self.rebuild(now)
