@@ -64,7 +64,7 @@ class AssignScreen(Dialog[Assign]):
             with VerticalScroll(classes="targets"):
                 yield Static(incidents_text(self._targets), markup=False)
             yield Static(Text(f"Assigned now: {clean(now)}"), classes="hint", markup=False)
-            yield Input(placeholder="type a name, id or team", id="who")
+            yield Input(placeholder="type a name, id or team", id="who", compact=True)
             yield OptionList(id="people")
             yield from self.buttons()
 

@@ -29,15 +29,15 @@ class CreateScreen(Dialog[NewIncident]):
         height: 1;
         margin-top: 1;
     }
+    CreateScreen #urgency-row {
+        margin-top: 0;
+    }
     CreateScreen .picker-name {
         width: 10;
         color: $text-muted;
     }
     CreateScreen #description {
         height: 4;
-    }
-    CreateScreen #matrix {
-        margin-top: 1;
     }
     """
 
@@ -69,30 +69,30 @@ class CreateScreen(Dialog[NewIncident]):
                 # The backend refused the last try; the form keeps what was typed.
                 yield Static(Text(self._problem), classes="field-error", id="problem")
             with VerticalScroll(id="form"):
-                yield Static("Title", classes="field-label")
+                yield self.field_row("Title", "title")
                 yield Input(
                     initial.title if (initial := self._initial) else "",
                     placeholder="what is broken, for whom",
                     id="title",
+                    compact=True,
                 )
-                yield Static("", classes="field-error", id="title-error")
-                yield Static("Service", classes="field-label")
+                yield self.field_row("Service", "service")
                 yield Select(
                     [(Text(clean(s.name, limit=40)), s.id) for s in self._services],
                     prompt="pick a service",
                     allow_blank=True,
                     value=self._initial.service if self._initial else Select.NULL,
                     id="service",
+                    compact=True,
                 )
-                yield Static("", classes="field-error", id="service-error")
                 with Horizontal(classes="picker-row"):
                     yield Static("Impact", classes="picker-name")
                     yield LevelPicker(self._impact, id="impact")
-                with Horizontal(classes="picker-row"):
+                with Horizontal(classes="picker-row", id="urgency-row"):
                     yield Static("Urgency", classes="picker-name")
                     yield LevelPicker(self._urgency, id="urgency")
                 yield Static(self._matrix_text(), id="matrix", markup=False)
-                yield Static("Assignee (optional)", classes="field-label")
+                yield self.field_row("Assignee (optional)", "assignee")
                 yield Select(
                     [(self._user_label(u), u.id) for u in self._users],
                     prompt="unassigned",
@@ -103,8 +103,8 @@ class CreateScreen(Dialog[NewIncident]):
                         else Select.NULL
                     ),
                     id="assignee",
+                    compact=True,
                 )
-                yield Static("", classes="field-error", id="assignee-error")
                 yield Static("Description (optional)", classes="field-label")
                 yield TextArea(
                     self._initial.description if self._initial else "",

@@ -91,8 +91,18 @@ class Dialog(ModalScreen[ResultT]):
         margin-top: 1;
         color: $text-muted;
     }
+    Dialog .field-row {
+        height: 1;
+        margin-top: 1;
+    }
+    Dialog .field-row > .field-label {
+        width: auto;
+        margin: 0 2 0 0;
+    }
     Dialog .field-error {
         color: $error;
+        text-style: bold;
+        width: 1fr;
         height: auto;
     }
     Dialog .hint {
@@ -120,12 +130,21 @@ class Dialog(ModalScreen[ResultT]):
 
     def buttons(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
-            yield Button("Cancel (esc)", id="cancel")
+            yield Button("Cancel (esc)", id="cancel", compact=True)
             yield Button(
                 self.confirm_label,
                 id="confirm",
                 variant=self.confirm_variant,  # type: ignore[arg-type]
+                compact=True,
             )
+
+    def field_row(self, label: str, field_id: str) -> Horizontal:
+        """A field's label with its error message beside it (empty until validation fails)."""
+        return Horizontal(
+            Static(label, classes="field-label"),
+            Static("", classes="field-error", id=f"{field_id}-error"),
+            classes="field-row",
+        )
 
     def title_widget(self, text: str | Text) -> Static:
         body = text if isinstance(text, Text) else Text(text)

@@ -40,7 +40,9 @@ class HoldScreen(Dialog[Hold]):
                 for index, reason in enumerate(HoldReason):
                     yield RadioButton(reason_label(reason), value=index == 0, name=reason.value)
             yield Static("Note (optional)", classes="field-label")
-            yield Input(placeholder="e.g. vendor ticket 4411", id="note", max_length=2000)
+            yield Input(
+                placeholder="e.g. vendor ticket 4411", id="note", max_length=2000, compact=True
+            )
             yield from self.buttons()
 
     def on_mount(self) -> None:

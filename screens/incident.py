@@ -29,6 +29,7 @@ from console.sla import SlaClock, SlaPolicy, SlaState, format_remaining, sla_clo
 from console.text import clean
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import DirectoryChanged, IncidentsChanged
+from screens.priority import format_span
 from screens.triage import error_message
 from widgets.form_level import LEVEL_NAMES
 
@@ -88,11 +89,11 @@ class SlaPanel(Static):
 
     def _clock_text(self, incident: Incident, clock: SlaClock) -> Text:
         style = self.get_component_rich_style
-        target = mmss(clock.target.total_seconds())
+        target = format_span(clock.target.total_seconds())
         text = Text()
         if clock.state == SlaState.MET:
             text.append("met", style=style("sla--ok"))
-            text.append(f"  in {mmss(clock.used.total_seconds())} of {target}")
+            text.append(f"  took {mmss(clock.used.total_seconds())} (target {target})")
         elif clock.state == SlaState.PAUSED:
             text.append("paused", style=style("sla--dim"))
             left = mmss(clock.remaining.total_seconds())
@@ -276,7 +277,7 @@ class IncidentScreen(Screen[None]):
         service = services.get(incident.service)
         name = f"{incident.service} ({service.name})" if service else incident.service
         _row(table, "Service", clean(name))
-        status = incident.status.label
+        status = incident.status.value.replace("_", " ")
         if incident.status == Status.ON_HOLD and incident.hold_reason:
             status += f" ({incident.hold_reason.value.replace('_', ' ')})"
         if incident.resolution_code:
@@ -353,7 +354,7 @@ class IncidentScreen(Screen[None]):
             if not incident.is_open:
                 why = f"none ({incident.status.label})"
             elif incident.status != Status.TRIGGERED:
-                why = f"none while {incident.status.label}"
+                why = f"none while {incident.status.value.replace('_', ' ')}"
             else:
                 why = "none (last level, no repeats left)"
             _row(table, "Next", why)

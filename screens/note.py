@@ -34,8 +34,8 @@ class NoteScreen(Dialog[AddNote]):
             yield self.title_widget(f"Note on {naming(self._targets)}")
             with VerticalScroll(classes="targets"):
                 yield Static(incidents_text(self._targets), markup=False)
+            yield self.field_row("Note", "text")
             yield TextArea(id="text", soft_wrap=True, tab_behavior="focus")
-            yield Static("", classes="field-error", id="text-error")
             yield Static("enter: new line   ctrl+s: save   esc: cancel", classes="hint")
             yield from self.buttons()
 

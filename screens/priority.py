@@ -41,6 +41,9 @@ class PriorityScreen(Dialog[SetPriority]):
         height: 1;
         margin-top: 1;
     }
+    PriorityScreen #urgency-row {
+        margin-top: 0;
+    }
     PriorityScreen .picker-name {
         width: 10;
         color: $text-muted;
@@ -79,7 +82,7 @@ class PriorityScreen(Dialog[SetPriority]):
             with Horizontal(classes="picker-row"):
                 yield Static("Impact", classes="picker-name")
                 yield LevelPicker(first.impact, id="impact")
-            with Horizontal(classes="picker-row"):
+            with Horizontal(classes="picker-row", id="urgency-row"):
                 yield Static("Urgency", classes="picker-name")
                 yield LevelPicker(first.urgency, id="urgency")
             yield Static("Override (optional)", classes="field-label")
@@ -89,6 +92,7 @@ class PriorityScreen(Dialog[SetPriority]):
                 allow_blank=True,
                 value=first.priority if first.priority_override else Select.NULL,
                 id="override",
+                compact=True,
             )
             yield Static(self._result(), id="result", markup=False)
             yield Static(

@@ -40,9 +40,8 @@ class ReasonScreen(Dialog[str]):
             with VerticalScroll(classes="targets"):
                 yield Static(incidents_text(self._targets), markup=False)
             label = "Reason" + ("" if self._required else " (optional)")
-            yield Static(label, classes="field-label")
-            yield Input(placeholder=self._placeholder, id="reason", max_length=2000)
-            yield Static("", classes="field-error", id="reason-error")
+            yield self.field_row(label, "reason")
+            yield Input(placeholder=self._placeholder, id="reason", max_length=2000, compact=True)
             yield from self.buttons()
 
     def on_mount(self) -> None:

@@ -41,6 +41,7 @@ class ResolveScreen(Dialog[Resolve]):
                 value=ResolutionCode.FIXED,
                 allow_blank=False,
                 id="code",
+                compact=True,
             )
             yield Static("Note (optional; enter adds a line)", classes="field-label")
             yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
