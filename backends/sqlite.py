@@ -61,6 +61,7 @@ from console import lifecycle
 from console.clock import Clock, SystemClock
 from console.config import Settings
 from console.escalation import paged_at, plan_manual
+from console.ingest import Alert, IngestResult, Integration, Signal
 from console.lifecycle import Action, Assign, Escalate, InvalidTransition, Merge
 from console.models import (
     OPEN_STATUSES,
@@ -1062,6 +1063,20 @@ class SqliteBackend:
             if conn is not None:
                 self._watch_connections.discard(conn)
                 await conn.close()
+
+    # alert intake (tables of migration 2; the work is in backends/sqlite_intake.py) ---------
+    async def ingest(self, integration: Integration, signals: Sequence[Signal]) -> IngestResult:
+        """Take in a batch of alert signals from one integration in ONE transaction: alert
+        rows, new incidents, lifecycle actions and change-feed rows commit together."""
+        from backends import sqlite_intake
+
+        return await sqlite_intake.ingest(self, integration, signals)
+
+    async def alerts(self, incident_id: int) -> list[Alert]:
+        """The alerts grouped into an incident, oldest first."""
+        from backends import sqlite_intake
+
+        return await sqlite_intake.alerts(self, incident_id)
 
 
 def _change(row: Sequence[Any]) -> Change:
