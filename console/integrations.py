@@ -1,0 +1,89 @@
+"""``incidents integration create|list|revoke``: the keys monitoring systems send alerts with.
+
+An integration belongs to one service and has a kind: ``alertmanager`` (its key goes in
+Alertmanager's ``http_config.authorization.credentials``, or as ``?key=``) or ``events``
+(its key is an Events v2 ``routing_key``). The key is printed once, at creation; the store
+keeps only a digest of its secret part (``backends.sqlite_intake``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from backends import sqlite_intake
+from backends.base import InvalidAction, NotFound, Unavailable
+from backends.sqlite import SqliteBackend
+from console.config import Settings
+from console.ingest import Integration
+
+
+def _row(integration: Integration) -> str:
+    state = "active" if integration.active else "revoked"
+    created = integration.created_at.strftime("%Y-%m-%d %H:%M")
+    return (
+        f"{integration.id}  {integration.kind:<12}  {integration.service:<16}  {state:<7}  "
+        f"{created}  {integration.name}"
+    ).rstrip()
+
+
+def _usage(integration: Integration, key: str, port: int) -> str:
+    url = f"http://HOST:{port}/v1/integrations/{integration.kind}"
+    if integration.kind == "alertmanager":
+        return (
+            "In alertmanager.yml:\n"
+            "  receivers:\n"
+            "    - name: incidents\n"
+            "      webhook_configs:\n"
+            f"        - url: {url}\n"
+            "          send_resolved: true\n"
+            "          http_config:\n"
+            "            authorization:\n"
+            f"              credentials: {key}"
+        )
+    return f'POST {url} with "routing_key": "{key}" in each Events v2 body'
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    async with SqliteBackend(settings.database_path(), settings=settings) as store:
+        command = args.integration_command
+        if command == "create":
+            integration, key = await sqlite_intake.create_integration(
+                store, args.service, args.kind, args.name
+            )
+            print(f"integration {integration.id} ({integration.kind}) for {integration.service}")
+            print(f"key: {key}")
+            print("The key is shown only now; store it where the sender can read it.")
+            print(_usage(integration, key, settings.server.port))
+            return 0
+        if command == "list":
+            found = await sqlite_intake.integrations(store)
+            if not found:
+                print("no integrations yet: incidents integration create --service NAME --kind ...")
+                return 0
+            print("id        kind          service           state    created           name")
+            for integration in found:
+                print(_row(integration))
+            return 0
+        revoked = await sqlite_intake.revoke_integration(store, args.integration_id)
+        print(
+            f"revoked {revoked.id} ({revoked.kind} for {revoked.service}): its key no longer works"
+        )
+        return 0
+
+
+def cmd_integration(args: argparse.Namespace, settings: Settings) -> int:
+    """``incidents integration create|list|revoke``."""
+    if settings.backend and getattr(args, "db", None) is None:
+        print(
+            "incidents integration: integrations are managed on the server's database; run "
+            "this on the server host with --db PATH (INCIDENTS_BACKEND is set)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        return asyncio.run(_run(args, settings))
+    except (NotFound, InvalidAction, Unavailable) as exc:
+        print(f"incidents integration: {exc}", file=sys.stderr)
+        return 1
