@@ -1165,8 +1165,8 @@ class SeedSummary:
         return [
             f"  {self.services} services, {self.people} people in {self.teams} teams, "
             f"{self.policies} escalation policies, {self.schedules} on-call schedules",
-            f"  {self.history} past incidents over {HISTORY_DAYS} days, {self.open} open "
-            f"({self.user} is on call and has some)",
+            f"  {self.history} past incidents over {HISTORY_DAYS} days, {self.open} open; "
+            f"{self.user} is on call now",
             f"  built in {self.build_seconds:.2f} s, written in {self.write_seconds:.2f} s "
             f"(seed {self.seed})",
         ]
@@ -1174,21 +1174,37 @@ class SeedSummary:
 
 async def seed(
     backend: Backend,
+    settings: Settings | None = None,
     *,
-    now: datetime,
+    now: datetime | None = None,
     seed: int | None = None,
     history: int = 2000,
     open_count: int = 40,
     user: str | None = None,
     sla: SlaPolicy | None = None,
 ) -> SeedSummary:
-    """Write the demo directory and incidents into ``backend`` (a local store)."""
+    """Write the demo directory and incidents into ``backend`` (a local store).
+
+    Whatever is not given comes from ``settings`` (``user``, ``demo.seed``, ``sla``), then
+    from the backend itself: ``now`` from its clock, the SLA policy from its settings, so the
+    open incidents sit where they are meant to on the clocks the console will show.
+    """
     importer = getattr(backend, "import_records", None)
     if importer is None:
         raise DemoError(
             f"{backend.description} cannot take bulk imports; the demo needs a local "
             "SQLite database (use --db or --demo without --backend)"
         )
+    own: Settings | None = getattr(backend, "settings", None)
+    if settings is not None:
+        user = user if user is not None else settings.user
+        seed = seed if seed is not None else settings.demo.seed
+        sla = sla or settings.sla
+    if sla is None and isinstance(own, Settings):
+        sla = own.sla
+    if now is None:
+        clock = getattr(backend, "clock", None)
+        now = clock.now() if clock is not None else SystemClock().now()
     started = time.perf_counter()
     data = build(now=now, seed=seed, history=history, open_count=open_count, user=user, sla=sla)
     built = time.perf_counter()
