@@ -1,0 +1,127 @@
+"""The automatic escalator: nobody stays unpaged because a person forgot.
+
+One pass (``tick``) looks at every open incident:
+
+- a triggered incident whose escalation level waited longer than the level's
+  acknowledgement wait moves to the next level (``console.escalation.plan_automatic``: the
+  next level, or level 1 of the next loop while the policy repeats), with a timeline entry
+  naming who is paged now;
+- an SLA clock past its due time gets its "breached" entry, once per clock.
+
+Several escalators may run against one store at once (``incidents serve`` and every local
+console in SQLite mode). Each action is aimed at the version the escalator read
+(``expected_version``); the store refuses a stale version with ``Conflict``, which here
+means another escalator already did it, so it is skipped. That makes exactly one
+escalation per due level and one breach entry per clock, however many escalators race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
+from console.clock import Clock
+from console.escalation import plan_automatic
+from console.lifecycle import Escalate, MarkBreached
+from console.models import OPEN_STATUSES, Incident, IncidentQuery, Status
+from console.sla import SlaPolicy, SlaState, sla_clock
+
+log = logging.getLogger(__name__)
+
+ACTOR = "escalator"
+_PAGE = 10_000
+
+
+class Escalator:
+    """Escalates due incidents and marks SLA breaches, every ``interval`` seconds."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        clock: Clock,
+        *,
+        interval: float = 5.0,
+        sla: SlaPolicy | None = None,
+    ) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.interval = interval
+        self.sla = sla or getattr(getattr(backend, "settings", None), "sla", None) or SlaPolicy()
+        self.passes = 0
+
+    async def tick(self) -> list[str]:
+        """One pass; returns what it did (``"INC-7 escalated to level 2"``, ...)."""
+        now = self.clock.now()
+        incidents = await self._open_incidents()
+        if not incidents:
+            return []
+        policies = {p.id: p for p in await self.backend.policies()}
+        schedules = {s.id: s for s in await self.backend.schedules()}
+        done: list[str] = []
+        for incident in incidents:
+            current: Incident | None = incident
+            if incident.status == Status.TRIGGERED and incident.policy:
+                planned = plan_automatic(incident, policies.get(incident.policy), schedules, now)
+                if planned is not None:
+                    step, paged = planned
+                    action = Escalate(
+                        level=step.level, loop=step.loop, paged=tuple(paged), automatic=True
+                    )
+                    current = await self._act(incident, action)
+                    if current is not None:
+                        done.append(f"{incident.key} escalated to level {step.level}")
+            if current is None:
+                continue  # another escalator moved it: its next pass sees the new state
+            for kind in ("response", "resolution"):
+                if getattr(current, f"{kind}_breached"):
+                    continue
+                clock = sla_clock(current, now, self.sla, kind)  # type: ignore[arg-type]
+                if clock.state != SlaState.BREACHED or _stopped(current, kind):
+                    continue
+                marked = await self._act(current, MarkBreached(clock=kind))  # type: ignore[arg-type]
+                if marked is None:
+                    break
+                current = marked
+                done.append(f"{incident.key} {kind} SLA breached")
+        self.passes += 1
+        return done
+
+    async def _open_incidents(self) -> list[Incident]:
+        found: list[Incident] = []
+        offset = 0
+        while True:
+            page = await self.backend.list_incidents(
+                IncidentQuery(statuses=tuple(OPEN_STATUSES), sort="age", limit=_PAGE, offset=offset)
+            )
+            found.extend(page)
+            if len(page) < _PAGE:
+                return found
+            offset += _PAGE
+
+    async def _act(self, incident: Incident, action: Escalate | MarkBreached) -> Incident | None:
+        try:
+            return await self.backend.act(incident.id, action, ACTOR, incident.version)
+        except Conflict:
+            return None  # someone (often another escalator) changed it first
+        except (InvalidAction, NotFound) as exc:
+            log.info("escalator skipped %s: %s", incident.key, exc)
+            return None
+
+    async def run(self) -> None:
+        """Tick forever; a failing pass (store unavailable) is logged and retried."""
+        while True:
+            try:
+                for line in await self.tick():
+                    log.info("%s", line)
+            except BackendError as exc:
+                log.warning("escalator pass failed (will retry): %s", exc)
+            await asyncio.sleep(self.interval)
+
+
+def _stopped(incident: Incident, kind: str) -> bool:
+    """A clock that already stopped (acknowledged / resolved) is met or missed for good;
+    a late acknowledgement is not a new breach to announce."""
+    if kind == "response":
+        return incident.acknowledged_at is not None
+    return incident.resolved_at is not None
