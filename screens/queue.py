@@ -237,6 +237,7 @@ class QueueScreen(Screen[None]):
         box = self.query_one(FilterInput)
         box.display = True
         box.value = self.typed.source
+        box.cursor_position = len(box.value)
         box.focus()
 
     def clear_filter(self) -> None:

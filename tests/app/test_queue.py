@@ -1,0 +1,263 @@
+"""The queue screen through Pilot: a real SqliteBackend on a temp file and a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from backends.sqlite import SqliteBackend
+from console.app import make_app
+from console.clock import FrozenClock
+from console.lifecycle import Acknowledge, Resolve, SetPriority
+from console.models import Priority, Status
+from tests.app.conftest import EVIL_TITLE, keys_shown, loaded, wait_until
+
+OPEN_ORDER = ["INC-2", "INC-1", "INC-4", "INC-3", "INC-7", "INC-5", "INC-6"]
+
+
+async def test_most_urgent_first(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        # breached first, then priority, then SLA time left (P2 INC-4 in warning before P3s)
+        assert keys_shown(screen) == OPEN_ORDER
+        assert screen.list.cursor_incident.key == "INC-2"
+        assert "INC-8" not in keys_shown(screen)  # resolved: not in the open view
+
+
+async def test_cursor_moves_with_keys(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j", "down", "j")
+        assert screen.list.cursor_incident.key == OPEN_ORDER[3]
+        await pilot.press("k")
+        assert screen.list.cursor_incident.key == OPEN_ORDER[2]
+        await pilot.press("end")
+        assert screen.list.cursor_incident.key == OPEN_ORDER[-1]
+        await pilot.press("j")  # stays on the last row
+        assert screen.list.cursor_incident.key == OPEN_ORDER[-1]
+        await pilot.press("home", "up")
+        assert screen.list.cursor_incident.key == OPEN_ORDER[0]
+
+
+async def test_cursor_follows_incident_when_another_console_reorders(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j", "j", "j")
+        assert screen.list.cursor_incident.key == "INC-3"
+        # another process raises INC-6 (P5, below the cursor) to P1: it moves above INC-3
+        inc6 = await other.get_incident("INC-6")
+        await other.act(inc6.id, SetPriority(impact=1, urgency=1), "bob", inc6.version)
+        await wait_until(pilot, lambda: keys_shown(screen).index("INC-6") < 3)
+        assert screen.list.cursor_incident.key == "INC-3"
+        assert screen.list.cursor_index == 4
+        # and the viewport kept the cursor at the same height on screen
+        assert screen.list.cursor_index - int(screen.list.scroll_y) == 4
+
+
+async def test_cursor_moves_to_neighbour_when_incident_leaves(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j")
+        assert screen.list.cursor_incident.key == "INC-1"
+        inc1 = await other.get_incident("INC-1")
+        await other.act(inc1.id, Resolve(), "bob", inc1.version)
+        await wait_until(pilot, lambda: "INC-1" not in keys_shown(screen))
+        assert screen.list.cursor_incident.key == "INC-4"  # took INC-1's row
+
+
+async def test_live_update_from_another_console_within_a_second(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        inc2 = await other.get_incident("INC-2")
+        await other.act(inc2.id, Acknowledge(), "bob", inc2.version)
+        took = await wait_until(
+            pilot, lambda: screen.model.incidents[inc2.id].status == Status.ACKNOWLEDGED
+        )
+        assert took < 1.0
+        assert screen.model.incidents[inc2.id].assignee == "bob"
+        assert app.incidents[inc2.id].version == inc2.version + 1
+
+
+async def test_filter_language(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"p1 p2")
+        await pilot.press("enter")
+        assert keys_shown(screen) == ["INC-2", "INC-1", "INC-4"]
+        assert "p1 p2" in str(screen.query_one("#filter-bar").render())
+        # a filter with an error leaves the last good one and says what is wrong
+        await pilot.press("slash")
+        for _ in range(5):
+            await pilot.press("backspace")
+        await pilot.press(*"svc:", "enter")
+        assert app.status_error
+        assert "svc:" in app.status_text and "needs a value" in app.status_text
+        assert keys_shown(screen) == ["INC-2", "INC-1", "INC-4"]
+        # esc clears the filter
+        await pilot.press("escape")
+        assert keys_shown(screen) == OPEN_ORDER
+        await pilot.press("slash", *"svc:search @bob", "enter")
+        assert keys_shown(screen) == ["INC-3"]
+        await pilot.press("slash", "escape", "slash", *'"visa debit"', "enter")
+        assert keys_shown(screen) == ["INC-4"]
+
+
+async def test_views_on_number_keys(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("2")  # mine
+        assert keys_shown(screen) == ["INC-7"]
+        await pilot.press("3")  # unassigned
+        assert set(keys_shown(screen)) == {"INC-1", "INC-2", "INC-4", "INC-6"}
+        await pilot.press("4")  # breaching: breached or in the warning band
+        assert keys_shown(screen) == ["INC-2", "INC-4"]
+        await pilot.press("5")  # recently resolved: fetched from the backend
+        await wait_until(pilot, lambda: keys_shown(screen) == ["INC-8"])
+        await pilot.press("1")
+        assert keys_shown(screen) == OPEN_ORDER
+
+
+async def test_sort_cycles(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j")
+        await pilot.press("s")
+        assert screen.model.sort == "priority"
+        assert keys_shown(screen) == ["INC-1", "INC-2", "INC-4", "INC-3", "INC-7", "INC-5", "INC-6"]
+        await pilot.press("s")
+        assert screen.model.sort == "age"
+        assert keys_shown(screen) == ["INC-5", "INC-3", "INC-7", "INC-6", "INC-2", "INC-4", "INC-1"]
+        await pilot.press("s")
+        assert screen.model.sort == "updated"
+        assert keys_shown(screen)[0] == "INC-1"
+        await pilot.press("s")
+        assert screen.model.sort == "urgency"
+        assert keys_shown(screen) == OPEN_ORDER
+        assert screen.list.cursor_incident.key == "INC-1"  # the cursor stayed on its incident
+
+
+async def test_marks_and_targets(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        assert [i.key for i in screen.targets()] == ["INC-2"]  # no marks: the cursor row
+        await pilot.press("space", "j", "space")  # space marks and moves down
+        assert [i.key for i in screen.targets()] == ["INC-2", "INC-4"]
+        assert "2 marked" in str(screen.query_one("#filter-bar").render())
+        await pilot.press("ctrl+u")
+        assert screen.list.marks == set()
+        await pilot.press("slash", *"p2", "enter", "ctrl+a")
+        assert [i.key for i in screen.targets()] == ["INC-2", "INC-4"]
+        targets = screen.targets()
+        assert all(t.version == app.incidents[t.id].version for t in targets)
+
+
+async def test_acknowledge_from_the_queue_reaches_the_store(
+    db: Path, backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j")  # INC-1
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen.model.incidents[1].status == Status.ACKNOWLEDGED)
+    check = await SqliteBackend(db, clock=clock).open()
+    try:
+        stored = await check.get_incident("INC-1")
+    finally:
+        await check.close()
+    assert stored.status == Status.ACKNOWLEDGED
+    assert stored.assignee == "alice"
+
+
+async def test_ticks_move_countdowns_and_breaches(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        line = screen.list.render_line(2).text  # INC-1: P1, 10 minutes left to respond
+        assert "10:00" in line
+        clock.advance(timedelta(minutes=6))  # INC-4 (P2, created 25m ago) passes 30m
+        app.tick()
+        await pilot.pause()
+        assert "INC-4" in " ".join(n.message for n in app._notifications)
+        assert keys_shown(screen)[:2] == ["INC-2", "INC-4"]  # breached group, by priority
+        assert "!-01:00" in screen.list.render_line(2).text  # 1 minute late, marked with !
+        assert "04:00" in screen.list.render_line(3).text  # INC-1 counted down 6 minutes
+
+
+async def test_new_p1_from_elsewhere_notifies(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    from console.models import NewIncident
+
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        assert not list(app._notifications)
+        await other.create_incident(
+            NewIncident(title="Everything is down", service="checkout", impact=1, urgency=1),
+            "alertmanager",
+        )
+        await wait_until(pilot, lambda: "INC-9" in keys_shown(screen))
+        messages = [n.message for n in app._notifications]
+        assert any("New P1" in m and "INC-9" in m for m in messages)
+        # a new P4 is not worth a notification
+        await other.create_incident(
+            NewIncident(title="Minor", service="search", impact=2, urgency=3), "alertmanager"
+        )
+        await wait_until(pilot, lambda: "INC-10" in keys_shown(screen))
+        assert not any("INC-10" in n.message for n in app._notifications)
+        assert keys_shown(screen)[:3] == ["INC-2", "INC-1", "INC-9"]  # sorted in place
+        assert screen.model.incidents[9].priority == Priority.P1
+
+
+async def test_hostile_titles_render_as_plain_text(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        lines = [screen.list.render_line(y) for y in range(1, len(OPEN_ORDER) + 1)]
+        texts = [line.text for line in lines]
+        evil = next(t for t in texts if "INC-6" in t)
+        assert "[bold]x[/bold] [/etc]" in evil
+        assert "\x1b" not in "".join(texts) and "\x07" not in "".join(texts)
+        assert EVIL_TITLE not in evil  # escape sequences were stripped
+        # wide characters never push the columns: every line is exactly the widget width
+        width = screen.list.scrollable_content_region.width
+        assert all(line.cell_length == width for line in lines)
+        wide = next(t for t in texts if "INC-7" in t)
+        assert "支付失败" in wide
+
+
+async def test_empty_database_shows_the_guide(tmp_path: Path, clock: FrozenClock) -> None:
+    backend = await SqliteBackend(tmp_path / "empty.db", clock=clock).open()
+    try:
+        app = make_app(backend, clock=clock, user="alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await loaded(pilot)
+            guide = screen.query_one("#guide")
+            assert guide.display and not screen.list.display
+            text = str(guide.render())
+            assert "press c" in text
+            assert "incidents integration create" in text
+            assert "/v1/integrations/alertmanager" in text
+    finally:
+        await backend.close()
