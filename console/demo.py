@@ -290,14 +290,14 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     },
     "payments": {
         "critical": (
-            ("PaymentAuthDrop", "Card authorisation rate dropped to {pct}% (PSP adyen)"),
+            ("PaymentAuthDrop", "Card authorisation rate dropped to {low}% (PSP adyen)"),
             ("PSPTimeouts", "PSP stripe timing out for {pct}% of requests"),
         ),
         "warning": (("RefundQueueBacklog", "Refund queue backlog {n} (threshold 500)"),),
         "info": (("PSPCertExpiry", "PSP client certificate expires in {days} days"),),
     },
     "billing": {
-        "critical": (("InvoiceRunFailed", "Nightly invoice run failed at step {n}/7"),),
+        "critical": (("InvoiceRunFailed", "Nightly invoice run failed at step {n}/9"),),
         "warning": (("DunningJobSlow", "Dunning job running {n}m late"),),
         "info": (("TaxRateTableStale", "Tax rate table older than 30 days"),),
     },
@@ -356,7 +356,7 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         ),
         "warning": (
             ("ReplicationLag", "Replication lag {n}s on pg-main-2"),
-            ("DiskUsageHigh", "Disk usage {pct}% on pg-main-{n}"),
+            ("DiskUsageHigh", "Disk usage {high}% on pg-main-{n}"),
         ),
         "info": (("VacuumBehind", "Autovacuum behind on table orders ({n}M dead tuples)"),),
     },
@@ -372,8 +372,8 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     },
     "cdn": {
         "critical": (("OriginErrors", "CDN origin errors {pct}% in {region}"),),
-        "warning": (("CacheHitDrop", "CDN cache hit ratio dropped to {pct}%"),),
-        "info": (("PurgeQuota", "CDN purge quota {pct}% used this month"),),
+        "warning": (("CacheHitDrop", "CDN cache hit ratio dropped to {low}%"),),
+        "info": (("PurgeQuota", "CDN purge quota {high}% used this month"),),
     },
 }
 
@@ -457,7 +457,9 @@ HOLD_NOTES = {
 
 def _fill(rng: random.Random, template: str, people: Sequence[str] = ("marcus",)) -> str:
     return template.format(
-        pct=rng.choice((7, 12, 18, 23, 34, 41, 63, 87, 91, 95)),
+        pct=rng.choice((7, 12, 18, 23, 34, 41, 63, 87)),
+        low=rng.choice((12, 23, 38, 51, 64)),
+        high=rng.choice((86, 91, 94, 97)),
         ms=rng.choice((850, 1200, 1900, 2400, 3100)),
         n=rng.randint(2, 9),
         m=rng.randint(10, 24),
@@ -1009,8 +1011,10 @@ def _plan_open(world: _World, case: _Case) -> tuple[datetime, _Case, int, str]:
     target = world.sla.target(Priority.from_rank(rank), kind)  # type: ignore[arg-type]
     used = target * _fraction(case.clock, world.sla.warning, rng)
     age = _age_for(world, case, kind, used)
-    minimum = max((s for s, _ in case.steps if isinstance(s, timedelta)), default=timedelta(0))
-    age = max(age, minimum + timedelta(minutes=5))
+    before_now = [spot for spot, _ in case.steps if isinstance(spot, timedelta)]
+    if before_now:
+        # Steps placed shortly before ``now`` need an incident older than them.
+        age = max(age, max(before_now) + timedelta(minutes=5))
     return world.now - age, case, rank, service
 
 
@@ -1380,7 +1384,10 @@ class Simulator:
     async def _burst(self) -> str:
         """An outage on a shared dependency: several services alert within moments."""
         rng = self.rng
-        services = rng.sample(self._services, k=min(len(self._services), rng.randint(3, 5)))
+        shared = [s for s in self._services if s.id in ("kafka", "postgres-main", "api-gateway")]
+        cause = rng.choice(shared or self._services)
+        others = [s for s in self._services if s.id != cause.id]
+        services = [cause, *rng.sample(others, k=min(len(others), rng.randint(2, 4)))]
         made = [await self._create(service, rng.choice((1, 2, 2, 3))) for service in services]
         return f"burst of {len(made)}: " + "; ".join(made)
 
