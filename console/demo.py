@@ -1346,8 +1346,18 @@ class Simulator:
         pool = {"acknowledge": triggered, "repeat": triggered, "resume": held}.get(
             move, acked if move in ("resolve", "note", "hold") else triggered + acked
         )
-        incident = rng.choice(pool)
-        return await self._act(move, incident)
+        return await self._act(move, self._pick(move, pool))
+
+    def _pick(self, move: str, pool: Sequence[Incident]) -> Incident:
+        """Urgent pages are answered first; work that has run a while is what gets resolved."""
+        now = utc(self.clock.now())
+        if move == "acknowledge":
+            weights = [float(6 - i.priority.rank) ** 2 for i in pool]
+        elif move == "resolve":
+            weights = [1.0 + min(120.0, (now - i.updated_at).total_seconds() / 60) for i in pool]
+        else:
+            weights = [1.0] * len(pool)
+        return self.rng.choices(list(pool), weights)[0]
 
     async def _create(self, service: Service | None = None, rank: int | None = None) -> str:
         rng = self.rng

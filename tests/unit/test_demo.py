@@ -261,3 +261,13 @@ def test_alerts_are_plausible() -> None:
             assert alert.labels["alertname"] and alert.dedup_key
         manual = demo.make_alert(rng, service, 3, "manual")
         assert manual.dedup_key is None and manual.source == "manual"
+
+
+def test_demo_does_not_import_textual() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, console.demo\nprint(any(m.split('.')[0] == 'textual' for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
