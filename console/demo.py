@@ -31,6 +31,7 @@ from console.clock import Clock, SystemClock
 from console.config import Settings
 from console.escalation import (
     next_escalation_at,
+    on_call,
     paged_at,
     plan_automatic,
     plan_manual,
@@ -147,13 +148,15 @@ def _zone(name: str) -> str:
     return name
 
 
-def _rotated(users: Sequence[str], turn: int, first: str | None) -> tuple[str, ...]:
-    """``users`` reordered so that ``first`` has turn number ``turn`` (is on call now)."""
-    users = list(users)
-    if first is None or first not in users:
-        return tuple(users)
-    shift = (users.index(first) - turn) % len(users)
-    return tuple(users[shift:] + users[:shift])
+def _with_on_call(rotation: Rotation, timezone: str, now: datetime, user: str) -> Rotation:
+    """``rotation`` with its users reordered so that ``user`` has the shift covering ``now``."""
+    probe = Schedule(id="probe", name="probe", timezone=timezone, rotations=(rotation,))
+    current = on_call(probe, now)
+    users = list(rotation.users)
+    if current is None or user not in users:
+        return rotation
+    shift = (users.index(user) - users.index(current)) % len(users)
+    return rotation.model_copy(update={"users": tuple(users[shift:] + users[:shift])})
 
 
 def directory(now: datetime, user: str | None = None) -> Directory:
@@ -173,11 +176,13 @@ def directory(now: datetime, user: str | None = None) -> Directory:
     if monday > now:
         monday -= timedelta(days=7)
     start = monday - timedelta(weeks=14)
-    turn = 14
+    berlin = _zone("Europe/Berlin")
 
-    def weekly(team: str) -> Rotation:
-        first = me.id if me is not None and me.team == team else None
-        return Rotation(name="primary", users=_rotated(members[team], turn, first), start=start)
+    def weekly(team: str, timezone: str = "UTC") -> Rotation:
+        rotation = Rotation(name="primary", users=members[team], start=start)
+        if me is not None and me.team == team:
+            return _with_on_call(rotation, timezone, now, me.id)
+        return rotation
 
     hour = timedelta(hours=1)
     schedules = (
@@ -185,9 +190,9 @@ def directory(now: datetime, user: str | None = None) -> Directory:
         Schedule(
             id="commerce-oncall",
             name="Commerce on call",
-            timezone=_zone("Europe/Berlin"),
+            timezone=berlin,
             rotations=(
-                weekly("commerce"),
+                weekly("commerce", berlin),
                 # Office hours are covered by whoever is in the office that day.
                 Rotation(
                     name="office hours",
