@@ -1114,8 +1114,9 @@ def build(
         seed = random.SystemRandom().randrange(2**31)
     now = utc(now).replace(microsecond=0)
     rng = random.Random(seed)
-    dirs = directory(now, user)
+    # Without a user, the first demo person plays that part (on call now, some incidents).
     me = user if user is not None else PEOPLE[0][0]
+    dirs = directory(now, me)
     world = _World(rng, now, dirs, sla or SlaPolicy(), me)
 
     # Decide every creation time first, so ids can follow creation order.

@@ -271,3 +271,11 @@ def test_demo_does_not_import_textual() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_without_a_user_a_demo_person_plays_the_part() -> None:
+    built = demo.build(now=NOW, seed=9, history=0)
+    assert built.user == "priya"
+    assert len(built.directory.users) == 10
+    assert "priya" in {on_call(s, NOW) for s in built.directory.schedules}
+    assert any(i.assignee == "priya" for i, _ in built.open)
