@@ -119,7 +119,7 @@ class KeysProvider(Provider):
                 continue
             if key.mutating and app.readonly:
                 continue
-            label = f"{key.description}  [{display_keys(effective_keys(key, keymap))}]"
+            label = f"{key.description}  ({display_keys(effective_keys(key, keymap))})"
             found.append((label, key.action, key.id))
         return found
 
@@ -470,7 +470,11 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
             raise StartupError(f"{demo_path} already exists; --demo needs a fresh database file")
         settings = settings.model_copy(update={"db": demo_path, "backend": None})
     elif not settings.backend:
-        settings.database_path().parent.mkdir(parents=True, exist_ok=True)
+        folder = settings.database_path().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(f"cannot create the database folder {folder}: {exc}") from None
     backend = await _open(settings, clock)
     try:
         if args.demo:

@@ -23,17 +23,25 @@ WHERE = {
 }
 
 
-def help_table(keymap: dict[str, str], readonly: bool) -> Table:
+def help_rows(keymap: dict[str, str], readonly: bool) -> list[tuple[str, str, str]]:
+    """(keys, what it does, where) for every binding, with the keys in effect."""
+    rows = []
+    for key in KEYS:
+        what = key.description
+        if key.mutating and readonly:
+            what += "  (disabled: read-only)"
+        keys = display_keys(effective_keys(key, keymap))
+        rows.append((keys, what, WHERE.get(key.screens, ", ".join(key.screens))))
+    return rows
+
+
+def help_table(rows: list[tuple[str, str, str]]) -> Table:
     table = Table(box=None, expand=True, padding=(0, 1), show_edge=False)
     table.add_column("key", style="bold", no_wrap=True, min_width=10)
     table.add_column("does")
     table.add_column("where", style="dim", no_wrap=True)
-    for key in KEYS:
-        keys = display_keys(effective_keys(key, keymap))
-        what = Text(key.description)
-        if key.mutating and readonly:
-            what.append("  (disabled: read-only)", style="dim italic")
-        table.add_row(Text(keys), what, WHERE.get(key.screens, ", ".join(key.screens)))
+    for keys, what, where in rows:
+        table.add_row(Text(keys), Text(what), Text(where))
     return table
 
 
@@ -56,13 +64,17 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "Close", id="help_close"),
     ]
 
-    def compose(self) -> ComposeResult:
+    def __init__(self) -> None:
+        super().__init__()
         app: Any = self.app
+        self.rows = help_rows(app.keymap_ids, app.readonly)
+
+    def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(
                 "Keys  (remap any of them by id under [keymap] in the config file)", classes="title"
             )
-            yield Static(help_table(app.keymap_ids, app.readonly), id="help-keys")
+            yield Static(help_table(self.rows), id="help-keys")
             yield Static(
                 Text(
                     "Filter (/): " + FILTER_HELP + ".\nViews: 1 all open, 2 mine, 3 unassigned, "

@@ -1,0 +1,170 @@
+"""App-wide behaviour: read-only mode, keymap, help, palette, errors, connection, start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from backends.base import ConnectionState
+from backends.sqlite import SqliteBackend
+from console.app import connection_text, make_app
+from console.clock import FrozenClock
+from console.keys import KEYS, MUTATING
+from console.models import Status
+from screens.help import HelpScreen
+from tests.app.conftest import T0, keys_shown, loaded, settings_with, wait_until
+
+INCIDENTS = str(Path(sys.executable).with_name("incidents"))
+
+
+def footer_keys(app) -> set[str]:
+    """Binding ids the footer would show on the current screen."""
+    return {
+        binding.id
+        for (_, binding, enabled, _) in app.screen.active_bindings.values()
+        if binding.show and enabled and binding.id
+    }
+
+
+async def test_readonly_hides_and_disables_mutating_keys(
+    db: Path, backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice", readonly=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        shown = footer_keys(app)
+        assert "open" in shown and "help" in shown
+        assert not shown & MUTATING
+        await pilot.press("a", "r", "c")
+        await pilot.pause()
+        assert screen.model.incidents[2].status == Status.TRIGGERED
+        assert isinstance(app.screen, type(screen))  # no dialog opened
+    check = await SqliteBackend(db, clock=clock).open()
+    try:
+        assert (await check.get_incident("INC-2")).status == Status.TRIGGERED
+    finally:
+        await check.close()
+
+
+async def test_writable_footer_shows_the_main_keys(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        shown = footer_keys(app)
+        assert {"acknowledge", "resolve", "escalate", "assign", "filter", "mark"} <= shown
+
+
+async def test_keymap_remaps_by_binding_id(
+    db: Path, backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    settings = settings_with(keymap={"acknowledge": "A", "cursor_down": "ctrl+n"})
+    app = make_app(backend, clock=clock, user="alice", settings=settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("ctrl+n")
+        assert screen.list.cursor_incident.key == "INC-1"
+        await pilot.press("a")  # no longer acknowledge
+        await pilot.pause(0.2)
+        assert screen.model.incidents[1].status == Status.TRIGGERED
+        await pilot.press("A")
+        await wait_until(pilot, lambda: screen.model.incidents[1].status == Status.ACKNOWLEDGED)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = {what: keys for keys, what, _ in app.screen.rows}
+        assert rows["Ack"] == "A"
+        assert rows["Down"] == "ctrl+n"
+
+
+async def test_help_lists_every_binding(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        described = [what for _, what, _ in app.screen.rows]
+        for key in KEYS:
+            assert key.description in described, key.id
+        assert dict((w, k) for k, w, _ in app.screen.rows)["Filter"] == "/"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_lists_actions_with_keys(backend: SqliteBackend, clock: FrozenClock) -> None:
+    from console.app import KeysProvider
+
+    app = make_app(backend, clock=clock, user="alice", readonly=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        provider = KeysProvider(app.screen)
+        labels = [label for label, _, _ in provider._commands()]
+        assert "Sort  (s)" in labels
+        assert "Filter  (/)" in labels
+        assert not any(label.startswith("Ack") for label in labels)  # read-only
+
+
+async def test_palette_runs_an_action(backend: SqliteBackend, clock: FrozenClock) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"sort")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.model.sort == "priority")
+
+
+async def test_backend_error_goes_to_the_status_line(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await backend.close()  # the store goes away under the running console
+        await pilot.press("5")  # recently resolved needs a query
+        await wait_until(pilot, lambda: app.status_error)
+        assert "could not load resolved incidents" in app.status_text
+        status = str(screen.query_one("#status").render())
+        assert "could not load" in status
+        await pilot.press("1", "j")  # still alive and answering keys
+        assert app.is_running
+        assert keys_shown(screen)[0] == "INC-2"
+
+
+def test_connection_text_for_the_status_line() -> None:
+    assert connection_text(ConnectionState()) == ""
+    assert connection_text(ConnectionState("reconnecting", attempt=3)) == (
+        "reconnecting (attempt 3)"
+    )
+    assert connection_text(ConnectionState("offline", since=T0)) == (
+        "offline since 09:00, data may be stale"
+    )
+
+
+async def test_connection_change_reaches_the_status_line(
+    backend: SqliteBackend, clock: FrozenClock, monkeypatch
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        state = ConnectionState("offline", since=T0)
+        monkeypatch.setattr(type(backend), "connection", property(lambda self: state))
+        app.tick()
+        await pilot.pause()
+        assert "offline since 09:00" in str(screen.query_one("#status").render())
+
+
+def test_startup_errors_are_one_line(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database at all, just bytes" * 20)
+    for args in (["--db", str(garbage)], ["--db", "/proc/no/such/dir/x.db"]):
+        result = subprocess.run(
+            [INCIDENTS, *args, "--as", "alice"], capture_output=True, text=True, timeout=30
+        )
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("incidents: "), result.stderr
