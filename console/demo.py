@@ -1332,6 +1332,8 @@ class Simulator:
         triggered = [i for i in theirs if i.status == Status.TRIGGERED]
         acked = [i for i in theirs if i.status == Status.ACKNOWLEDGED]
         held = [i for i in theirs if i.status == Status.ON_HOLD]
+        # Only monitoring repeats itself; a service-desk ticket does not fire again.
+        alerting = [i for i in triggered if i.source != "manual"]
         crowd = len(theirs)
         moves = {
             "create": 3.0 if crowd < 30 else 1.5 if crowd < 60 else 0.4,
@@ -1342,14 +1344,14 @@ class Simulator:
             "escalate": 0.5 if triggered or acked else 0.0,
             "hold": 0.4 if acked else 0.0,
             "resume": 0.6 if held else 0.0,
-            "repeat": 0.5 if triggered else 0.0,
+            "repeat": 0.5 if alerting else 0.0,
         }
         move = rng.choices(list(moves), list(moves.values()))[0]
         if move == "create":
             return await self._create()
         if move == "burst":
             return await self._burst()
-        pool = {"acknowledge": triggered, "repeat": triggered, "resume": held}.get(
+        pool = {"acknowledge": triggered, "repeat": alerting, "resume": held}.get(
             move, acked if move in ("resolve", "note", "hold") else triggered + acked
         )
         return await self._act(move, self._pick(move, pool))
@@ -1414,7 +1416,7 @@ class Simulator:
             actor = await self._responder(incident)
             action = Acknowledge()
         elif move == "repeat":
-            actor = incident.source if incident.source != "manual" else "servicedesk"
+            actor = incident.source
             action = AlertRepeated(count=rng.randint(1, 5))
         elif move == "resolve":
             actor = self._owner(incident)
