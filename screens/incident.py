@@ -16,14 +16,13 @@ from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from backends.base import BackendError, NotFound
 from console.escalation import next_escalation_at, next_step, paged_at
-from console.keys import KEYS, MUTATING
+from console.keys import MUTATING
 from console.models import EscalationPolicy, Incident, Status, TimelineEntry
 from console.sla import SlaClock, SlaPolicy, SlaState, format_remaining, sla_clock
 from console.text import clean
@@ -32,20 +31,8 @@ from screens.messages import DirectoryChanged, IncidentsChanged
 from screens.priority import format_span
 from screens.triage import error_message
 from widgets.form_level import LEVEL_NAMES
-
-# The actions this screen implements; other keys of the table are the App's (help, quit, ...).
-_HERE = {"back"} | {key.id for key in KEYS if key.action.startswith("triage(")}
-
-
-def _bindings() -> list[Binding]:
-    bindings = []
-    for key in KEYS:
-        if "incident" not in key.screens:
-            continue
-        if key.id not in _HERE and not key.action.startswith("app."):
-            continue
-        bindings.append(Binding(key.keys, key.action, key.description, show=key.footer, id=key.id))
-    return bindings
+from widgets.keybindings import bindings_for
+from widgets.status_line import StatusLine
 
 
 def when(at: datetime | None) -> str:
@@ -159,7 +146,7 @@ class IncidentScreen(Screen[None]):
     }
     """
 
-    BINDINGS = _bindings()
+    BINDINGS = bindings_for("incident")
 
     def __init__(self, incident_id: int) -> None:
         super().__init__()
@@ -180,6 +167,7 @@ class IncidentScreen(Screen[None]):
                 yield Static(Text(""), id="escalation", markup=False)
         with VerticalScroll(id="timeline-scroll", can_focus=True):
             yield Static(Text("Timeline: loading…"), id="timeline", markup=False)
+        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -412,3 +400,29 @@ class IncidentScreen(Screen[None]):
             return
         targets = [] if action_id == "create" else [self.incident]
         await app.triage.run(action_id, targets)
+
+    def action_pir(self) -> None:
+        self._write_pir()
+
+    @work(group="pir", exclusive=True)
+    async def _write_pir(self) -> None:
+        """Write a post-incident review draft (Markdown) next to where the console runs."""
+        from console.pir import default_path, write_pir
+
+        app: Any = self.app
+        if self.incident is None:
+            app.set_status("the incident is still loading", error=True)
+            return
+        path = default_path(self.incident)
+        try:
+            written = await write_pir(
+                app.backend, self.incident.id, path, policy=app.settings.sla, now=app.clock.now()
+            )
+        except BackendError as exc:
+            app.set_status(
+                f"review draft not written: {error_message(exc, self.incident)}", error=True
+            )
+        except OSError as exc:
+            app.set_status(f"review draft not written to {path}: {exc.strerror}", error=True)
+        else:
+            app.set_status(f"review draft for {self.incident.key} written to {written}")

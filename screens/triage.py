@@ -268,7 +268,7 @@ class Triage:
             except BackendError:
                 pass  # the error is already reported; the live feed catches up later
         if changed:
-            self._post(IncidentsChanged(changed))
+            self._post(IncidentsChanged(changed, [i.id for i in changed if not i.is_open]))
 
     def _post(self, message: Message) -> None:
         for screen in list(self.app.screen_stack):
@@ -484,9 +484,8 @@ class Triage:
 
     # messages ------------------------------------------------------------------------------
     def _error(self, text: str) -> None:
-        app: Any = self.app
-        app.set_status(text, error=True)
-        app.notify(text, severity="error", timeout=8, markup=False)
+        # The App shows errors in the status line, or as a notification where there is none.
+        self.app.set_status(text, error=True)  # type: ignore[attr-defined]
 
 
 def _priority_detail(chosen: SetPriority) -> str:

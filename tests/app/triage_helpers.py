@@ -6,14 +6,17 @@ the tests assert on what the store holds, not on what a screen claims.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 
 from backends.sqlite import SqliteBackend
+from console.app import IncidentApp, make_app
 from console.clock import FrozenClock
 from console.config import Settings
 from console.lifecycle import Acknowledge, AddNote
@@ -33,6 +36,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from screens.incident import IncidentScreen
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday morning: the frozen 'now' of every test."""
@@ -170,89 +174,62 @@ async def wait_until(pilot: Pilot[Any], predicate: Any, timeout: float = 5.0) ->
     raise AssertionError("condition not reached in time")
 
 
-class Directory:
-    """The slice of ``app.directory`` the triage screens use, read once from the store."""
-
-    def __init__(self, clock: FrozenClock) -> None:
-        self._clock = clock
-        self.users: list[User] = []
-        self.teams: list[Team] = []
-        self.services: list[Service] = []
-        self.policies: list[EscalationPolicy] = []
-        self.schedules: list[Schedule] = []
-
-    async def load(self, backend: SqliteBackend) -> None:
-        self.users = await backend.users()
-        self.teams = await backend.teams()
-        self.services = await backend.services()
-        self.policies = await backend.policies()
-        self.schedules = await backend.schedules()
-
-    def on_call_now(self) -> set[str]:
-        from console.escalation import on_call
-
-        now = self._clock.now()
-        return {user for s in self.schedules if (user := on_call(s, now))}
+# fixtures: import them into a test module to use them --------------------------------------
+@pytest.fixture
+def tclock() -> FrozenClock:
+    return FrozenClock(T0)
 
 
-class HostScreen(Screen[None]):
-    """A bare home screen that records what triage tells the screens."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.done: list[Any] = []
-        self.changed: list[Any] = []
-
-    def on_triage_done(self, message: Any) -> None:
-        self.done.append(message)
-
-    def on_incidents_changed(self, message: Any) -> None:
-        self.changed.append(message)
+@pytest.fixture
+async def store(tmp_path: Path, tclock: FrozenClock) -> Path:
+    """The seeded database file."""
+    path = tmp_path / "triage.db"
+    await seed(path, tclock)
+    return path
 
 
-def harness_app(
-    backend: SqliteBackend,
-    clock: FrozenClock,
-    *,
-    user: str = "alice",
-    readonly: bool = False,
-    settings: Settings | None = None,
-) -> Any:
-    """A small App offering exactly the attributes docs/interfaces.md promises to screens."""
-    from textual.app import App
-    from textual.reactive import reactive
+@pytest.fixture
+async def live(store: Path, tclock: FrozenClock) -> AsyncIterator[SqliteBackend]:
+    """The console's own store. It polls for other writers only once a minute, so a change
+    made through ``elsewhere`` stays unseen: the screen keeps the version the user saw."""
+    opened = await SqliteBackend(store, clock=tclock, poll_interval=60).open()
+    yield opened
+    await opened.close()
 
-    from screens.triage import Triage
 
-    class HarnessApp(App[None]):
-        now: reactive[datetime] = reactive(T0)
+@pytest.fixture
+async def elsewhere(store: Path, tclock: FrozenClock) -> AsyncIterator[SqliteBackend]:
+    """Another console on the same file."""
+    opened = await SqliteBackend(store, clock=tclock).open()
+    yield opened
+    await opened.close()
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.backend = backend
-            self.clock = clock
-            self.settings = settings or Settings()
-            self.user = user
-            self.readonly = readonly
-            self.directory = Directory(clock)
-            self.incidents: dict[int, Incident] = {}
-            self.status = ("", False)
-            self.triage = Triage(self)
-            self.home = HostScreen()
 
-        def set_status(self, text: str, error: bool = False) -> None:
-            self.status = (text, error)
+def console(backend: SqliteBackend, clock: FrozenClock, **kwargs: Any) -> IncidentApp:
+    return make_app(backend, clock=clock, user=kwargs.pop("user", "alice"), **kwargs)
 
-        async def on_mount(self) -> None:
-            await self.directory.load(backend)
-            from console.models import IncidentQuery
 
-            for incident in await backend.list_incidents(IncidentQuery()):
-                self.incidents[incident.id] = incident
-            self.now = clock.now()
-            await self.push_screen(self.home)
+async def started(pilot: Pilot[Any]) -> None:
+    """Wait until the console has loaded the queue."""
+    await wait_until(pilot, lambda: getattr(pilot.app, "loaded", False))
+    await wait_until(pilot, lambda: getattr(pilot.app.screen, "loaded", False))
+    await pilot.pause()
 
-        def run_triage(self, action_id: str, targets: list[Incident]) -> None:
-            self.run_worker(self.triage.run(action_id, targets), group="triage")
 
-    return HarnessApp()
+async def open_incident(pilot: Pilot[Any], key: str) -> IncidentScreen:
+    """Open the incident screen for ``key`` from the queue, loaded with its timeline."""
+    await started(pilot)
+    app: Any = pilot.app
+    incident = await app.backend.get_incident(key)  # open or not, as the queue's views allow
+    screen = IncidentScreen(incident.id)
+    await app.push_screen(screen)
+    await wait_until(pilot, lambda: screen.incident is not None and bool(screen.entries))
+    await pilot.pause()
+    return screen
+
+
+async def status_is(pilot: Pilot[Any], fragment: str) -> str:
+    """Wait until the status line contains ``fragment``; return the whole text."""
+    app: Any = pilot.app
+    await wait_until(pilot, lambda: fragment in app.status_text)
+    return str(app.status_text)
