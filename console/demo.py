@@ -298,22 +298,22 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             ("PaymentAuthDrop", "Card authorisation rate dropped to {low}% (PSP adyen)"),
             ("PSPTimeouts", "PSP stripe timing out for {pct}% of requests"),
         ),
-        "warning": (("RefundQueueBacklog", "Refund queue backlog {n} (threshold 500)"),),
+        "warning": (("RefundQueueBacklog", "Refund queue backlog {n}k (threshold 500)"),),
         "info": (("PSPCertExpiry", "PSP client certificate expires in {days} days"),),
     },
     "billing": {
         "critical": (("InvoiceRunFailed", "Nightly invoice run failed at step {n}/9"),),
-        "warning": (("DunningJobSlow", "Dunning job running {n}m late"),),
+        "warning": (("DunningJobSlow", "Dunning job running {m}m late"),),
         "info": (("TaxRateTableStale", "Tax rate table older than 30 days"),),
     },
     "inventory": {
-        "critical": (("StockSyncStalled", "Stock sync from WMS stalled for {n}m"),),
+        "critical": (("StockSyncStalled", "Stock sync from WMS stalled for {m}m"),),
         "warning": (("ReservationLockWaits", "Reservation lock waits above {ms}ms"),),
-        "info": (("NegativeStock", "{n} SKUs show negative stock"),),
+        "info": (("NegativeStock", "{n}{m} SKUs show negative stock"),),
     },
     "shipping": {
         "critical": (("LabelAPIDown", "Carrier label API (DHL) returning 503"),),
-        "warning": (("TrackingWebhookLag", "Tracking webhooks lagging {n}m behind"),),
+        "warning": (("TrackingWebhookLag", "Tracking webhooks lagging {m}m behind"),),
         "info": (("CarrierRateCardChange", "Carrier rate card changes next week"),),
     },
     "search": {
@@ -323,7 +323,7 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         ),
         "warning": (
             ("SearchLatencyHigh", "Search p95 latency {ms}ms"),
-            ("IndexingLag", "Product indexing lag {n}m"),
+            ("IndexingLag", "Product indexing lag {m}m"),
         ),
         "info": (("SynonymsOutdated", "Autocomplete synonyms not refreshed for 7 days"),),
     },
@@ -338,7 +338,7 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     "notifications": {
         "critical": (("SMSProviderFailing", "SMS provider rejecting {pct}% of messages"),),
         "warning": (
-            ("EmailBounceRate", "E-mail bounce rate {pct}% (threshold 5%)"),
+            ("EmailBounceRate", "E-mail bounce rate {m}% (threshold 5%)"),
             ("PushQueueDepth", "Push queue depth {n}k"),
         ),
         "info": (("SPFRecordWarning", "SPF record close to the 10-lookup limit"),),
@@ -349,7 +349,7 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             ("Gateway5xx", "Gateway 5xx rate {pct}% across all routes"),
         ),
         "warning": (
-            ("RateLimitRejections", "Rate limiter rejecting {n} req/s for partner keys"),
+            ("RateLimitRejections", "Rate limiter rejecting {n}00 req/s for partner keys"),
             ("TLSHandshakeErrors", "TLS handshake errors on edge-{n}"),
         ),
         "info": (("CertExpirySoon", "Certificate api.example.com expires in {days} days"),),
@@ -360,7 +360,7 @@ ALERTS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
             ("ReplicationBroken", "Replication broken to replica pg-main-{n}"),
         ),
         "warning": (
-            ("ReplicationLag", "Replication lag {n}s on pg-main-2"),
+            ("ReplicationLag", "Replication lag {m}s on pg-main-2"),
             ("DiskUsageHigh", "Disk usage {high}% on pg-main-{n}"),
         ),
         "info": (("VacuumBehind", "Autovacuum behind on table orders ({n}M dead tuples)"),),
