@@ -417,7 +417,7 @@ PAIRS: dict[int, tuple[tuple[int, int], ...]] = {
 # Median minutes to acknowledge and to resolve (working time, holds excluded) per priority,
 # drawn log-normally: P1 acknowledged in minutes and resolved in a couple of hours, P5 in days.
 MTTA_MEDIAN = {1: 3.0, 2: 6.0, 3: 12.0, 4: 180.0, 5: 840.0}
-MTTR_MEDIAN = {1: 100.0, 2: 210.0, 3: 840.0, 4: 3600.0, 5: 10080.0}
+MTTR_MEDIAN = {1: 80.0, 2: 180.0, 3: 840.0, 4: 3600.0, 5: 10080.0}
 PRIORITY_WEIGHTS = (3, 10, 35, 35, 17)
 
 NOTES = (
