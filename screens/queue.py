@@ -20,6 +20,7 @@ from backends.base import BackendError
 from console.models import Incident
 from console.query import VIEWS, Filter, QueryError, parse
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
+from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
 from widgets.incident_list import IncidentList
 from widgets.keybindings import bindings_for
@@ -116,6 +117,14 @@ class QueueScreen(Screen[None]):
             self.model.remove(gone)
         self.list.rows_changed()
         self._after_change()
+
+    @on(TriageDone)
+    def _triage_done(self, message: TriageDone) -> None:
+        # Bulk actions unmark what succeeded; what failed stays marked for another try.
+        if self.list.marks.intersection(message.succeeded):
+            self.list.marks.difference_update(message.succeeded)
+            self.list.refresh()
+            self._show_bar()
 
     @on(DirectoryChanged)
     def _directory_changed(self) -> None:
