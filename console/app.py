@@ -189,6 +189,8 @@ class IncidentApp(App[None]):
 
     # start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
+        self.set_class(self.no_color, "-no-color")
+        self.set_class(self.theme == "high-contrast", "-high-contrast")
         if self.keymap_ids:
             self.set_keymap(self.keymap_ids)
         from screens.queue import QueueScreen
@@ -378,6 +380,9 @@ class IncidentApp(App[None]):
             self.set_status("reports are not available in this build", error=True)
             return
         self.push_screen(ReportsScreen())
+
+    def watch_theme(self, theme: str) -> None:
+        self.set_class(theme == "high-contrast", "-high-contrast")
 
     def action_toggle_theme(self) -> None:
         self.theme = "high-contrast" if self.theme != "high-contrast" else "textual-dark"

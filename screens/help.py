@@ -82,7 +82,7 @@ class HelpScreen(ModalScreen[None]):
                 ),
                 classes="hint",
             )
-            yield Static("esc closes", classes="hint")
+            yield Static(Text("esc closes"), classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -72,6 +72,7 @@ class QueueScreen(Screen[None]):
         yield FilterInput(
             placeholder="filter: p1 p2  svc:NAME  @user  @me  unassigned  status:ack  breached  words",
             id="filter-input",
+            select_on_focus=False,
         )
         yield IncidentList(self.model, id="incidents")
         yield EmptyGuide(id="guide")
@@ -79,7 +80,9 @@ class QueueScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(FilterInput).display = False
+        box = self.query_one(FilterInput)
+        box.display = False
+        box.cursor_blink = False  # steady: calmer, and the same in every snapshot
         self.query_one(EmptyGuide).display = False
         self.watch(self.app, "now", self._tick, init=False)
         app = self.console_app

@@ -123,8 +123,8 @@ class IncidentList(ScrollView, can_focus=True):
         overflow-x: hidden;
         background: $surface;
         & > .incident-list--header { text-style: bold; color: $text-muted; }
-        & > .incident-list--cursor { background: $accent 40%; }
-        &:focus > .incident-list--cursor { background: $accent 60%; text-style: bold; }
+        & > .incident-list--cursor { background: $primary 40%; }
+        &:focus > .incident-list--cursor { background: $primary 70%; text-style: bold; }
         & > .incident-list--marked { color: $text; background: $secondary 25%; }
         & > .incident-list--warning { color: $warning; text-style: bold; }
         & > .incident-list--breached { color: $error; text-style: bold reverse; }
@@ -358,6 +358,10 @@ class IncidentList(ScrollView, can_focus=True):
             segments.append(Segment(" ", row_style))
         strip = Strip(segments)
         return strip.crop_extend(0, width, row_style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh()
 
     def refresh_row(self, incident_id: int) -> None:
         index = self.model.index_of(incident_id)

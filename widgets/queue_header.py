@@ -1,4 +1,8 @@
-"""The line above the queue: open incidents per priority, unacknowledged and breached."""
+"""The line above the queue: open incidents per priority, unacknowledged and breached.
+
+Colours come from component classes (so themes and NO_COLOR apply); the breached count also
+carries a ``!`` so it stands out without colour.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,6 @@ from textual.widgets import Static
 from console.models import Priority
 from widgets.queue_model import Counts
 
-PRIORITY_STYLE = {Priority.P1: "bold red", Priority.P2: "bold yellow"}
-
-
-def header_text(counts: Counts, breached: int) -> Text:
-    text = Text()
-    text.append(f"{counts.open} open", style="bold")
-    for priority in Priority:
-        n = counts.by_priority.get(priority, 0)
-        text.append("  ")
-        text.append(f"{priority.value} {n}", style=PRIORITY_STYLE.get(priority, "") if n else "dim")
-    text.append("   ")
-    text.append(
-        f"unacked {counts.unacknowledged}", style="bold" if counts.unacknowledged else "dim"
-    )
-    text.append("   ")
-    if breached:
-        text.append(f"! breached {breached}", style="bold reverse red")
-    else:
-        text.append("breached 0", style="dim")
-    return text
-
 
 class QueueHeader(Static):
     DEFAULT_CSS = """
@@ -36,8 +19,51 @@ class QueueHeader(Static):
         height: 1;
         padding: 0 1;
         background: $boost;
+        & > .queue-header--p1 { color: $error; text-style: bold; }
+        & > .queue-header--p2 { color: $warning; text-style: bold; }
+        & > .queue-header--strong { text-style: bold; }
+        & > .queue-header--breached { color: $error; text-style: bold reverse; }
+        & > .queue-header--dim { color: $text-muted; }
     }
     """
+    COMPONENT_CLASSES = {
+        "queue-header--p1",
+        "queue-header--p2",
+        "queue-header--strong",
+        "queue-header--breached",
+        "queue-header--dim",
+    }
+
+    def header_text(self, counts: Counts, breached: int) -> Text:
+        style = self.get_component_rich_style
+        strong, dim = style("queue-header--strong"), style("queue-header--dim")
+        text = Text()
+        text.append(f"{counts.open} open", style=strong)
+        for priority in Priority:
+            n = counts.by_priority.get(priority, 0)
+            text.append("  ")
+            if not n:
+                text.append(f"{priority.value} 0", style=dim)
+            elif priority.rank <= 2:
+                text.append(f"{priority.value} {n}", style=style(f"queue-header--p{priority.rank}"))
+            else:
+                text.append(f"{priority.value} {n}")
+        text.append("   ")
+        unacked = counts.unacknowledged
+        text.append(f"unacked {unacked}", style=strong if unacked else dim)
+        text.append("   ")
+        if breached:
+            text.append(f" ! breached {breached} ", style=style("queue-header--breached"))
+        else:
+            text.append("breached 0", style=dim)
+        return text
 
     def show(self, counts: Counts, breached: int) -> None:
-        self.update(header_text(counts, breached))
+        self._last = (counts, breached)
+        self.update(self.header_text(counts, breached))
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        last = getattr(self, "_last", None)
+        if last is not None:
+            self.update(self.header_text(*last))

@@ -24,6 +24,7 @@ class StatusLine(Static):
     def on_mount(self) -> None:
         self.watch(self.app, "status_text", self._update, init=True)
         self.watch(self.app, "connection_text", self._update, init=True)
+        self.watch(self.app, "status_error", self._update, init=True)
 
     def _update(self, _: object = None) -> None:
         app = self.app
