@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -24,19 +25,20 @@ class Outcome:
     message: str
 
 
-def summary_text(outcomes: Sequence[Outcome]) -> Text:
+def summary_text(outcomes: Sequence[Outcome]) -> Table:
     """Failures first (they need attention), then successes; ``ok``/``FAILED`` in words."""
-    lines = []
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column()
     for outcome in sorted(outcomes, key=lambda o: o.ok):
-        line = Text()
-        if outcome.ok:
-            line.append("ok      ", style="bold green")
-        else:
-            line.append("FAILED  ", style="bold red")
-        line.append(f"{outcome.incident.key:<10}", style="bold")
-        line.append(clean(outcome.message, limit=200))
-        lines.append(line)
-    return Text("\n").join(lines)
+        status = Text("ok", style="bold green") if outcome.ok else Text("FAILED", style="bold red")
+        table.add_row(
+            status,
+            Text(outcome.incident.key, style="bold"),
+            Text(clean(outcome.message, limit=300)),
+        )
+    return table
 
 
 class BulkSummaryScreen(Dialog[None]):

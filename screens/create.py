@@ -23,7 +23,10 @@ class CreateScreen(Dialog[NewIncident]):
     DEFAULT_CSS = """
     CreateScreen #form {
         height: auto;
-        max-height: 30;
+        max-height: 16;
+    }
+    CreateScreen .dialog-title {
+        margin-bottom: 0;
     }
     CreateScreen .picker-row {
         height: 1;
@@ -37,7 +40,7 @@ class CreateScreen(Dialog[NewIncident]):
         color: $text-muted;
     }
     CreateScreen #description {
-        height: 4;
+        height: 3;
     }
     """
 

@@ -80,16 +80,16 @@ class SlaPanel(Static):
         text = Text()
         if clock.state == SlaState.MET:
             text.append("met", style=style("sla--ok"))
-            text.append(f"  took {mmss(clock.used.total_seconds())} (target {target})")
+            text.append(f" in {mmss(clock.used.total_seconds())} (target {target})")
         elif clock.state == SlaState.PAUSED:
             text.append("paused", style=style("sla--dim"))
             left = mmss(clock.remaining.total_seconds())
-            text.append(f"  {left} left of {target} (on hold)")
+            text.append(f" {left} left of {target} (on hold)")
         elif clock.state == SlaState.BREACHED:
             late = format_remaining(clock)
             text.append(f"!{late} BREACHED", style=style("sla--breached"))
             if clock.due is not None:
-                text.append(f"  was due {clock.due.strftime('%H:%M:%S')} (target {target})")
+                text.append(f" was due {clock.due:%H:%M} (target {target})")
         else:
             left = format_remaining(clock)
             if clock.state == SlaState.WARNING:
@@ -97,7 +97,7 @@ class SlaPanel(Static):
             else:
                 text.append(f"{left} left")
             if clock.due is not None:
-                text.append(f"  due {clock.due.strftime('%H:%M:%S')} (target {target})")
+                text.append(f", due {clock.due:%H:%M} (target {target})")
         return text
 
 
@@ -117,6 +117,9 @@ class IncidentScreen(Screen[None]):
     IncidentScreen #upper {
         height: auto;
         max-height: 60%;
+    }
+    IncidentScreen #columns {
+        height: auto;
     }
     IncidentScreen #details {
         width: 1fr;
@@ -158,7 +161,8 @@ class IncidentScreen(Screen[None]):
     # layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(Text("loading…"), id="headline", markup=False)
-        with Horizontal(id="upper"):
+        # Scrolls (tab focuses it) when a small terminal cannot show every detail.
+        with VerticalScroll(id="upper"), Horizontal(id="columns"):
             yield Static(Text(""), id="details", markup=False)
             with Vertical(id="side"):
                 yield Static("SLA", classes="section")
@@ -276,8 +280,8 @@ class IncidentScreen(Screen[None]):
         priority = Text()
         priority.append(incident.priority.value, style=PRIORITY_STYLES[incident.priority.value])
         priority.append(
-            f"  impact {incident.impact} {LEVEL_NAMES[incident.impact]},"
-            f" urgency {incident.urgency} {LEVEL_NAMES[incident.urgency]}"
+            f" impact {incident.impact} ({LEVEL_NAMES[incident.impact]}),"
+            f" urgency {incident.urgency} ({LEVEL_NAMES[incident.urgency]})"
         )
         if incident.priority_override:
             priority.append("  (override)", style="italic")

@@ -138,7 +138,7 @@ def conflict_message(exc: Conflict, incident: Incident) -> str:
         text = f"{key} changed since you saw it: {what}"
     else:
         text = clean(str(exc)) or f"{key} changed since you saw it"
-    return f"{text}. Nothing was changed; showing the latest state."
+    return f"{text}; nothing was changed, the screen shows the latest state"
 
 
 def error_message(exc: Exception, incident: Incident | None) -> str:

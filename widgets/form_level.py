@@ -25,7 +25,7 @@ class LevelPicker(Widget, can_focus=True):
         min-width: 30;
     }
     LevelPicker:focus {
-        background: $boost;
+        background: $accent 25%;
     }
     """
 

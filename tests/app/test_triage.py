@@ -26,6 +26,7 @@ from tests.app import triage_helpers as helpers
 from tests.app.triage_helpers import (
     console,
     open_incident,
+    plain,
     state,
     status_is,
     wait_for_screen,
@@ -39,7 +40,7 @@ SIZE = (120, 40)
 
 
 def text_of(widget: Static) -> str:
-    return str(widget.render())
+    return plain(widget)
 
 
 async def test_acknowledge_needs_no_confirmation(

@@ -17,7 +17,7 @@ from screens.bulk_summary import BulkSummaryScreen
 from screens.priority import PriorityScreen
 from screens.resolve import ResolveScreen
 from tests.app import triage_helpers as helpers
-from tests.app.triage_helpers import console, started, state, wait_for_screen, wait_until
+from tests.app.triage_helpers import console, plain, started, state, wait_for_screen, wait_until
 
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
 
@@ -39,7 +39,7 @@ async def mark(pilot: Any, keys: tuple[str, ...]) -> Any:
 
 
 def shown(screen: Any) -> str:
-    return "\n".join(str(s.render()) for s in screen.query(Static))
+    return "\n".join(plain(s) for s in screen.query(Static))
 
 
 async def test_bulk_acknowledge_one_conflict_does_not_stop_the_others(

@@ -233,3 +233,14 @@ async def status_is(pilot: Pilot[Any], fragment: str) -> str:
     app: Any = pilot.app
     await wait_until(pilot, lambda: fragment in app.status_text)
     return str(app.status_text)
+
+
+def plain(widget: Any) -> str:
+    """What a Static shows, as plain text (tables and Text rendered without colour)."""
+    import io
+
+    from rich.console import Console
+
+    out = Console(width=200, no_color=True, record=True, file=io.StringIO())
+    out.print(widget.content)
+    return out.export_text()
