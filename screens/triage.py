@@ -147,8 +147,9 @@ def error_message(exc: Exception, incident: Incident | None) -> str:
     if isinstance(exc, Conflict) and incident is not None:
         return conflict_message(exc, incident)
     if isinstance(exc, Unavailable):
-        detail = clean(str(exc))
-        return "not connected, nothing was changed" + (f" ({detail})" if detail else "")
+        # The backend says best whether anything could have happened (a remote call cut off
+        # mid-way may have been applied); without a word from it, nothing was sent.
+        return clean(str(exc)) or "not connected, nothing was changed"
     if isinstance(exc, NotFound):
         return f"{key} no longer exists"
     if isinstance(exc, Forbidden | Unauthorized):

@@ -7,6 +7,7 @@ only on what the screen says.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from textual.widgets import OptionList, Select, Static
@@ -354,3 +355,25 @@ async def test_readonly_refuses(store: Path, live: SqliteBackend, tclock: Frozen
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.version == 1 and incident.status == Status.TRIGGERED
     assert len(timeline) == 1
+
+
+async def test_store_unavailable_is_reported_and_nothing_changes(
+    store: Path, tclock: FrozenClock
+) -> None:
+    backend = await SqliteBackend(store, clock=tclock, poll_interval=60, busy_timeout=0.2).open()
+    blocker = sqlite3.connect(store, timeout=0.1)
+    app = console(backend, tclock)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_incident(pilot, "INC-1")
+            blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+            await pilot.press("a")
+            text = await status_is(pilot, "locked by another process")
+            assert "nothing was changed" in text and app.status_error
+            blocker.rollback()
+            assert screen.incident.status == Status.TRIGGERED
+    finally:
+        blocker.close()
+        await backend.close()
+    incident, timeline = await state(store, tclock, "INC-1")
+    assert incident.status == Status.TRIGGERED and len(timeline) == 1
