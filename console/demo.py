@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
@@ -1145,6 +1145,7 @@ def build(
     )
 
 
+@runtime_checkable
 class Importer(Protocol):
     """A store that can take pre-built incidents with their timelines in one transaction."""
 
@@ -1199,8 +1200,7 @@ async def seed(
     from the backend itself: ``now`` from its clock, the SLA policy from its settings, so the
     open incidents sit where they are meant to on the clocks the console will show.
     """
-    importer = getattr(backend, "import_records", None)
-    if importer is None:
+    if not isinstance(backend, Importer):
         raise DemoError(
             f"{backend.description} cannot take bulk imports; the demo needs a local "
             "SQLite database (use --db or --demo without --backend)"
@@ -1229,7 +1229,7 @@ async def seed(
         await backend.put_policy(policy)
     for service in dirs.services:
         await backend.put_service(service)
-    await importer(data.records)
+    await backend.import_records(data.records)
     written = time.perf_counter()
     return SeedSummary(
         seed=data.seed,
