@@ -116,9 +116,11 @@ class NotifySettings(Section):
 
 class Settings(Section):
     db: Path | None = None
-    """SQLite database file; defaults to ``incidents.db`` in the platform data directory."""
+    """SQLite database file (``~`` is expanded); defaults to ``incidents.db`` in the platform
+    data directory."""
     backend: str | None = None
-    """URL of an ``incidents serve`` server; when set, the console uses it instead of ``db``."""
+    """URL of an ``incidents serve`` server (``http://`` or ``https://``); when set, the
+    console uses it instead of ``db``."""
     token: str | None = None
     """Bearer token for the remote backend."""
     user: str | None = None
@@ -142,6 +144,20 @@ class Settings(Section):
     """Alert intake: severity -> impact/urgency rules and how alerts group into incidents."""
     notify: NotifySettings = Field(default_factory=NotifySettings)
     """Outgoing ChatOps webhooks (Slack-compatible or generic JSON)."""
+
+    @field_validator("db")
+    @classmethod
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
+
+    @field_validator("backend")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError(
+                f"{value!r} is not an http(s) URL; write it like http://127.0.0.1:8080"
+            )
+        return value or None
 
     @field_validator("keymap")
     @classmethod

@@ -259,3 +259,22 @@ def test_every_setting_is_documented() -> None:
 def test_duration_forms_are_documented() -> None:
     doc = Target.model_fields["response"].description or ""
     assert "PT15M" in doc and "15m" in doc and "seconds" in doc
+
+
+def test_db_path_expands_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    settings = load_settings(env={"INCIDENTS_DB": "~/ops/incidents.db"})
+    assert settings.database_path() == tmp_path / "ops" / "incidents.db"
+
+
+@pytest.mark.parametrize("url", ["localhost:8080", "ftp://x", "127.0.0.1"])
+def test_backend_must_be_an_http_url(url: str) -> None:
+    with pytest.raises(ConfigError, match="backend: .*not an http\\(s\\) URL"):
+        load_settings(env={"INCIDENTS_BACKEND": url})
+    assert load_settings(env={"INCIDENTS_BACKEND": "https://ops.example"}).backend
+
+
+def test_settings_round_trip_through_json(tmp_path: Path) -> None:
+    """What a server or a test hands around as JSON reads back as the same settings."""
+    settings = load_settings(write(tmp_path, FULL), env={})
+    assert settings_from(settings.model_dump(mode="json")) == settings
