@@ -150,15 +150,6 @@ class Settings(Section):
     def _expand_home(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser()
 
-    @field_validator("backend")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value and not value.lower().startswith(("http://", "https://")):
-            raise ValueError(
-                f"{value!r} is not an http(s) URL; write it like http://127.0.0.1:8080"
-            )
-        return value or None
-
     @field_validator("keymap")
     @classmethod
     def _known_bindings(cls, value: dict[str, str]) -> dict[str, str]:
