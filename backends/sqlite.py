@@ -42,7 +42,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -79,6 +79,7 @@ from console.models import (
     priority_for,
     utc,
 )
+from console.reports import Kpis
 from console.sla import sort_due
 from console.text import clean
 
@@ -212,6 +213,23 @@ MIGRATIONS: list[Migration] = [
             )
             """,
             "CREATE INDEX deliveries_recent ON deliveries (updated_at)",
+        ),
+    ),
+    Migration(
+        "API tokens for `incidents serve` (hashed secrets; see console/tokens.py)",
+        (
+            """
+            CREATE TABLE tokens (
+                id TEXT PRIMARY KEY,
+                user TEXT NOT NULL,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'responder', 'admin')),
+                name TEXT NOT NULL DEFAULT '',
+                secret_sha256 TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                last_used_at REAL,
+                revoked_at REAL
+            )
+            """,
         ),
     ),
 ]
@@ -976,6 +994,19 @@ class SqliteBackend:
         schedules = {s.id: s for s in await self.schedules()}
         when = utc(at) if at is not None else self._now()
         return paged_at(policy, incident.escalation_level, when, schedules)
+
+    # KPIs ----------------------------------------------------------------------------------
+    async def stats(
+        self,
+        since: timedelta,
+        *,
+        service: str | None = None,
+        team: str | None = None,
+        now: datetime | None = None,
+    ) -> Kpis:
+        from backends.sqlite_stats import sqlite_stats
+
+        return await sqlite_stats(self, since, service=service, team=team, now=now)
 
     # change feed ---------------------------------------------------------------------------
     async def last_seq(self) -> int:
