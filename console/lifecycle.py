@@ -15,8 +15,9 @@ what is allowed from the current state. Backends call it; nobody else re-impleme
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
@@ -454,7 +455,7 @@ def _priority(incident: Incident, action: SetPriority, actor: str, now: datetime
         + (", overridden" if changes["priority_override"] else "")
         + ")"
     )
-    data = {
+    data: dict[str, object] = {
         "from": incident.priority.value,
         "to": priority.value,
         "impact": action.impact,
@@ -471,7 +472,7 @@ def _assign(incident: Incident, action: Assign, actor: str, now: datetime) -> Re
     message = f"assigned to {target} by {actor}"
     if incident.assignee:
         message = f"reassigned from {incident.assignee} to {target} by {actor}"
-    data = {"from": incident.assignee, "to": action.assignee}
+    data: dict[str, object] = {"from": incident.assignee, "to": action.assignee}
     return {"assignee": action.assignee}, [(EntryKind.REASSIGNED, message, data)]
 
 
@@ -548,7 +549,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"
 
 
-_HANDLERS = {
+# Each handler takes its own action type; the table is keyed by ``kind``, so ``Any`` here.
+_HANDLERS: dict[str, Callable[[Incident, Any, str, datetime], Result]] = {
     "acknowledge": _acknowledge,
     "resolve": _resolve,
     "close": _close,

@@ -18,8 +18,8 @@ M = timedelta(minutes=1)
 CAL = BusinessCalendar(timezone="Europe/Berlin")
 
 
-def local(zone: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=zone)  # type: ignore[misc]
+def local(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 def test_friday_afternoon_one_hour_is_due_monday_morning() -> None:

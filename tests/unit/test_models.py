@@ -166,7 +166,10 @@ def test_parse_duration_passes_other_values_through() -> None:
 
 
 def test_escalation_models() -> None:
-    level = EscalationLevel(targets=(EscalationTarget(kind=TargetKind.USER, id="ana"),), wait="5m")
+    level = EscalationLevel(
+        targets=(EscalationTarget(kind=TargetKind.USER, id="ana"),),
+        wait="5m",  # type: ignore[arg-type]
+    )
     assert level.wait == timedelta(minutes=5)
     with pytest.raises(ValidationError):
         EscalationLevel(targets=())
@@ -177,7 +180,7 @@ def test_escalation_models() -> None:
 
 
 def test_rotation_validation() -> None:
-    rotation = Rotation(users=("a",), start=datetime(2026, 1, 5, 9, tzinfo=PLUS2), shift="1d")
+    rotation = Rotation(users=("a",), start=datetime(2026, 1, 5, 9, tzinfo=PLUS2), shift="1d")  # type: ignore[arg-type]
     assert rotation.start == datetime(2026, 1, 5, 7, tzinfo=UTC)
     assert rotation.shift == timedelta(days=1)
     with pytest.raises(ValidationError, match="shift must be longer than zero"):

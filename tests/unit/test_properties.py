@@ -64,7 +64,7 @@ CALENDARS = [
 calendars = st.sampled_from(CALENDARS)
 
 text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=20
 )
 actions: st.SearchStrategy[Action] = st.one_of(
     st.just(Acknowledge()),
