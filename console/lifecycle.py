@@ -92,7 +92,8 @@ class Escalate(Model):
     """Move to the next escalation level.
 
     ``level``, ``loop`` and ``paged`` are filled in by the backend from the escalation policy
-    (see ``console.escalation.plan_escalation``); left empty, the level goes up by one.
+    (see ``console.escalation.plan_manual`` and ``plan_automatic``); left empty, the level
+    goes up by one.
     ``automatic`` marks escalations made by the escalator rather than a person.
     """
 

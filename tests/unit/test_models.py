@@ -202,3 +202,16 @@ def test_override_must_end_after_it_starts() -> None:
 def test_schedule_needs_a_rotation() -> None:
     with pytest.raises(ValidationError):
         Schedule(id="s", name="s", rotations=())
+
+
+def test_frozen_clock_moves_only_when_told() -> None:
+    from console.clock import FrozenClock, SystemClock
+
+    clock = FrozenClock(datetime(2026, 1, 1, 12))
+    assert clock.now() == datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert clock.now() == clock.now()
+    assert clock.advance(90) == datetime(2026, 1, 1, 12, 1, 30, tzinfo=UTC)
+    assert clock.advance(timedelta(hours=1)) == datetime(2026, 1, 1, 13, 1, 30, tzinfo=UTC)
+    clock.set(datetime(2026, 1, 1, 12, tzinfo=PLUS2))
+    assert clock.now() == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert SystemClock().now().tzinfo == UTC
