@@ -124,3 +124,28 @@ async def intake(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Intake]:
         ev, ev_key = await sqlite_intake.create_integration(store, "checkout", "events", "pd")
         other, other_key = await sqlite_intake.create_integration(store, "search", "events")
         yield Intake(store, clock, am, am_key, ev, ev_key, other, other_key)
+
+
+@dataclass
+class Api:
+    intake: Intake
+    client: Any
+    admin: str
+    viewer: str
+
+
+@pytest.fixture
+async def api(intake: Intake) -> AsyncIterator[Api]:
+    """The real FastAPI app of ``incidents serve`` in-process (httpx ASGI transport)."""
+    import httpx
+
+    from console.server import create_app
+    from console.tokens import TokenStore
+
+    tokens = TokenStore(intake.store, clock=intake.clock)
+    _, admin = await tokens.create("root", "admin")
+    _, viewer = await tokens.create("val", "viewer")
+    app = create_app(intake.store, intake.store.settings, clock=intake.clock, tokens=tokens)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as client:
+        yield Api(intake, client, admin, viewer)

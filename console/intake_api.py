@@ -1,0 +1,203 @@
+"""The alert intake routes of ``incidents serve`` (included by ``console.server``).
+
+- ``POST /v1/integrations/alertmanager``: Alertmanager's webhook (version 4). The key comes
+  as ``Authorization: Bearer KEY`` (Alertmanager's ``http_config.authorization``) or
+  ``?key=KEY``. Answers 200 with what happened once everything is committed.
+- ``POST /v1/integrations/events``: a PagerDuty Events API v2 style event; the key is the
+  body's ``routing_key``. Answers like that API: 202
+  ``{"status": "success", "message": ..., "dedup_key": ...}``, or 400
+  ``{"status": "invalid event", "message": ..., "errors": [...]}``.
+- ``GET /v1/incidents/{ref}/alerts`` (viewer): the alerts grouped into an incident.
+- ``GET /v1/deliveries`` (admin): the outgoing ChatOps webhook delivery log.
+
+A 2xx means the batch is committed (one transaction, ``SqliteBackend.ingest``). A malformed
+body, wrong types, a missing field, an unknown or revoked key, or too many alerts get a 4xx
+and store nothing; the store being unreachable gets a 503 (Alertmanager retries those).
+
+The router's lifespan runs the ChatOps notifier (``console.notify``) while the server runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from backends import sqlite_intake
+from console.config import Settings
+from console.ingest import (
+    Alert,
+    IntakeError,
+    Integration,
+    TooLarge,
+    parse_alertmanager,
+    parse_event,
+)
+from console.server import AsAdmin, AsViewer, error_json
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from console.notify import Notifier
+
+    settings: Settings = app.state.settings
+    notifier = None
+    if settings.notify.webhooks and hasattr(app.state.store, "transaction"):
+        notifier = Notifier(app.state.store, settings.notify, clock=app.state.clock)
+        await notifier.start()
+    app.state.notifier = notifier
+    try:
+        yield
+    finally:
+        if notifier is not None:
+            await notifier.stop()
+
+
+router = APIRouter(lifespan=_lifespan)
+
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="alert intake"'}
+
+
+def _store(request: Request) -> Any:
+    store = request.app.state.store
+    if not hasattr(store, "ingest"):
+        # Only a server over the SQLite store takes alerts in (it owns the integrations).
+        raise RuntimeError("alert intake needs the SQLite store behind incidents serve")
+    return store
+
+
+def _poke(request: Request) -> None:
+    hub = getattr(request.app.state, "hub", None)
+    if hub is not None:
+        hub.poke()
+
+
+def _bearer(request: Request, key: str | None) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return key.strip() if key else None
+
+
+@router.post("/v1/integrations/alertmanager", tags=["intake"])
+async def alertmanager(
+    request: Request,
+    key: Annotated[str | None, Query(description="the integration key, if not a bearer")] = None,
+) -> JSONResponse:
+    """Take in an Alertmanager webhook (version 4): one transaction for all its alerts."""
+    secret = _bearer(request, key)
+    if not secret:
+        return error_json(
+            401,
+            "unauthorized",
+            "no integration key: set http_config.authorization.credentials in "
+            "alertmanager.yml, or add ?key=KEY (incidents integration create prints one)",
+            _CHALLENGE,
+        )
+    store = _store(request)
+    integration = await sqlite_intake.integration_for_key(store, secret)
+    if integration is None:
+        return error_json(
+            401,
+            "unauthorized",
+            "the integration key is not valid (unknown, revoked or mistyped): "
+            "see incidents integration list",
+            _CHALLENGE,
+        )
+    if integration.kind != "alertmanager":
+        return error_json(
+            403,
+            "forbidden",
+            f"integration {integration.id} is an {integration.kind} integration: "
+            f"post to /v1/integrations/{integration.kind} instead",
+        )
+    body = await request.body()
+    settings: Settings = request.app.state.settings
+    try:
+        hook, signals = parse_alertmanager(body, settings.intake)
+    except TooLarge as exc:
+        return error_json(413, "too_large", str(exc))
+    except IntakeError as exc:
+        return error_json(
+            400, "invalid_body", f"{exc}: {'; '.join(exc.errors[:5])}", errors=exc.errors
+        )
+    result = await store.ingest(integration, signals)
+    _poke(request)
+    return JSONResponse(
+        {
+            "status": "success",
+            "message": f"{len(signals)} alerts processed",
+            "integration": integration.id,
+            "alerts": len(signals),
+            "truncated_alerts": hook.truncatedAlerts,
+            "created": list(result.created),
+            "updated": list(result.updated),
+            "dropped": result.dropped,
+        }
+    )
+
+
+def _invalid_event(message: str, errors: list[str], status: int = 400) -> JSONResponse:
+    return JSONResponse(
+        {"status": "invalid event", "message": message, "errors": errors}, status_code=status
+    )
+
+
+@router.post("/v1/integrations/events", status_code=202, tags=["intake"])
+async def events(request: Request) -> JSONResponse:
+    """Take in one Events v2 event (trigger / acknowledge / resolve)."""
+    body = await request.body()
+    settings: Settings = request.app.state.settings
+    try:
+        event, signal = parse_event(body, settings.intake)
+    except IntakeError as exc:
+        return _invalid_event(str(exc), exc.errors)
+    store = _store(request)
+    integration: Integration | None = await sqlite_intake.integration_for_key(
+        store, event.routing_key
+    )
+    if integration is None:
+        return _invalid_event(
+            "Event object is invalid",
+            ["routing_key: unknown or revoked integration key (see incidents integration list)"],
+        )
+    if integration.kind != "events":
+        return _invalid_event(
+            "Event object is invalid",
+            [
+                f"routing_key: integration {integration.id} is an {integration.kind} "
+                f"integration; post to /v1/integrations/{integration.kind} instead"
+            ],
+        )
+    result = await store.ingest(integration, [signal])
+    _poke(request)
+    return JSONResponse(
+        {"status": "success", "message": result.message(), "dedup_key": signal.alert_key},
+        status_code=202,
+    )
+
+
+@router.get("/v1/incidents/{ref}/alerts", response_model=list[Alert], tags=["incidents"])
+async def incident_alerts(ref: str, request: Request, who: AsViewer) -> JSONResponse:
+    """The alerts grouped into an incident (by id or key), oldest first."""
+    store = _store(request)
+    incident = await store.get_incident(int(ref) if ref.isdigit() else ref)
+    alerts = await store.alerts(incident.id)
+    return JSONResponse([alert.model_dump(mode="json") for alert in alerts])
+
+
+@router.get("/v1/deliveries", tags=["notify"])
+async def deliveries(
+    request: Request,
+    who: AsAdmin,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JSONResponse:
+    """The newest outgoing webhook deliveries: target, event, status, attempts, last error."""
+    from console.notify import deliveries as delivery_log
+
+    rows = await delivery_log(_store(request), limit)
+    return JSONResponse([row.model_dump(mode="json") for row in rows])

@@ -1,0 +1,384 @@
+"""Outgoing ChatOps webhooks: new incidents, escalations, breaches and resolutions, posted
+to Slack-compatible incoming webhooks or as generic JSON.
+
+How it stays out of the way of intake and triage:
+
+- It follows the store's change feed (``watch()``) in a background task; nothing on the
+  intake or triage path waits for it.
+- Each receiver has its own bounded queue and its own worker, so a slow or failing receiver
+  only delays its own messages. When its queue is full, new messages for it are dropped and
+  logged as ``dropped``, never waited for.
+- Every attempt has a timeout; failures (connection errors, timeouts, 5xx, 408, 429) are
+  retried with exponential backoff (``backoff``, twice as long each time, at most 5 min)
+  up to ``attempts`` times; other 4xx answers fail at once (retrying cannot fix them).
+- Every message has a row in the ``deliveries`` table (the store's migration 2): queued,
+  retrying, delivered, failed or dropped, with attempts, the last HTTP status and error.
+  Admins read it with ``GET /v1/deliveries``. Only the receiver's scheme and host are
+  stored, since webhook URLs often carry their secret in the path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from backends.base import BackendError
+from console.clock import Clock, SystemClock
+from console.config import NotifySettings, WebhookTarget
+from console.models import Change, EntryKind, Incident, Priority, TimelineEntry
+from console.text import clean
+
+log = logging.getLogger("incidents.notify")
+
+EventName = Literal[
+    "incident.created", "incident.escalated", "incident.breached", "incident.resolved"
+]
+
+_EVENTS: dict[EntryKind, EventName] = {
+    EntryKind.CREATED: "incident.created",
+    EntryKind.ESCALATED: "incident.escalated",
+    EntryKind.SLA_BREACHED: "incident.breached",
+    EntryKind.RESOLVED: "incident.resolved",
+    EntryKind.MERGED: "incident.resolved",
+}
+_VERBS = {
+    "incident.created": "new incident",
+    "incident.escalated": "escalated",
+    "incident.breached": "SLA breached",
+    "incident.resolved": "resolved",
+}
+MAX_BACKOFF = 300.0
+RETRY_STATUSES = frozenset({408, 425, 429})
+
+
+class Delivery(BaseModel):
+    """One message to one receiver, as the delivery log shows it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    target: str
+    url: str
+    """Scheme and host only: the path of a webhook URL is often its secret."""
+    event: str
+    incident_key: str
+    status: Literal["queued", "retrying", "delivered", "failed", "dropped"]
+    attempts: int = 0
+    response_code: int | None = None
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Something worth telling a channel about."""
+
+    event: EventName
+    incident: Incident
+    entry: TimelineEntry
+
+
+def events_for(incident: Incident, entries: Sequence[TimelineEntry]) -> list[Message]:
+    """The notifiable events among the entries of one change."""
+    return [
+        Message(_EVENTS[entry.kind], incident, entry) for entry in entries if entry.kind in _EVENTS
+    ]
+
+
+def wants(target: WebhookTarget, message: Message) -> bool:
+    """Does ``target`` take this event at this priority?"""
+    limit = Priority(target.min_priority).rank
+    return message.event in target.events and message.incident.priority.rank <= limit
+
+
+def target_name(target: WebhookTarget) -> str:
+    return target.name or urlsplit(target.url).hostname or target.url
+
+
+def redacted(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _slack_escape(text: str) -> str:
+    """Slack mrkdwn treats ``&``, ``<`` and ``>`` as control characters (links, mentions);
+    untrusted text must not create either."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def headline(message: Message) -> str:
+    incident = message.incident
+    title = clean(incident.title, limit=200)
+    return f"[{incident.priority}] {incident.key} {_VERBS[message.event]}: {title} ({incident.service})"
+
+
+def slack_body(message: Message) -> dict[str, Any]:
+    """A Slack incoming-webhook body: ``text`` (notifications, fallbacks) and ``blocks``."""
+    incident = message.incident
+    text = _slack_escape(headline(message))
+    detail = _slack_escape(clean(message.entry.message, limit=500))
+    facts = [
+        f"*Priority* {incident.priority}",
+        f"*Status* {incident.status.label}",
+        f"*Service* {_slack_escape(clean(incident.service))}",
+        f"*Level* {incident.escalation_level}",
+    ]
+    if incident.assignee:
+        facts.append(f"*Owner* {_slack_escape(clean(incident.assignee))}")
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": detail}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(facts)}]},
+        ],
+    }
+
+
+def json_body(message: Message) -> dict[str, Any]:
+    """A generic JSON body: the event, the incident's main fields and the timeline entry."""
+    incident = message.incident
+    entry = message.entry
+    return {
+        "event": message.event,
+        "text": headline(message),
+        "incident": {
+            "id": incident.id,
+            "key": incident.key,
+            "title": clean(incident.title),
+            "service": incident.service,
+            "priority": incident.priority.value,
+            "status": incident.status.value,
+            "assignee": incident.assignee,
+            "escalation_level": incident.escalation_level,
+            "created_at": incident.created_at.isoformat(),
+            "labels": incident.labels,
+        },
+        "entry": {
+            "kind": entry.kind.value,
+            "at": entry.at.isoformat(),
+            "actor": entry.actor,
+            "message": clean(entry.message),
+            "data": entry.data,
+        },
+    }
+
+
+def body_for(target: WebhookTarget, message: Message) -> dict[str, Any]:
+    return slack_body(message) if target.format == "slack" else json_body(message)
+
+
+def backoff_delay(settings: NotifySettings, attempt: int) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+    return float(min(MAX_BACKOFF, settings.backoff * 2 ** (attempt - 1)))
+
+
+# --- the delivery log ------------------------------------------------------------------------
+
+_COLUMNS = (
+    "id, created_at, updated_at, target, url, event, incident_key, status, attempts,"
+    " response_code, error"
+)
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    values = dict(zip([c.strip() for c in _COLUMNS.split(",")], row, strict=True))
+    values["created_at"] = datetime.fromtimestamp(values["created_at"], UTC)
+    values["updated_at"] = datetime.fromtimestamp(values["updated_at"], UTC)
+    return Delivery.model_validate(values)
+
+
+async def deliveries(store: Any, limit: int = 100) -> list[Delivery]:
+    """The newest deliveries first."""
+    rows = await store.fetchall(
+        f"SELECT {_COLUMNS} FROM deliveries ORDER BY id DESC LIMIT ?", [limit]
+    )
+    return [_delivery(row) for row in rows]
+
+
+@dataclass(slots=True)
+class _Job:
+    delivery_id: int
+    target: WebhookTarget
+    body: dict[str, Any]
+    attempts: int = 0
+
+
+@dataclass(slots=True)
+class _Receiver:
+    target: WebhookTarget
+    queue: asyncio.Queue[_Job]
+    task: asyncio.Task[None] | None = None
+    name: str = field(default="")
+
+
+class Notifier:
+    """Follows the change feed and delivers messages to every configured receiver."""
+
+    def __init__(
+        self,
+        store: Any,
+        settings: NotifySettings,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._client = httpx.AsyncClient(
+            timeout=settings.timeout, transport=transport, follow_redirects=False
+        )
+        self._receivers = [
+            _Receiver(t, asyncio.Queue(maxsize=settings.queue_size), name=target_name(t))
+            for t in settings.webhooks
+        ]
+        self._feed: asyncio.Task[None] | None = None
+        self.since = 0
+
+    async def start(self, since: int | None = None) -> None:
+        """Deliver what happens from now on (or after change ``since``)."""
+        self.since = await self.store.last_seq() if since is None else since
+        for receiver in self._receivers:
+            receiver.task = asyncio.create_task(self._deliver(receiver), name="notify-deliver")
+        self._feed = asyncio.create_task(self._follow(), name="notify-feed")
+
+    async def stop(self) -> None:
+        for task in [self._feed, *(r.task for r in self._receivers)]:
+            if task is not None:
+                await _cancel(task)
+        await self._client.aclose()
+
+    # following the feed -------------------------------------------------------------------
+    async def _follow(self) -> None:
+        while True:
+            try:
+                async for change in self.store.watch(self.since):
+                    await self.handle(change)
+                    self.since = change.seq
+                return  # the store closed
+            except BackendError as exc:
+                log.warning("notifier: change feed unreadable, retrying: %s", exc)
+                await asyncio.sleep(1.0)
+
+    async def handle(self, change: Change) -> None:
+        """Queue the messages one change calls for (never waits for a receiver)."""
+        if change.entity != "incident" or not self._receivers:
+            return
+        try:
+            incident = await self.store.get_incident(int(change.entity_id))
+            timeline = await self.store.timeline(incident.id)
+        except BackendError as exc:
+            log.warning("notifier: cannot read %s: %s", change.entity_id, exc)
+            return
+        entries = [e for e in timeline if e.version == change.version]
+        messages = events_for(incident, entries)
+        jobs: list[tuple[_Receiver, Message]] = [
+            (receiver, message)
+            for message in messages
+            for receiver in self._receivers
+            if wants(receiver.target, message)
+        ]
+        if not jobs:
+            return
+        now = self.clock.now().timestamp()
+        async with self.store.transaction() as db:
+            first = list(
+                await db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM deliveries")
+            )
+            next_id = int(first[0][0])
+            rows = []
+            queued: list[_Job] = []
+            for n, (receiver, message) in enumerate(jobs):
+                full = receiver.queue.full()
+                rows.append(
+                    (
+                        next_id + n,
+                        now,
+                        now,
+                        receiver.name,
+                        redacted(receiver.target.url),
+                        message.event,
+                        message.incident.key,
+                        "dropped" if full else "queued",
+                        "" if not full else f"queue full ({receiver.queue.maxsize} waiting)",
+                    )
+                )
+                if not full:
+                    job = _Job(next_id + n, receiver.target, body_for(receiver.target, message))
+                    queued.append(job)
+                    receiver.queue.put_nowait(job)
+            await db.executemany(
+                "INSERT INTO deliveries (id, created_at, updated_at, target, url, event,"
+                " incident_key, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # delivering ---------------------------------------------------------------------------
+    async def _deliver(self, receiver: _Receiver) -> None:
+        while True:
+            job = await receiver.queue.get()
+            try:
+                await self._send(job)
+            except BackendError as exc:
+                log.warning("notifier: cannot write the delivery log: %s", exc)
+            finally:
+                receiver.queue.task_done()
+
+    async def _send(self, job: _Job) -> None:
+        while True:
+            job.attempts += 1
+            code: int | None = None
+            error = ""
+            try:
+                response = await self._client.post(job.target.url, json=job.body)
+                code = response.status_code
+                if 200 <= code < 300:
+                    await self._log(job, "delivered", code, "")
+                    return
+                error = f"HTTP {code}: {clean(response.text, limit=200)}"
+                retry = code >= 500 or code in RETRY_STATUSES
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {clean(str(exc), limit=200)}".rstrip(": ")
+                retry = True
+            if not retry or job.attempts >= self.settings.attempts:
+                await self._log(job, "failed", code, error)
+                return
+            await self._log(job, "retrying", code, error)
+            await asyncio.sleep(backoff_delay(self.settings, job.attempts))
+
+    async def _log(self, job: _Job, status: str, code: int | None, error: str) -> None:
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, response_code = ?, error = ?,"
+                " updated_at = ? WHERE id = ?",
+                [status, job.attempts, code, error, self.clock.now().timestamp(), job.delivery_id],
+            )
+
+    async def drain(self) -> None:
+        """Wait until every queued message is delivered or given up (tests, shutdown)."""
+        for receiver in self._receivers:
+            await receiver.queue.join()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it to end.
+
+    Cancelled again until it ends: on Python 3.11 ``asyncio.wait_for`` swallows a
+    cancellation that arrives just as its inner wait completes (the store's ``watch()`` polls
+    with it), so a single ``cancel()`` can be lost and awaiting the task would hang forever.
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.1)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("notifier task ended with %r", task.exception())

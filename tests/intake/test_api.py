@@ -1,0 +1,167 @@
+"""The intake routes through the real FastAPI app: keys, answers, 4xx that store nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from console.models import IncidentQuery, Status
+from tests.intake.conftest import Api, am_body, fixture_body
+
+AM = "/v1/integrations/alertmanager"
+EV = "/v1/integrations/events"
+
+
+async def stored(api: Api) -> tuple[int, int, int]:
+    """(incidents, alerts, changes): what a refused request must leave unchanged."""
+    store = api.intake.store
+    incidents = await store.count_incidents(IncidentQuery(statuses=tuple(Status)))
+    alerts = (await store.fetchall("SELECT count(*) FROM alerts"))[0][0]
+    return incidents, alerts, await store.last_seq()
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def test_alertmanager_webhook_with_bearer_and_query_key(api: Api) -> None:
+    response = await api.client.post(
+        AM, json=fixture_body("firing.json"), headers=bearer(api.intake.am_key)
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["status"] == "success" and answer["alerts"] == 1
+    [key] = answer["created"]
+    response = await api.client.post(
+        AM, params={"key": api.intake.am_key}, json=fixture_body("firing.json")
+    )
+    assert response.json()["created"] == [] and response.json()["updated"] == [key]
+    response = await api.client.post(
+        AM, params={"key": api.intake.am_key}, json=fixture_body("resolved.json")
+    )
+    assert response.status_code == 200
+    incident = await api.intake.store.get_incident(key)
+    assert incident.status == Status.RESOLVED and incident.alert_count == 2
+
+    alerts = await api.client.get(f"/v1/incidents/{key}/alerts", headers=bearer(api.viewer))
+    assert alerts.status_code == 200
+    [alert] = alerts.json()
+    assert alert["alert_key"] == "7d2d332feada5c59" and alert["count"] == 2
+    assert alert["status"] == "resolved"
+    assert (await api.client.get(f"/v1/incidents/{key}/alerts")).status_code == 401
+
+
+async def test_refused_alertmanager_requests_store_nothing(api: Api) -> None:
+    before = await stored(api)
+    key = api.intake.am_key
+    wrong = key[:-1] + ("1" if key[-1] == "0" else "0")
+    body = fixture_body("firing.json")
+    cases: list[tuple[dict[str, Any], int]] = [
+        ({"json": body}, 401),
+        ({"json": body, "headers": bearer("0" * 40)}, 401),
+        ({"json": body, "params": {"key": wrong}}, 401),
+        ({"json": body, "headers": bearer(api.intake.events_key)}, 403),
+        ({"content": b"{nope", "headers": bearer(key)}, 400),
+        ({"json": {**body, "alerts": [{"status": 1}]}, "headers": bearer(key)}, 400),
+        ({"json": {k: v for k, v in body.items() if k != "groupKey"}, "headers": bearer(key)}, 400),
+        ({"content": b"x" * (6 * 1024 * 1024), "headers": bearer(key)}, 413),
+    ]
+    for kwargs, status in cases:
+        response = await api.client.post(AM, **kwargs)
+        assert response.status_code == status, (kwargs.get("headers"), response.text)
+        assert response.json()["message"], "every refusal says why"
+    assert await stored(api) == before
+
+
+async def test_revoked_key_stops_working(api: Api) -> None:
+    from backends import sqlite_intake
+
+    await sqlite_intake.revoke_integration(api.intake.store, api.intake.am.id)
+    response = await api.client.post(
+        AM, json=fixture_body("firing.json"), headers=bearer(api.intake.am_key)
+    )
+    assert response.status_code == 401
+    assert "revoked" in response.json()["message"]
+
+
+def event(key: str, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "routing_key": key,
+        "event_action": "trigger",
+        "payload": {"summary": "disk full on db-1", "source": "db-1", "severity": "critical"},
+    }
+    body.update(fields)
+    return body
+
+
+async def test_events_answer_like_the_events_api(api: Api) -> None:
+    key = api.intake.events_key
+    response = await api.client.post(EV, json=event(key))
+    assert response.status_code == 202
+    answer = response.json()
+    assert answer["status"] == "success" and answer["message"] == "Event processed"
+    dedup = answer["dedup_key"]
+    assert len(dedup) == 32, "generated when none was sent"
+    response = await api.client.post(
+        EV, json=event(key, event_action="acknowledge", dedup_key=dedup, payload=None)
+    )
+    assert response.status_code == 202 and response.json()["dedup_key"] == dedup
+    [incident] = await api.intake.store.list_incidents(IncidentQuery())
+    assert incident.status == Status.ACKNOWLEDGED
+    response = await api.client.post(EV, json=event(key, event_action="resolve", dedup_key=dedup))
+    assert response.status_code == 202
+    assert (await api.intake.store.get_incident(incident.id)).status == Status.RESOLVED
+    # After resolution: accepted, changes nothing, and says so.
+    before = await stored(api)
+    response = await api.client.post(EV, json=event(key, event_action="resolve", dedup_key=dedup))
+    assert response.status_code == 202
+    assert response.json()["message"].startswith("Event dropped")
+    assert await stored(api) == before
+
+
+async def test_invalid_events_are_400_and_store_nothing(api: Api) -> None:
+    before = await stored(api)
+    key = api.intake.events_key
+    cases = [
+        event(key, event_action="bogus"),
+        event(key, payload={"summary": "x", "source": "y", "severity": "fatal"}),
+        event(key, event_action="resolve"),
+        event("f" * 40),
+        event(api.intake.am_key),
+        {"routing_key": key},
+    ]
+    for body in cases:
+        response = await api.client.post(EV, json=body)
+        assert response.status_code == 400, (body, response.text)
+        answer = response.json()
+        assert answer["status"] == "invalid event" and answer["errors"]
+    response = await api.client.post(EV, content=b"not json")
+    assert response.status_code == 400
+    assert await stored(api) == before
+
+
+async def test_resolve_with_another_integrations_key_does_not_touch_it(api: Api) -> None:
+    response = await api.client.post(EV, json=event(api.intake.events_key, dedup_key="x1"))
+    [key] = [i.key for i in await api.intake.store.list_incidents(IncidentQuery())]
+    response = await api.client.post(
+        EV, json=event(api.intake.other_events_key, event_action="resolve", dedup_key="x1")
+    )
+    assert response.status_code == 202
+    assert response.json()["message"].startswith("Event dropped")
+    assert (await api.intake.store.get_incident(key)).status == Status.TRIGGERED
+
+
+async def test_a_webhook_of_1000_alerts(api: Api) -> None:
+    body = am_body([{"fingerprint": f"f{n}"} for n in range(1000)])
+    response = await api.client.post(
+        AM, content=json.dumps(body), headers=bearer(api.intake.am_key)
+    )
+    assert response.status_code == 200
+    assert response.json()["alerts"] == 1000
+    assert await stored(api) == (1, 1000, (await stored(api))[2])
+
+
+async def test_deliveries_are_for_admins_only(api: Api) -> None:
+    assert (await api.client.get("/v1/deliveries", headers=bearer(api.viewer))).status_code == 403
+    response = await api.client.get("/v1/deliveries", headers=bearer(api.admin))
+    assert response.status_code == 200 and response.json() == []

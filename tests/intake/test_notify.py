@@ -1,0 +1,180 @@
+"""ChatOps notifications against a real loopback HTTP receiver: formats, filters, retries
+with backoff, the delivery log, and a stuck receiver that must not slow intake."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+
+from console.config import IntakeSettings, NotifySettings, WebhookTarget
+from console.ingest import parse_alertmanager
+from console.lifecycle import Resolve
+from console.models import NewIncident, Priority
+from console.notify import Message, Notifier, backoff_delay, deliveries, slack_body
+from tests.intake.conftest import Intake, am_body, fixture_body
+from tests.intake.receiver import Receiver
+
+
+async def until(check: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await asyncio.sleep(0.02)
+
+
+def settings(*targets: WebhookTarget, **kw: object) -> NotifySettings:
+    values: dict[str, object] = {"backoff": 0.01, "timeout": 1.0, "attempts": 4}
+    values.update(kw)
+    return NotifySettings(webhooks=list(targets), **values)  # type: ignore[arg-type]
+
+
+async def test_slack_message_is_retried_with_backoff_until_delivered(intake: Intake) -> None:
+    async with Receiver(fail_first=2) as receiver:
+        target = WebhookTarget(url=receiver.url, format="slack", min_priority="P1")
+        notifier = Notifier(intake.store, settings(target), clock=intake.clock)
+        await notifier.start()
+        try:
+            _, signals = parse_alertmanager(
+                json.dumps(fixture_body("firing.json")), IntakeSettings()
+            )
+            result = await intake.store.ingest(intake.am, signals)
+            await until(lambda: receiver.requests)
+            await notifier.drain()
+        finally:
+            await notifier.stop()
+    [body] = receiver.requests
+    [key] = result.created
+    assert body["text"].startswith(f"[P1] {key} new incident: 5xx rate above 5%")
+    assert body["blocks"][0]["type"] == "section"
+    assert receiver.attempts == 3
+    [delivery] = await deliveries(intake.store)
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 3, 200)
+    assert delivery.event == "incident.created" and delivery.incident_key == key
+    assert "secretpath" not in delivery.url, "webhook URLs carry secrets in their path"
+
+
+async def test_gives_up_after_the_configured_attempts(intake: Intake) -> None:
+    async with Receiver(fail_first=100) as receiver:
+        target = WebhookTarget(url=receiver.url, min_priority="P5")
+        notifier = Notifier(intake.store, settings(target, attempts=3), clock=intake.clock)
+        await notifier.start()
+        try:
+            await intake.store.create_incident(NewIncident(title="x", service="search"), "alice")
+            await until(lambda: receiver.attempts >= 3)
+            await notifier.drain()
+        finally:
+            await notifier.stop()
+    [delivery] = await deliveries(intake.store)
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("failed", 3, 503)
+    assert "try later" in delivery.error
+
+
+async def test_a_4xx_answer_is_not_retried(intake: Intake) -> None:
+    async with Receiver(fail_first=100, fail_status=404) as receiver:
+        notifier = Notifier(
+            intake.store,
+            settings(WebhookTarget(url=receiver.url, min_priority="P5")),
+            clock=intake.clock,
+        )
+        await notifier.start()
+        try:
+            await intake.store.create_incident(NewIncident(title="x", service="search"), "alice")
+            await until(lambda: receiver.attempts >= 1)
+            await notifier.drain()
+        finally:
+            await notifier.stop()
+    assert receiver.attempts == 1
+    assert (await deliveries(intake.store))[0].status == "failed"
+
+
+async def test_events_and_priority_filters_and_json_body(intake: Intake) -> None:
+    async with Receiver() as receiver:
+        target = WebhookTarget(
+            url=receiver.url,
+            format="json",
+            events=["incident.created", "incident.resolved"],
+            min_priority="P2",
+        )
+        notifier = Notifier(intake.store, settings(target), clock=intake.clock)
+        await notifier.start()
+        try:
+            low = await intake.store.create_incident(
+                NewIncident(title="low", service="search", priority=Priority.P4), "alice"
+            )
+            high = await intake.store.create_incident(
+                NewIncident(title="high <!channel>", service="search", priority=Priority.P1),
+                "alice",
+            )
+            await intake.store.act(low.id, Resolve(), "alice", low.version)
+            await intake.store.act(high.id, Resolve(), "alice", high.version)
+            await until(lambda: len(receiver.requests) >= 2)
+            await asyncio.sleep(0.2)  # time for anything that should not be sent
+        finally:
+            await notifier.stop()
+    events = [(r["event"], r["incident"]["key"]) for r in receiver.requests]
+    assert events == [("incident.created", high.key), ("incident.resolved", high.key)]
+    assert receiver.requests[1]["entry"]["actor"] == "alice"
+
+
+def test_slack_text_cannot_mention_or_link() -> None:
+    from datetime import UTC, datetime
+
+    from console.models import EntryKind, Incident, TimelineEntry
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    incident = Incident(
+        id=1,
+        key="INC-1",
+        title="<!channel> <http://evil|click> & \x1b[31m",
+        service="s",
+        created_at=now,
+        updated_at=now,
+    )
+    entry = TimelineEntry(
+        incident_id=1, version=1, at=now, actor="a", kind=EntryKind.CREATED, message="m"
+    )
+    body = slack_body(Message("incident.created", incident, entry))
+    assert "<" not in body["text"] and "\x1b" not in body["text"]
+    assert "&lt;!channel&gt;" in body["text"]
+
+
+def test_backoff_doubles_up_to_a_cap() -> None:
+    s = NotifySettings(backoff=1.0)
+    assert [backoff_delay(s, n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
+    assert backoff_delay(s, 30) == 300.0
+
+
+async def test_a_stuck_receiver_never_slows_intake(intake: Intake) -> None:
+    async with Receiver(delay=30.0) as receiver:
+        target = WebhookTarget(url=receiver.url, min_priority="P5")
+        notifier = Notifier(
+            intake.store, settings(target, timeout=0.3, queue_size=2), clock=intake.clock
+        )
+        await notifier.start()
+        try:
+            _, signals = parse_alertmanager(
+                json.dumps(fixture_body("firing.json")), IntakeSettings()
+            )
+            started = time.monotonic()
+            for n in range(20):
+                body = am_body([{"fingerprint": f"f{n}"}], group_key=f"g{n}")
+                _, signals = parse_alertmanager(json.dumps(body), IntakeSettings())
+                await intake.store.ingest(intake.am, signals)
+            elapsed = time.monotonic() - started
+            await until(lambda: receiver.attempts >= 1)
+
+            async def logged() -> list[str]:
+                return [d.status for d in await deliveries(intake.store, 100)]
+
+            deadline = time.monotonic() + 5
+            while len(await logged()) < 20 and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+        finally:
+            await notifier.stop()
+    assert elapsed < 2.0, f"20 webhooks took {elapsed:.2f}s with a stuck receiver"
+    statuses = await logged()
+    assert len(statuses) == 20
+    assert statuses.count("dropped") >= 15, statuses
