@@ -24,7 +24,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -53,6 +53,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.reports import Kpis
 
 _INCIDENTS = TypeAdapter(list[Incident])
 _TIMELINE = TypeAdapter(list[TimelineEntry])
@@ -422,6 +423,24 @@ class RemoteBackend:
         return [str(user) for user in response.json()["users"]]
 
     # change feed ---------------------------------------------------------------------------
+    async def stats(
+        self,
+        since: timedelta,
+        *,
+        service: str | None = None,
+        team: str | None = None,
+        now: datetime | None = None,
+    ) -> Kpis:
+        params: dict[str, str] = {"since": str(int(since.total_seconds()))}
+        if service is not None:
+            params["service"] = service
+        if team is not None:
+            params["team"] = team
+        if now is not None:
+            params["now"] = now.isoformat()
+        response = await self._get("/v1/stats", params)
+        return Kpis.model_validate_json(response.content)
+
     async def last_seq(self) -> int:
         return int((await self._get("/v1/changes/last")).json()["seq"])
 

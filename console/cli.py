@@ -92,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     pir.add_argument("--out", type=Path, help="file to write (default: standard output)")
     pir.set_defaults(handler=("console.pir", "cmd_pir"))
 
+    # Also after the subcommand (``incidents report --db x.db``); SUPPRESS keeps a value given
+    # before it (``incidents --db x.db report``) instead of overwriting it with None.
+    for p in (report, pir):
+        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
+        p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
+
     demo = sub.add_parser("demo", help="write a demo database")
     demo.add_argument("--db", type=Path, dest="db", help="SQLite database file to create")
     demo.add_argument("--seed", type=int, default=None)

@@ -87,11 +87,29 @@ def parse_window(text: str) -> timedelta:
     return timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
 
 
+def stats_window(text: str) -> timedelta:
+    """A window as the API takes it: ``24h`` / ``7d`` or a whole number of seconds.
+
+    Raises ``backends.base.InvalidAction`` (a 422 on the server) when it cannot be read.
+    """
+    from backends.base import InvalidAction
+
+    text = (text or "").strip()
+    if text.isdigit() and int(text) > 0:
+        return timedelta(seconds=int(text))
+    try:
+        return parse_window(text)
+    except ReportError as exc:
+        raise InvalidAction(f"{exc}, or a number of seconds") from None
+
+
 def format_window(since: timedelta) -> str:
+    """``7d``, ``24h``, ``90m`` or ``45s``: the window the way a person would write it."""
     seconds = int(since.total_seconds())
-    if seconds % 86400 == 0:
-        return f"{seconds // 86400}d"
-    return f"{seconds // 3600}h"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 class _Frozen(BaseModel):

@@ -70,6 +70,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.reports import Kpis, stats_window
 from console.sla import SlaState, active_clock
 from console.tokens import ROLES, Principal, TokenStore
 
@@ -737,6 +738,19 @@ def create_app(
     @api.get("/incidents/{incident_id}/paged", response_model=Paged, tags=["incidents"])
     async def paged_now(incident_id: int, who: AsViewer, at: datetime | None = None) -> Paged:
         return Paged(users=await store.paged_now(incident_id, at))
+
+    # KPIs (console.reports; the same numbers as the store's own stats) ----------------------
+    @api.get("/stats", response_model=Kpis, tags=["reports"])
+    async def stats(
+        who: AsViewer,
+        since: Annotated[str, Query(description="window: 24h, 7d, 30d or seconds")] = "7d",
+        service: str | None = None,
+        team: str | None = None,
+        now: datetime | None = None,
+    ) -> Response:
+        window = stats_window(since)
+        kpis = await store.stats(window, service=service, team=team, now=now)
+        return Response(kpis.model_dump_json(), media_type="application/json")
 
     # directory -----------------------------------------------------------------------------
     _directory(api, store, "services", Service, "services", "put_service")

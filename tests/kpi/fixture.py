@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from backends.sqlite import SqliteBackend
+from console.clock import FrozenClock
 from console.lifecycle import (
     Acknowledge,
     Action,
@@ -148,3 +151,28 @@ def build() -> tuple[list[Incident], dict[int, list[TimelineEntry]]]:
 
 def by_label(incidents: list[Incident]) -> dict[str, Incident]:
     return {spec.label: incident for spec, incident in zip(SPECS, incidents, strict=True)}
+
+
+async def replay(path: Path, shift: timedelta = timedelta(0)) -> SqliteBackend:
+    """Play the script into a real SQLite store (every time moved by ``shift``); the store's
+    frozen clock is left at ``NOW + shift``."""
+    clock = FrozenClock(SPECS[0].created + shift)
+    backend = SqliteBackend(path, clock=clock)
+    await backend.open()
+    for team in TEAMS:
+        await backend.put_team(team)
+    for service in SERVICES:
+        await backend.put_service(service)
+    for user in USERS:
+        await backend.put_user(user)
+    ids: dict[str, int] = {}
+    for spec in SPECS:
+        clock.set(spec.created + shift)
+        new = new_incident(spec).model_copy(update={"created_at": spec.created + shift})
+        ids[spec.label] = (await backend.create_incident(new, "fixture")).id
+    for when, label, actor, action in EVENTS:
+        clock.set(when + shift)
+        incident = await backend.get_incident(ids[label])
+        await backend.act(incident.id, action, actor, incident.version)
+    clock.set(NOW + shift)
+    return backend

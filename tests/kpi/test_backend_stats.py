@@ -8,32 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
 from console.reports import compute_kpis
-from tests.kpi.fixture import EVENTS, NOW, SERVICES, SPECS, TEAMS, USERS, WEEK, build, new_incident
-
-
-async def replay(path: Path) -> SqliteBackend:
-    clock = FrozenClock(SPECS[0].created)
-    backend = SqliteBackend(path, clock=clock)
-    await backend.open()
-    for team in TEAMS:
-        await backend.put_team(team)
-    for service in SERVICES:
-        await backend.put_service(service)
-    for user in USERS:
-        await backend.put_user(user)
-    ids: dict[str, int] = {}
-    for spec in SPECS:
-        clock.set(spec.created)
-        ids[spec.label] = (await backend.create_incident(new_incident(spec), "fixture")).id
-    for when, label, actor, action in EVENTS:
-        clock.set(when)
-        incident = await backend.get_incident(ids[label])
-        await backend.act(incident.id, action, actor, incident.version)
-    clock.set(NOW)
-    return backend
+from tests.kpi.fixture import NOW, SERVICES, WEEK, build, replay
 
 
 @pytest.mark.parametrize(
