@@ -425,7 +425,10 @@ def _escalate(incident: Incident, action: Escalate, actor: str, now: datetime) -
         # A new level is a new page: whoever is paged must acknowledge again.
         "status": Status.TRIGGERED,
     }
-    paged = ", ".join(action.paged) if action.paged else "nobody (no policy)"
+    if action.paged:
+        paged = ", ".join(action.paged)
+    else:
+        paged = "nobody (no policy)" if incident.policy is None else "nobody (nobody on call)"
     how = "automatically escalated" if action.automatic else f"escalated by {actor}"
     message = f"{how} to level {level}" + (f" (loop {loop + 1})" if loop else "")
     message += f", paging {paged}"

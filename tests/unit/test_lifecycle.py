@@ -352,6 +352,8 @@ def test_escalate_to_a_planned_level_and_loop() -> None:
 def test_escalate_without_anybody_to_page_says_so() -> None:
     _, entries = apply(incident(), Escalate(), "ana", NOW)
     assert "paging nobody (no policy)" in entries[0].message
+    _, entries = apply(incident(policy="web"), Escalate(), "ana", NOW)
+    assert "paging nobody (nobody on call)" in entries[0].message
 
 
 def test_assign_reassign_unassign_and_no_op() -> None:
