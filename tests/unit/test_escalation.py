@@ -259,3 +259,18 @@ def test_plan_manual() -> None:
     assert plan_manual(last, POLICY, SCHEDULES, T0) == (Step(3, 1), ["cto"])
     # Without a policy a manual escalation still goes up a level, paging nobody.
     assert plan_manual(incident(escalation_level=2), None, SCHEDULES, T0) == (Step(3, 0), [])
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Sydney"])
+def test_weekly_handoffs_stay_at_local_nine_all_year(zone: str) -> None:
+    tz = ZoneInfo(zone)
+    users = ("ana", "bo", "cy")
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=tz)  # a Monday
+    schedule = Schedule(
+        id="s", name="s", timezone=zone, rotations=(Rotation(users=users, start=start),)
+    )
+    for week in range(1, 53):
+        monday = (start + timedelta(days=7 * week)).replace(tzinfo=tz)
+        handoff = datetime(monday.year, monday.month, monday.day, 9, 0, tzinfo=tz)
+        assert on_call(schedule, handoff - timedelta(minutes=1)) == users[(week - 1) % 3]
+        assert on_call(schedule, handoff) == users[week % 3]
