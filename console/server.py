@@ -79,6 +79,10 @@ log = logging.getLogger("incidents.server")
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
 """Routes that need no token (documented in the module docstring)."""
 
+KEY_AUTH_PREFIX = "/v1/integrations/"
+"""Routes under here take alerts and authenticate with integration keys, not user tokens
+(``console/intake_api.py``)."""
+
 MUTATING_METHODS = frozenset(
     {
         "create_incident",
@@ -298,6 +302,25 @@ def required_role(route: Any) -> str | None:
             return dep.call.role
         stack.extend(dep.dependencies)
     return None
+
+
+def route_table(app: FastAPI) -> list[tuple[str, frozenset[str], Any]]:
+    """``(path, methods, route)`` for every route, through included routers.
+
+    The auth test walks this, so every route the app serves is checked.
+    """
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before included-router contexts: routes are flat
+        return [
+            (route.path, frozenset(getattr(route, "methods", None) or ()), route)
+            for route in app.routes
+            if hasattr(route, "path")
+        ]
+    return [
+        (str(ctx.path), frozenset(ctx.methods or ()), ctx.original_route)
+        for ctx in iter_route_contexts(app.routes)
+    ]
 
 
 # the change hub ------------------------------------------------------------------------------
@@ -1061,9 +1084,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 __all__ = [
     "ApiError",
     "ChangeHub",
+    "KEY_AUTH_PREFIX",
     "OPEN_PATHS",
     "RoleGuard",
     "cmd_serve",
     "create_app",
     "required_role",
+    "route_table",
 ]

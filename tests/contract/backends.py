@@ -38,3 +38,7 @@ def register(name: str) -> Callable[[Factory], Factory]:
 async def sqlite_backend(tmp: Path) -> AsyncIterator[Backend]:
     async with SqliteBackend(tmp / "contract.db", poll_interval=0.02) as backend:
         yield backend
+
+
+# The remote backend registers itself (a real server process per test).
+import tests.contract.backends_remote  # noqa: E402, F401

@@ -1,0 +1,249 @@
+"""A real ``incidents serve`` process on a loopback port, for the remote tests.
+
+Nothing here stands in for the server: each ``ServerProcess`` is ``python -m console serve``
+in its own process, with its own database file, found through the URL it prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from backends.sqlite import SqliteBackend
+from console.tokens import TokenStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hermetic_env(home: Path) -> dict[str, str]:
+    """The environment for a child process: no user config, no INCIDENTS_* overrides."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
+    env["XDG_CONFIG_HOME"] = str(home / "config")
+    env["XDG_DATA_HOME"] = str(home / "data")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+async def make_tokens(db: Path, wanted: dict[str, str]) -> dict[str, str]:
+    """Create (migrating the file first) one token per ``user -> role``; returns user -> token."""
+    async with SqliteBackend(db) as store:
+        tokens = TokenStore(store)
+        made = {}
+        for user, role in wanted.items():
+            _, token = await tokens.create(user, role, "test")
+            made[user] = token
+        return made
+
+
+def cli_token(db: Path, user: str, role: str, home: Path) -> str:
+    """``incidents token create`` through the real command line; returns the printed token."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "token",
+            "create",
+            "--user",
+            user,
+            "--role",
+            role,
+            "--db",
+            str(db),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=hermetic_env(home),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+class ServerProcess:
+    """``incidents serve --db DB --port PORT`` as a child process."""
+
+    def __init__(self, db: Path, *, port: int = 0, home: Path | None = None) -> None:
+        self.db = db
+        self.port = port
+        self.home = home or db.parent
+        self.proc: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+
+    def start(self) -> ServerProcess:
+        """Launch without waiting; ``wait_ready`` waits for the URL."""
+        cmd = [
+            sys.executable,
+            "-m",
+            "console",
+            "serve",
+            "--db",
+            str(self.db),
+            "--port",
+            str(self.port),
+        ]
+        self.proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=hermetic_env(self.home),
+            cwd=ROOT,
+        )
+        threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
+        return self
+
+    def _pump(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            self.output.append(line)
+            self.lines.put(line)
+
+    def wait_ready(self, timeout: float = 20.0) -> str:
+        """Block until the server prints its URL; returns it."""
+        deadline = time.monotonic() + timeout
+        while not self.url:
+            left = deadline - time.monotonic()
+            if left <= 0 or (
+                self.proc is not None and self.proc.poll() is not None and self.lines.empty()
+            ):
+                raise RuntimeError("server did not start:\n" + "".join(self.output))
+            try:
+                line = self.lines.get(timeout=min(left, 0.2))
+            except queue.Empty:
+                continue
+            if "listening on " in line:
+                self.url = line.split("listening on ", 1)[1].split()[0]
+                self.port = int(self.url.rsplit(":", 1)[1])
+        return self.url
+
+    async def ready(self, timeout: float = 20.0) -> str:
+        return await asyncio.to_thread(self.wait_ready, timeout)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
+        """Send ``sig`` and wait for the exit; returns the seconds it took."""
+        if self.proc is None or self.proc.poll() is not None:
+            return 0.0
+        started = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> ServerProcess:
+        """Start again on the same port and database."""
+        self.url = ""
+        self.lines = queue.Queue()
+        return self.start()
+
+
+class ForkedServer:
+    """A server forked by a ``Zygote``: same code path as ``incidents serve``."""
+
+    def __init__(self, pid: int, db: Path, log: Path) -> None:
+        self.pid = pid
+        self.db = db
+        self.log = log
+        self.url = ""
+
+    def wait_ready(self, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while not self.url:
+            text = self.log.read_text() if self.log.exists() else ""
+            for line in text.splitlines():
+                if "listening on " in line:
+                    self.url = line.split("listening on ", 1)[1].split()[0]
+            if self.url:
+                break
+            if time.monotonic() > deadline or not self.alive():
+                raise RuntimeError(f"forked server did not start:\n{text}")
+            time.sleep(0.01)
+        return self.url
+
+    async def ready(self, timeout: float = 20.0) -> str:
+        return await asyncio.to_thread(self.wait_ready, timeout)
+
+    def alive(self) -> bool:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
+        started = time.monotonic()
+        if not self.alive():
+            return 0.0
+        os.kill(self.pid, sig)
+        while self.alive():
+            if time.monotonic() - started > timeout:
+                os.kill(self.pid, signal.SIGKILL)
+            time.sleep(0.01)
+        return time.monotonic() - started
+
+
+class Zygote:
+    """``tests/remote/zygote.py`` as a child process that forks servers on request."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("zygote.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=hermetic_env(home),
+            cwd=ROOT,
+        )
+        assert self.proc.stdout is not None
+        first = self.proc.stdout.readline().strip()
+        if first != "ready":
+            raise RuntimeError(f"zygote did not start: {first!r}")
+
+    def fork(self, db: Path) -> ForkedServer:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        log = db.with_suffix(".log")
+        self.proc.stdin.write(f"{db}\t{log}\n")
+        self.proc.stdin.flush()
+        pid = int(self.proc.stdout.readline())
+        return ForkedServer(pid, db, log)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+_shared: Zygote | None = None
+
+
+def shared_zygote() -> Zygote:
+    """One zygote per test session (stopped at exit)."""
+    global _shared
+    if _shared is None:
+        import atexit
+        import tempfile
+
+        _shared = Zygote(Path(tempfile.mkdtemp(prefix="incidents-zygote-")))
+        atexit.register(_shared.close)
+    return _shared

@@ -1,0 +1,55 @@
+"""A pre-imported parent that forks ``incidents serve`` processes on request.
+
+Booting a server costs about a second, nearly all of it importing FastAPI, uvicorn and
+pydantic models; the contract suite needs a fresh server per test. This process imports
+everything once, then for each request line ``DB<TAB>LOG`` forks a child that redirects its
+output to ``LOG`` and runs the real ``incidents serve --db DB --port 0`` (``console.cli``)
+in a fresh event loop: a real server process, minus the import time. It answers each
+request with the child's pid. Children are reaped automatically (SIGCHLD ignored), so a
+test sees a stopped child vanish from ``kill(pid, 0)``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+import uvicorn  # noqa: F401
+
+import backends.sqlite  # noqa: F401 - imported once, inherited by every child
+import console.server  # noqa: F401
+from console.cli import main
+
+
+def serve_child(db: str, log: str) -> None:
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdin.close()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    code = 1
+    try:
+        code = main(["serve", "--db", db, "--port", "0"])
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def run() -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        db, _, log = line.rstrip("\n").partition("\t")
+        if not db or not log:
+            continue
+        pid = os.fork()
+        if pid == 0:
+            serve_child(db, log)
+        print(pid, flush=True)
+
+
+if __name__ == "__main__":
+    run()
