@@ -5,6 +5,7 @@
 - Time on hold never counts against an SLA, with and without a business calendar.
 - Remaining time never increases while a clock runs, across holds and resumes.
 - ``counted`` and ``due_time`` agree: counting up to the due time gives the target.
+- ``clean`` leaves no control character behind, is idempotent, and keeps ordinary text.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from console.models import (
     TimelineEntry,
 )
 from console.sla import BusinessCalendar, SlaPolicy, SlaState, counted, due_time, sla_clock
+from console.text import clean
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -295,3 +297,44 @@ def test_counted_is_additive_and_bounded(
     assert whole == counted(lo, mid, spans, calendar) + counted(mid, hi, spans, calendar)
     assert timedelta(0) <= whole <= hi - lo
     assert whole <= counted(lo, hi, (), calendar)
+
+
+BIDI_AND_ANNOTATIONS = (
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufff9\ufffa\ufffb"
+)
+
+
+@PROFILE
+@given(
+    raw=st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=200),
+    multiline=st.booleans(),
+    limit=st.none() | st.integers(0, 80),
+)
+def test_clean_leaves_no_control_characters_and_is_idempotent(
+    raw: str, multiline: bool, limit: int | None
+) -> None:
+    from unicodedata import category
+
+    out = clean(raw, multiline=multiline, limit=limit)
+    allowed = {"\n"} if multiline else set()
+    assert all(category(ch) != "Cc" or ch in allowed for ch in out)
+    assert not set(out) & set(BIDI_AND_ANNOTATIONS + "\u2028\u2029")
+    assert clean(out, multiline=multiline, limit=limit) == out
+    if limit is not None:
+        assert len(out) <= limit
+
+
+@PROFILE
+@given(
+    st.text(
+        alphabet=st.characters(
+            exclude_categories=["Cc", "Cs", "Zl", "Zp"],
+            exclude_characters=BIDI_AND_ANNOTATIONS,
+        ),
+        max_size=200,
+    )
+)
+def test_clean_keeps_ordinary_text_exactly(text: str) -> None:
+    """Letters of every script, emoji, joiners, brackets: nothing harmless is lost."""
+    assert clean(text) == text
+    assert clean(text, multiline=True) == text
