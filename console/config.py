@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -79,21 +80,18 @@ class IntakeSettings(Section):
     """A webhook with more alerts than this is refused with 413."""
 
 
+NotifyEvent = Literal[
+    "incident.created", "incident.escalated", "incident.breached", "incident.resolved"
+]
+_ALL_EVENTS: tuple[NotifyEvent, ...] = typing.get_args(NotifyEvent)
+
+
 class WebhookTarget(Section):
     url: str = Field(pattern=r"^https?://")
     """Where to POST (an http or https URL, e.g. a Slack incoming webhook)."""
     format: Literal["slack", "json"] = "json"
     """``slack``: an incoming-webhook body (text + blocks); ``json``: a generic JSON body."""
-    events: list[
-        Literal["incident.created", "incident.escalated", "incident.breached", "incident.resolved"]
-    ] = Field(
-        default_factory=lambda: [
-            "incident.created",
-            "incident.escalated",
-            "incident.breached",
-            "incident.resolved",
-        ]
-    )
+    events: list[NotifyEvent] = Field(default_factory=lambda: list(_ALL_EVENTS))
     """Which events this receiver gets."""
     min_priority: Literal["P1", "P2", "P3", "P4", "P5"] = "P2"
     """Only incidents of this priority or more urgent (P2 sends P1 and P2)."""
