@@ -31,7 +31,7 @@ class AssignScreen(Dialog[Assign]):
 
     DEFAULT_CSS = """
     AssignScreen #people {
-        height: 10;
+        height: 8;
         margin-top: 1;
     }
     """

@@ -27,11 +27,11 @@ class BulkPreviewScreen(Dialog[bool]):
         self._what = what
         self._targets = tuple(targets)
         self._detail = detail
-        self.confirm_label = f"{what.capitalize()} {len(self._targets)} (ctrl+s)"
+        self.confirm_label = f"Confirm {len(self._targets)} (ctrl+s)"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield self.title_widget(f"{self._what.capitalize()} {len(self._targets)} incidents?")
+            yield self.title_widget(f"{self._what.capitalize()}: {len(self._targets)} incidents?")
             if self._detail:
                 yield Static(Text(self._detail), classes="hint", markup=False)
             with VerticalScroll(classes="targets", id="bulk-targets"):

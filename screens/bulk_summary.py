@@ -65,11 +65,11 @@ class BulkSummaryScreen(Dialog[None]):
                 yield Static(summary_text(self._outcomes), markup=False)
             if failed:
                 yield Static(
-                    "Failed incidents stay marked; the queue shows their latest state.",
+                    "The failed ones stay marked; the queue shows their latest state.",
                     classes="hint",
                 )
             with Horizontal(classes="buttons"):
-                yield Button("Close (enter)", id="close", variant="primary")
+                yield Button("Close (enter)", id="close", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#close").focus()

@@ -73,6 +73,7 @@ class Dialog(ModalScreen[ResultT]):
         max-width: 100%;
         height: auto;
         max-height: 100%;
+        overflow-y: auto;
         border: thick $accent;
         background: $surface;
         padding: 0 1;

@@ -32,7 +32,7 @@ from backends.base import (
     Unauthorized,
     Unavailable,
 )
-from console.escalation import plan_manual
+from console.escalation import paged_at, plan_manual
 from console.lifecycle import (
     Acknowledge,
     Action,
@@ -124,13 +124,21 @@ def refusal(action_id: str, incident: Incident) -> str | None:
     kind = kind_of(action_id, incident)
     if kind in allowed_actions(incident):
         return None
-    if kind == "acknowledge" and incident.status == Status.ACKNOWLEDGED:
+    status = incident.status
+    if kind == "acknowledge" and status == Status.ACKNOWLEDGED:
         return f"{incident.key} is already acknowledged"
-    allowed = ", ".join(allowed_actions(incident)) or "nothing"
-    return f"cannot {kind} {incident.key}: it is {incident.status.label} (allowed now: {allowed})"
+    if kind == "reopen":
+        why = "only a resolved incident can be reopened"
+    elif status == Status.ON_HOLD:
+        why = "it is on hold; resume it first (the hold key)"
+    elif not incident.is_open:
+        why = f"it is already {status.value.replace('_', ' ')}"
+    else:
+        why = f"not possible while {status.value.replace('_', ' ')}"
+    return f"cannot {kind} {incident.key}: {why}"
 
 
-def conflict_message(exc: Conflict, incident: Incident) -> str:
+def conflict_message(exc: Conflict, incident: Incident, *, brief: bool = False) -> str:
     """``INC-12 changed since you saw it: acknowledged by bob``: what the user needs to know."""
     key = exc.key or incident.key
     if exc.changed:
@@ -138,14 +146,16 @@ def conflict_message(exc: Conflict, incident: Incident) -> str:
         text = f"{key} changed since you saw it: {what}"
     else:
         text = clean(str(exc)) or f"{key} changed since you saw it"
+    if brief:  # in a bulk summary, whose hint already says the rest
+        return text
     return f"{text}; nothing was changed, the screen shows the latest state"
 
 
-def error_message(exc: Exception, incident: Incident | None) -> str:
+def error_message(exc: Exception, incident: Incident | None, *, brief: bool = False) -> str:
     """A user-facing sentence for each typed backend error: what happened, what to do."""
     key = incident.key if incident is not None else "the incident"
     if isinstance(exc, Conflict) and incident is not None:
-        return conflict_message(exc, incident)
+        return conflict_message(exc, incident, brief=brief)
     if isinstance(exc, Unavailable):
         # The backend says best whether anything could have happened (a remote call cut off
         # mid-way may have been applied); without a word from it, nothing was sent.
@@ -233,7 +243,8 @@ class Triage:
                     incident.id, action, app.user, expected_version=incident.version
                 )
             except (BackendError, InvalidTransition, ValidationError) as exc:
-                outcomes.append(Outcome(incident, False, error_message(exc, incident)))
+                why = error_message(exc, incident, brief=len(targets) > 1)
+                outcomes.append(Outcome(incident, False, why))
             else:
                 outcomes.append(Outcome(updated, True, plan.done(updated)))
         return outcomes
@@ -421,16 +432,18 @@ class Triage:
             if index:
                 body.append("\n")
             body.append_text(incident_line(incident))
-            body.append("\n    -> ")
             if policy is None:
-                body.append("no escalation policy: the level goes up, nobody is paged", "yellow")
+                body.append("\n    no escalation policy: the level goes up, nobody is paged")
                 continue
             levels = len(policy.levels)
-            body.append(f"level {step.level} of {levels}")
-            if step.loop:
-                body.append(f" (repeat {step.loop})")
+            now_paged = paged_at(policy, incident.escalation_level, now, schedules)
+            body.append(f"\n    now:  level {incident.escalation_level} of {levels}, paging ")
+            body.append(", ".join(clean(p) for p in now_paged) or "nobody")
+            body.append(f"\n    next: level {step.level} of {levels}")
             if step.level == incident.escalation_level and step.loop == incident.escalation_loop:
-                body.append(" (already the last level: pages it again)", style="italic")
+                body.append(" again (no level above it)", style="italic")
+            elif step.loop != incident.escalation_loop:
+                body.append(f" (pass {step.loop + 1})")
             body.append(", paging ")
             who = ", ".join(clean(p) for p in paged) if paged else "nobody (no one on call)"
             body.append(who, style="bold")

@@ -54,8 +54,11 @@ def test_refusals_say_what_is_allowed() -> None:
         "INC-12 is already acknowledged"
     )
     why = refusal("resolve", incident(status=Status.CLOSED))
-    assert why is not None and why.startswith("cannot resolve INC-12: it is closed")
-    assert "allowed now: note, link" in why
+    assert why == "cannot resolve INC-12: it is already closed"
+    why = refusal("escalate", incident(status=Status.ON_HOLD))
+    assert why == "cannot escalate INC-12: it is on hold; resume it first (the hold key)"
+    why = refusal("reopen", incident())
+    assert why == "cannot reopen INC-12: only a resolved incident can be reopened"
     assert refusal("hold", incident(status=Status.ON_HOLD)) is None  # it resumes
 
 

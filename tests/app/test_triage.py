@@ -92,7 +92,8 @@ async def test_escalate_confirms_who_is_paged(
         dialog = await wait_for_screen(pilot, ConfirmScreen)
         body = text_of(dialog.query_one("#confirm-body", Static))
         assert "INC-1" in body and "Checkout returns 502" in body
-        assert "level 2 of 2" in body and "carol, dave" in body
+        assert "now:  level 1 of 2, paging alice" in body
+        assert "next: level 2 of 2, paging carol, dave" in body
         await pilot.press("enter")  # the focused button is Escalate
         await status_is(pilot, "escalated")
     incident, timeline = await state(store, tclock, "INC-1")

@@ -86,7 +86,7 @@ async def test_bulk_assign(store: Path, live: SqliteBackend, tclock: FrozenClock
         await wait_for_screen(pilot, AssignScreen)
         await pilot.press(*"carol", "enter")
         preview = await wait_for_screen(pilot, BulkPreviewScreen)
-        assert "Assign to carol 3 incidents?" in shown(preview)
+        assert "Assign to carol: 3 incidents?" in shown(preview)
         await pilot.press("ctrl+s")
         summary = await wait_for_screen(pilot, BulkSummaryScreen)
         assert "3 done, 0 failed" in shown(summary)
