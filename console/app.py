@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import sqlite3
 import sys
 import tempfile
@@ -250,6 +251,11 @@ class IncidentApp(App[None]):
                 continue
             self.remember(open_now, announce=False)
             self.loaded = True
+            # Thousands of long-lived incidents would be rescanned by every full garbage
+            # collection (a visible stall on a keypress); they are freed by reference count
+            # when replaced, so move them out of the collector's way.
+            gc.collect()
+            gc.freeze()
             self._post(DirectoryChanged())
             self._post(IncidentsChanged(open_now))
         queue: asyncio.Queue[Any] = asyncio.Queue()

@@ -25,7 +25,7 @@ from widgets.empty_guide import EmptyGuide
 from widgets.incident_list import IncidentList
 from widgets.keybindings import bindings_for
 from widgets.queue_header import QueueHeader
-from widgets.queue_model import SORTS, QueueModel
+from widgets.queue_model import SORTS, Counts, QueueModel
 from widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class QueueScreen(Screen[None]):
         self.view_id = "all"
         self.typed = Filter()
         self.loaded = False
+        self._counts: Counts | None = None
 
     @property
     def console_app(self) -> IncidentApp:
@@ -144,7 +145,7 @@ class QueueScreen(Screen[None]):
         if self.model.retime(app.retimed, app.now):
             self.list.rows_changed()
         self.list.tick(app.now)
-        self._show_header()
+        self._show_header(recount=False)
 
     def _after_change(self) -> None:
         self._show_header()
@@ -153,8 +154,11 @@ class QueueScreen(Screen[None]):
         self.query_one(EmptyGuide).display = empty and self.typed.is_empty
         self.list.display = not self.query_one(EmptyGuide).display
 
-    def _show_header(self) -> None:
-        self.query_one(QueueHeader).show(self.model.counts(), len(self.model.tracker.breached))
+    def _show_header(self, recount: bool = True) -> None:
+        """Counts walk every incident, so a tick reuses them; only the breached count moves."""
+        if recount or self._counts is None:
+            self._counts = self.model.counts()
+        self.query_one(QueueHeader).show(self._counts, len(self.model.tracker.breached))
 
     def _show_bar(self) -> None:
         view = VIEWS[self.view_id]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -56,6 +57,7 @@ PREFIX = 2  # cursor marker and mark marker, so both read without colour
 MIN_TITLE = 28
 
 
+@lru_cache(maxsize=16)
 def layout(width: int) -> list[tuple[Column, int]]:
     """Columns and their widths for a line ``width`` cells wide (the title takes the rest)."""
     chosen = list(CORE_COLUMNS)
@@ -161,6 +163,7 @@ class IncidentList(ScrollView, can_focus=True):
         self.marks: set[int] = set()
         self.now: datetime | None = None
         self.policy = model.tracker.policy
+        self._styles: dict[str, Style] = {}
 
     # geometry ------------------------------------------------------------------------------
     @property
@@ -318,15 +321,17 @@ class IncidentList(ScrollView, can_focus=True):
         now = self.now or self.app.clock.now()  # type: ignore[attr-defined]
         cursor = incident.id == self.cursor_id
         marked = incident.id in self.marks
-        style_of = self.get_component_rich_style
+        style_of = self._style
         row_style = base
         if marked:
             row_style = row_style + style_of("incident-list--marked")
         if cursor:
             row_style = row_style + style_of("incident-list--cursor")
-        segments = [
-            Segment((">" if cursor else " ") + ("*" if marked else " "), row_style),
-        ]
+        # Adjacent cells of the same style become one segment: fewer segments to filter
+        # and compose on every frame.
+        segments: list[Segment] = []
+        run: list[str] = [(">" if cursor else " ") + ("*" if marked else " ")]
+        run_style = row_style
         for column, size in layout(width):
             style = row_style
             name = column.name
@@ -354,14 +359,29 @@ class IncidentList(ScrollView, can_focus=True):
                 text = clean(incident.assignee) if incident.assignee else "-"
             else:
                 text = age_text((now - incident.created_at).total_seconds())
-            segments.append(Segment(fit(text, size), style))
-            segments.append(Segment(" ", row_style))
+            if style is not run_style:
+                segments.append(Segment("".join(run), run_style))
+                run, run_style = [], style
+            run.append(fit(text, size))
+            if run_style is not row_style:
+                segments.append(Segment("".join(run), run_style))
+                run, run_style = [], row_style
+            run.append(" ")
+        segments.append(Segment("".join(run), run_style))
         strip = Strip(segments)
         return strip.crop_extend(0, width, row_style)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self.refresh()
+
+    def _style(self, name: str) -> Style:
+        """Component styles, looked up once per theme instead of once per cell."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name)
+        return style
 
     def refresh_row(self, incident_id: int) -> None:
         index = self.model.index_of(incident_id)

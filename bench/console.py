@@ -1,0 +1,222 @@
+# ruff: noqa: E402 - the sys.path fix below must run before the project imports
+"""Console benchmark: 10,000 open incidents, headless.
+
+Measures what a responder feels: start to first full screen, a cursor move, opening an
+incident (and coming back), one clock tick, and memory. Prints the figures and writes
+``bench/results/console.json``.
+
+    /tmp/venv/bin/python bench/console.py [--incidents 10000] [--moves 200] [--opens 40]
+
+Targets (issue 3): first screen < 1.5 s, cursor move and open p95 < 50 ms, tick < 10 ms,
+RSS < 200 MB.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder is first on sys.path and this file would shadow the
+# ``console`` package it measures.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
+
+import argparse
+import asyncio
+import gc
+import json
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from backends.sqlite import SqliteBackend
+from console.app import make_app
+from console.clock import FrozenClock
+from console.lifecycle import created_entry
+from console.models import Incident, Service, Status, User, priority_for
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SERVICES = ["checkout", "payments", "search", "auth", "cdn", "kafka", "billing", "inventory"]
+PEOPLE = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+WORDS = "disk latency errors timeout queue lag 5xx replica cache node pod memory".split()
+RESULTS = Path(__file__).parent / "results" / "console.json"
+TARGETS = {
+    "first_screen_s": 1.5,
+    "cursor_move_p95_ms": 50.0,
+    "open_incident_p95_ms": 50.0,
+    "tick_ms": 10.0,
+    "rss_mb": 200.0,
+}
+
+
+def records(count: int, seed: int = 7) -> list[tuple[Incident, list[Any]]]:
+    rng = random.Random(seed)
+    out = []
+    for n in range(1, count + 1):
+        impact, urgency = rng.randint(1, 3), rng.randint(1, 3)
+        created = T0 - timedelta(minutes=rng.randint(1, 60 * 24 * 5))
+        status = rng.choice([Status.TRIGGERED, Status.TRIGGERED, Status.ACKNOWLEDGED])
+        incident = Incident(
+            id=n,
+            key=f"INC-{n}",
+            title=f"{rng.choice(SERVICES)} {' '.join(rng.sample(WORDS, 4))} on node-{n}",
+            service=rng.choice(SERVICES),
+            status=status,
+            impact=impact,
+            urgency=urgency,
+            priority=priority_for(impact, urgency),
+            assignee=rng.choice(PEOPLE) if status == Status.ACKNOWLEDGED else None,
+            acknowledged_at=created + timedelta(minutes=3)
+            if status == Status.ACKNOWLEDGED
+            else None,
+            created_at=created,
+            updated_at=created,
+        )
+        out.append((incident, [created_entry(incident, "bench")]))
+    return out
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+async def prepare(path: Path, count: int, clock: FrozenClock) -> None:
+    backend = await SqliteBackend(path, clock=clock).open()
+    try:
+        for service in SERVICES:
+            await backend.put_service(Service(id=service, name=service.title()))
+        for person in PEOPLE:
+            await backend.put_user(User(id=person, name=person.title()))
+        await backend.import_records(records(count))
+    finally:
+        await backend.close()
+
+
+async def wait_for(predicate: Any, what: str, step: float = 0.0, timeout: float = 20.0) -> None:
+    """Poll ``predicate``; a benchmark that hangs is useless, so fail loudly instead."""
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"waited {timeout:.0f}s for {what}")
+        await asyncio.sleep(step)
+
+
+async def answer(pilot: Any, key: str, until: type | None = None) -> float:
+    """Milliseconds from a key reaching the app to the next frame drawn with its effect.
+
+    Pilot's own ``press``/``pause`` sleep until the process looks idle, which would measure
+    the sleeps; this sends the key, waits until every widget has handled its messages, and
+    then forces the frame the App would draw on its next refresh.
+    """
+    from textual import events
+
+    app = pilot.app
+    started = time.perf_counter()
+    app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+    await pilot._wait_for_screen()
+    if until is not None:
+        await wait_for(lambda: isinstance(app.screen, until), f"{until.__name__} to open")
+        await pilot._wait_for_screen()
+    app.screen._on_timer_update()
+    return (time.perf_counter() - started) * 1000
+
+
+async def measure(path: Path, clock: FrozenClock, moves: int, opens: int) -> dict[str, Any]:
+    from screens.incident import IncidentScreen
+
+    gc.collect()
+    rss_before = rss_mb()
+    started = time.perf_counter()
+    backend = await SqliteBackend(path, clock=clock).open()
+    app = make_app(backend, clock=clock, user="alice")
+    result: dict[str, Any] = {}
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(lambda: getattr(app.screen, "loaded", False), "the first load", 0.005)
+        await pilot.pause()
+        result["first_screen_s"] = time.perf_counter() - started
+        screen = app.screen
+        result["rows"] = len(screen.model)
+        assert result["rows"] >= 10_000 or result["rows"] == len(app.incidents)
+
+        move_times = []
+        for n in range(moves):
+            key = "j" if (n // 50) % 2 == 0 else "k"
+            move_times.append(await answer(pilot, key))
+        page_times = [await answer(pilot, "pagedown" if n < 10 else "pageup") for n in range(20)]
+
+        open_times = []
+        for _ in range(opens):
+            open_times.append(await answer(pilot, "enter", until=IncidentScreen))
+            await pilot.press("escape")
+            await pilot.pause()
+            await pilot.press("j")
+            await pilot.pause()
+
+        tick_times = []
+        visible = screen.list.size.height
+        for _ in range(50):
+            clock.advance(1)
+            t = time.perf_counter()
+            app.tick()
+            for y in range(visible):  # the repaint a tick causes: every visible row
+                screen.list.render_line(y)
+            tick_times.append((time.perf_counter() - t) * 1000)
+
+        result.update(
+            cursor_move_p50_ms=statistics.median(move_times),
+            cursor_move_p95_ms=p95(move_times),
+            page_move_p95_ms=p95(page_times),
+            open_incident_p50_ms=statistics.median(open_times),
+            open_incident_p95_ms=p95(open_times),
+            tick_ms=statistics.median(tick_times),
+            tick_p95_ms=p95(tick_times),
+            rss_mb=rss_mb(),
+            rss_growth_mb=rss_mb() - rss_before,
+        )
+    await backend.close()
+    return result
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=10_000)
+    parser.add_argument("--moves", type=int, default=200)
+    parser.add_argument("--opens", type=int, default=40)
+    args = parser.parse_args()
+    clock = FrozenClock(T0)
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as folder:
+        path = Path(folder) / "bench.db"
+        t = time.perf_counter()
+        await prepare(path, args.incidents, clock)
+        prepared = time.perf_counter() - t
+        figures = await measure(path, clock, args.moves, args.opens)
+    figures["incidents"] = args.incidents
+    figures["prepare_s"] = prepared
+    figures["targets"] = TARGETS
+    figures["met"] = {name: figures[name] < limit for name, limit in TARGETS.items()}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    width = max(len(name) for name in figures)
+    for name, value in figures.items():
+        if name in ("targets", "met"):
+            continue
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        target = TARGETS.get(name)
+        verdict = "" if target is None else ("  ok" if value < target else f"  OVER {target}")
+        print(f"{name:<{width}}  {shown}{verdict}")
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
