@@ -40,6 +40,7 @@ from backends.base import (
     Unauthorized,
     Unavailable,
 )
+from console.ingest import Alert
 from console.lifecycle import ACTION_ADAPTER, Action
 from console.models import (
     Change,
@@ -57,6 +58,7 @@ from console.reports import Kpis
 
 _INCIDENTS = TypeAdapter(list[Incident])
 _TIMELINE = TypeAdapter(list[TimelineEntry])
+_ALERTS = TypeAdapter(list[Alert])
 _CHANGES = TypeAdapter(list[Change])
 _SERVICES = TypeAdapter(list[Service])
 _USERS = TypeAdapter(list[User])
@@ -78,7 +80,7 @@ class Retry:
     attempts: int = 2
     base_delay: float = 0.25
     max_delay: float = 5.0
-    offline_after: int = 3
+    offline_after: int = 5
     """Reconnect attempts shown as ``reconnecting`` before the state becomes ``offline``."""
 
     def delay(self, attempt: int) -> float:
@@ -335,6 +337,11 @@ class RemoteBackend:
     async def timeline(self, incident_id: int) -> list[TimelineEntry]:
         response = await self._get(f"/v1/incidents/{int(incident_id)}/timeline")
         return _TIMELINE.validate_json(response.content)
+
+    async def alerts(self, incident_id: int) -> list[Alert]:
+        """The alerts grouped into the incident (``GET /v1/incidents/{id}/alerts``)."""
+        response = await self._get(f"/v1/incidents/{int(incident_id)}/alerts")
+        return _ALERTS.validate_json(response.content)
 
     async def create_incident(self, new: NewIncident, actor: str) -> Incident:
         response = await self._request(

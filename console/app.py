@@ -498,7 +498,8 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
             backend,
             clock=clock,
             settings=settings,
-            user=settings.user,
+            # Over the network the server records the token's user as the actor: show that.
+            user=getattr(backend, "user", None) or settings.user,
             readonly=args.readonly,
             wall=args.wall,
             demo=args.demo,

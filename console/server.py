@@ -1062,11 +1062,18 @@ async def serve(settings: Settings, host: str, port: int, *, demo: bool = False)
 
 
 async def _seed_demo(backend: Any, settings: Settings) -> None:
+    """``serve --demo``: the console's demo data, written once into an empty database."""
     if await backend.last_seq() > 0:
         return
     from console import demo
 
-    await demo.seed(backend, settings)
+    summary = await demo.seed(
+        backend, now=backend.clock.now(), seed=settings.demo.seed, user=settings.user
+    )
+    print(
+        f"incidents serve: demo data written ({summary.open} open, {summary.history} resolved)",
+        flush=True,
+    )
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
