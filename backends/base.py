@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
+from console.ingest import Alert
 from console.lifecycle import Action
 from console.models import (
     Change,
@@ -143,6 +144,11 @@ class Backend(Protocol):
 
     async def timeline(self, incident_id: int) -> list[TimelineEntry]:
         """The incident's timeline, oldest first."""
+        ...
+
+    async def alerts(self, incident_id: int) -> list[Alert]:
+        """The monitoring alerts grouped into the incident (``console.ingest.Alert``),
+        oldest first; empty for an incident opened by hand."""
         ...
 
     async def create_incident(self, new: NewIncident, actor: str) -> Incident: ...

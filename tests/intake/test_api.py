@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from console.models import IncidentQuery, Status
+from console.models import IncidentQuery, NewIncident, Status
 from tests.intake.conftest import Api, am_body, fixture_body
 
 AM = "/v1/integrations/alertmanager"
@@ -165,3 +165,33 @@ async def test_deliveries_are_for_admins_only(api: Api) -> None:
     assert (await api.client.get("/v1/deliveries", headers=bearer(api.viewer))).status_code == 403
     response = await api.client.get("/v1/deliveries", headers=bearer(api.admin))
     assert response.status_code == 200 and response.json() == []
+
+
+async def test_remote_backend_lists_an_incidents_alerts(api: Api) -> None:
+    import httpx
+
+    from backends.remote import RemoteBackend
+
+    response = await api.client.post(
+        AM, json=fixture_body("firing.json"), headers=bearer(api.intake.am_key)
+    )
+    [key] = response.json()["created"]
+    incident = await api.intake.store.get_incident(key)
+    transport = api.client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    remote = RemoteBackend("http://intake.test", api.viewer, transport=transport)
+    try:
+        [alert] = await remote.alerts(incident.id)
+        assert alert.alert_key == "7d2d332feada5c59" and alert.incident_id == incident.id
+        assert (
+            await remote.alerts(
+                (
+                    await api.intake.store.create_incident(
+                        NewIncident(title="by hand", service="search"), "alice"
+                    )
+                ).id
+            )
+            == []
+        )
+    finally:
+        await remote.close()
