@@ -67,13 +67,16 @@ async def seed_directory(backend: SqliteBackend) -> None:
         await backend.put_service(Service(id=service_id, name=name, team="sre"))
 
 
-async def seed_queue(path: Path, clock: FrozenClock, rows: tuple[Row, ...] = QUEUE) -> None:
-    """Write the directory and ``rows`` into ``path``; leaves ``clock`` at ``T0``."""
+async def seed_queue(
+    path: Path, clock: FrozenClock, rows: tuple[Row, ...] = QUEUE, at: datetime = T0
+) -> None:
+    """Write the directory and ``rows`` (times before ``at``) into ``path``; leaves ``clock``
+    at ``at``."""
     backend = await SqliteBackend(path, clock=clock).open()
     try:
         await seed_directory(backend)
         for row in rows:
-            created = T0 - timedelta(minutes=row.minutes_ago)
+            created = at - timedelta(minutes=row.minutes_ago)
             clock.set(created)
             incident = await backend.create_incident(
                 NewIncident(
@@ -98,7 +101,7 @@ async def seed_queue(path: Path, clock: FrozenClock, rows: tuple[Row, ...] = QUE
                 await backend.act(incident.id, Resolve(), "alice", incident.version)
     finally:
         await backend.close()
-        clock.set(T0)
+        clock.set(at)
 
 
 @pytest.fixture
