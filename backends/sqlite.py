@@ -332,6 +332,7 @@ class SqliteBackend:
         self._write_lock = asyncio.Lock()
         self._wakeups: set[asyncio.Event] = set()
         self._watch_connections: set[aiosqlite.Connection] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
     # lifecycle of the store ----------------------------------------------------------------
@@ -412,8 +413,9 @@ class SqliteBackend:
             wake.set()
         await asyncio.sleep(0)  # let waiting watchers see ``_closed`` and leave
         for conn in list(self._watch_connections):
-            self._watch_connections.discard(conn)
-            await conn.close()
+            self._release(conn)
+        if self._closing:
+            await asyncio.gather(*list(self._closing), return_exceptions=True)
         async with self._write_lock:
             db, self._db = self._db, None
             reader, self._reader = self._reader, None
@@ -1076,8 +1078,7 @@ class SqliteBackend:
                     # reconnect with backoff and resume after the last change yielded.
                     failures += 1
                     if conn is not None:
-                        self._watch_connections.discard(conn)
-                        await conn.close()
+                        await self._release_and_wait(conn)
                         conn = None
                     if self._closed:
                         return
@@ -1092,8 +1093,27 @@ class SqliteBackend:
         finally:
             self._wakeups.discard(wake)
             if conn is not None:
-                self._watch_connections.discard(conn)
-                await conn.close()
+                await self._release_and_wait(conn)
+
+    def _release(self, conn: aiosqlite.Connection) -> asyncio.Task[None] | None:
+        """Close a watch connection exactly once, whoever asks first (the watch or close()).
+
+        aiosqlite hangs when one connection is closed twice concurrently, so the first
+        caller takes it out of the set (no await in between) and the close runs as a task
+        that ``close()`` waits for.
+        """
+        if conn not in self._watch_connections:
+            return None
+        self._watch_connections.discard(conn)
+        task = asyncio.ensure_future(conn.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        return task
+
+    async def _release_and_wait(self, conn: aiosqlite.Connection) -> None:
+        task = self._release(conn)
+        if task is not None:
+            await asyncio.shield(task)
 
     # alert intake (tables of migration 2; the work is in backends/sqlite_intake.py) ---------
     async def ingest(self, integration: Integration, signals: Sequence[Signal]) -> IngestResult:
