@@ -34,6 +34,7 @@ from backends.base import Backend, BackendError, ConnectionState
 from console.clock import Clock, SystemClock
 from console.config import Settings
 from console.escalation import on_call
+from console.escalator import Escalator
 from console.keys import KEYS
 from console.models import (
     EscalationPolicy,
@@ -187,6 +188,8 @@ class IncidentApp(App[None]):
         from screens.triage import Triage
 
         self.triage = Triage(self)
+        self.escalator: Escalator | None = None
+        """The automatic escalator, when this console runs one (see ``_console``)."""
 
     # start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -206,6 +209,8 @@ class IncidentApp(App[None]):
         self.feed()
         if self.demo:
             self.simulate()
+        if self.escalator is not None:
+            self.run_escalator()
 
     def _subtitle(self) -> str:
         parts = [f"as {self.user}", self.backend.description]
@@ -366,6 +371,13 @@ class IncidentApp(App[None]):
         except BackendError as exc:
             self.set_status(f"demo simulator stopped: {exc}", error=True)
 
+    @work(exclusive=True, group="escalator", exit_on_error=False)
+    async def run_escalator(self) -> None:
+        """The automatic escalator (``console.escalator``), set by ``_console`` for a local
+        SQLite store when ``settings.escalator`` is on; it logs and retries its own errors."""
+        if self.escalator is not None:
+            await self.escalator.run()
+
     # what screens call ---------------------------------------------------------------------
     def set_status(self, text: str, error: bool = False) -> None:
         self.status_text = text
@@ -504,6 +516,10 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
             wall=args.wall,
             demo=args.demo,
         )
+        if settings.escalator and hasattr(backend, "transaction"):
+            # Local SQLite mode: nobody stays unpaged because no server runs. Several consoles
+            # on one file are safe: each move carries the version it read (one wins).
+            app.escalator = Escalator(backend, clock)
         await app.run_async()
     finally:
         await backend.close()

@@ -88,16 +88,25 @@ class Escalator:
         return done
 
     async def _open_incidents(self) -> list[Incident]:
-        found: list[Incident] = []
-        offset = 0
-        while True:
-            page = await self.backend.list_incidents(
-                IncidentQuery(statuses=tuple(OPEN_STATUSES), sort="age", limit=_PAGE, offset=offset)
-            )
-            found.extend(page)
-            if len(page) < _PAGE:
-                return found
-            offset += _PAGE
+        """The incidents a pass must look at: triggered ones (they may be due to escalate)
+        and open ones whose active SLA clock is past due (they may need a breach entry).
+        Not every open incident: a console with 10,000 open ones runs this every few
+        seconds on its UI loop."""
+        found: dict[int, Incident] = {}
+        for query in (
+            IncidentQuery(statuses=(Status.TRIGGERED,), sort="age", limit=_PAGE),
+            IncidentQuery(statuses=tuple(OPEN_STATUSES), breached=True, sort="age", limit=_PAGE),
+        ):
+            offset = 0
+            while True:
+                page = await self.backend.list_incidents(
+                    query.model_copy(update={"offset": offset})
+                )
+                found.update((incident.id, incident) for incident in page)
+                if len(page) < _PAGE:
+                    break
+                offset += _PAGE
+        return sorted(found.values(), key=lambda incident: incident.id)
 
     async def _act(self, incident: Incident, action: Escalate | MarkBreached) -> Incident | None:
         try:
