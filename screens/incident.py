@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -149,7 +150,7 @@ class IncidentScreen(Screen[None]):
     }
     """
 
-    BINDINGS = bindings_for("incident")
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("incident")]
 
     def __init__(self, incident_id: int) -> None:
         super().__init__()
@@ -185,7 +186,7 @@ class IncidentScreen(Screen[None]):
         self.load()
 
     # data ----------------------------------------------------------------------------------
-    @work(exclusive=True, group="incident-load")
+    @work(exclusive=True, group="incident-load", exit_on_error=False)
     async def load(self) -> None:
         """Read the incident (if needed) and its timeline from the backend."""
         app: Any = self.app
@@ -396,7 +397,7 @@ class IncidentScreen(Screen[None]):
             return
         self._run_triage(action_id)
 
-    @work(group="triage")
+    @work(group="triage", exit_on_error=False)
     async def _run_triage(self, action_id: str) -> None:
         app: Any = self.app
         if self.incident is None and action_id != "create":
@@ -408,7 +409,7 @@ class IncidentScreen(Screen[None]):
     def action_pir(self) -> None:
         self._write_pir()
 
-    @work(group="pir", exclusive=True)
+    @work(group="pir", exclusive=True, exit_on_error=False)
     async def _write_pir(self) -> None:
         """Write a post-incident review draft (Markdown) next to where the console runs."""
         from console.pir import default_path, write_pir

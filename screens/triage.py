@@ -176,7 +176,8 @@ class Triage:
     """Runs triage actions for the App's screens (see the module docstring)."""
 
     def __init__(self, app: App[Any]) -> None:
-        self.app = app
+        # Typed loosely: Triage relies only on the App attributes docs/interfaces.md lists.
+        self.app: Any = app
         self._busy = False
 
     # entry point ---------------------------------------------------------------------------
@@ -217,7 +218,7 @@ class Triage:
             return
         plan = await self._plan(action_id, possible)
         if plan is None:
-            self.app.set_status(f"{action_id}: cancelled, nothing was changed")  # type: ignore[attr-defined]
+            self.app.set_status(f"{action_id}: cancelled, nothing was changed")
             return
         bulk = len(targets) > 1
         if bulk and not plan.confirmed:
@@ -228,7 +229,7 @@ class Triage:
                     + "; ".join(o.message for o in skipped)
                 )
             if not await self._ask(BulkPreviewScreen(plan.what, possible, detail=detail)):
-                self.app.set_status(f"{plan.what}: cancelled, nothing was changed")  # type: ignore[attr-defined]
+                self.app.set_status(f"{plan.what}: cancelled, nothing was changed")
                 return
         outcomes = [*skipped, *await self._apply(plan, possible)]
         await self._report(action_id, plan, outcomes, bulk=bulk)
@@ -386,9 +387,10 @@ class Triage:
             )
             if reason is None:
                 return None
+            reopen = Reopen(reason=reason)
             return Plan(
                 "reopen",
-                lambda i: Reopen(reason=reason),
+                lambda i: reopen,
                 lambda i: "reopened",
                 confirmed=True,
             )
@@ -408,9 +410,10 @@ class Triage:
             )
             if reason is None:
                 return None
+            cancel = Cancel(reason=reason)
             return Plan(
                 "cancel",
-                lambda i: Cancel(reason=reason),
+                lambda i: cancel,
                 lambda i: "cancelled",
                 confirmed=True,
             )
@@ -499,7 +502,7 @@ class Triage:
     # messages ------------------------------------------------------------------------------
     def _error(self, text: str) -> None:
         # The App shows errors in the status line, or as a notification where there is none.
-        self.app.set_status(text, error=True)  # type: ignore[attr-defined]
+        self.app.set_status(text, error=True)
 
 
 def _priority_detail(chosen: SetPriority) -> str:

@@ -16,7 +16,7 @@ from console.lifecycle import AddNote
 from screens.incident import IncidentScreen
 from screens.queue import QueueScreen
 from tests.app import triage_helpers as helpers
-from tests.app.triage_helpers import T0, console, open_incident, plain, wait_until
+from tests.app.triage_helpers import T0, console, open_incident, plain, shown_on, wait_until
 
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
 
@@ -120,7 +120,7 @@ async def test_timeline_updates_live_from_another_console(
         assert "03-02 09:01:00" in timeline
         assert "bob here: looking [red]now[/red]" in timeline
         assert "\x1b" not in timeline
-        assert screen.incident.version == 2
+        assert shown_on(screen).version == 2
 
 
 async def test_hostile_title_is_plain_text(
@@ -154,5 +154,6 @@ async def test_opened_from_the_queue_with_enter(
         await pilot.press("enter")  # the cursor starts on the most urgent: INC-1
         await wait_until(pilot, lambda: isinstance(app.screen, IncidentScreen))
         screen = app.screen
+        assert isinstance(screen, IncidentScreen)
         await wait_until(pilot, lambda: bool(screen.entries))
-        assert screen.incident.key == "INC-1"
+        assert shown_on(screen).key == "INC-1"

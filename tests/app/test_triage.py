@@ -28,6 +28,7 @@ from tests.app.triage_helpers import (
     console,
     open_incident,
     plain,
+    shown_on,
     state,
     status_is,
     wait_for_screen,
@@ -53,7 +54,7 @@ async def test_acknowledge_needs_no_confirmation(
         await pilot.press("a")
         assert await status_is(pilot, "INC-1") == "INC-1 acknowledged"
         assert app.screen is screen  # no dialog in between
-        await wait_until(pilot, lambda: screen.incident.status == Status.ACKNOWLEDGED)
+        await wait_until(pilot, lambda: shown_on(screen).status == Status.ACKNOWLEDGED)
         await wait_until(pilot, lambda: screen.entries[-1].kind == EntryKind.ACKNOWLEDGED)
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.status == Status.ACKNOWLEDGED
@@ -231,7 +232,7 @@ async def test_hold_with_reason_then_same_key_resumes(
         assert incident.hold_reason == HoldReason.AWAITING_VENDOR
         assert timeline[-1].kind == EntryKind.ON_HOLD
         assert "vendor ticket 4411" in timeline[-1].message
-        await wait_until(pilot, lambda: screen.incident.status == Status.ON_HOLD)
+        await wait_until(pilot, lambda: shown_on(screen).status == Status.ON_HOLD)
         await pilot.press("h")  # on hold: the same key resumes, no dialog
         await status_is(pilot, "resumed")
     incident, timeline = await state(store, tclock, "INC-1")
@@ -308,10 +309,10 @@ async def test_stale_version_is_refused_and_names_the_change(
     app = console(live, tclock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_incident(pilot, "INC-1")
-        seen = screen.incident
+        seen = shown_on(screen)
         # Another console acknowledges it after this screen loaded it.
         await elsewhere.act(seen.id, Acknowledge(), "bob", seen.version)
-        assert screen.incident.version == seen.version  # still what the user saw
+        assert shown_on(screen).version == seen.version  # still what the user saw
         await pilot.press("o")
         await wait_for_screen(pilot, AssignScreen)
         await pilot.press(*"carol", "enter")
@@ -319,8 +320,8 @@ async def test_stale_version_is_refused_and_names_the_change(
         assert text.startswith("INC-1 changed since you saw it: acknowledged by bob")
         assert app.status_error
         # the screen now shows the current version
-        await wait_until(pilot, lambda: screen.incident.version == seen.version + 1)
-        assert screen.incident.assignee == "bob"
+        await wait_until(pilot, lambda: shown_on(screen).version == seen.version + 1)
+        assert shown_on(screen).assignee == "bob"
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.assignee == "bob"  # nothing overwritten
     assert [e.kind for e in timeline[-1:]] == [EntryKind.ACKNOWLEDGED]
@@ -351,7 +352,7 @@ async def test_readonly_refuses(store: Path, live: SqliteBackend, tclock: Frozen
             await pilot.press(key)
         await pilot.pause()
         assert app.screen is screen  # no dialog opened
-        await app.triage.run("acknowledge", [screen.incident])
+        await app.triage.run("acknowledge", [shown_on(screen)])
         assert app.status_text.startswith("read-only console: acknowledge is disabled")
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.version == 1 and incident.status == Status.TRIGGERED
@@ -372,7 +373,7 @@ async def test_store_unavailable_is_reported_and_nothing_changes(
             text = await status_is(pilot, "locked by another process")
             assert "nothing was changed" in text and app.status_error
             blocker.rollback()
-            assert screen.incident.status == Status.TRIGGERED
+            assert shown_on(screen).status == Status.TRIGGERED
     finally:
         blocker.close()
         await backend.close()

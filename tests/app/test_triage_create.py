@@ -43,12 +43,12 @@ async def test_validation_errors_next_to_fields_then_create(
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         await pilot.press("c")  # from the queue
-        dialog = await wait_for_screen(pilot, CreateScreen)
+        dialog: CreateScreen = await wait_for_screen(pilot, CreateScreen)
         await pilot.press("ctrl+s")
         assert error(dialog, "title") == "a title is required"
         assert error(dialog, "service") == "pick a service"
         assert error(dialog, "assignee") == ""
-        assert app.screen is dialog and dialog.focused.id == "title"
+        assert app.screen is dialog and dialog.focused is dialog.query_one("#title")
         assert await count(live) == 4  # nothing was sent
         await pilot.press(*"   ", "ctrl+s")  # blank is not a title
         assert error(dialog, "title") == "a title is required"

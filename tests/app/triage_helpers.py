@@ -105,25 +105,27 @@ async def seed(path: Path, clock: FrozenClock, settings: Settings | None = None)
             await backend.put_policy(policy)
         for service in SERVICES:
             await backend.put_service(service)
-        for title, service, impact, urgency, assignee, minutes in INCIDENTS:
+        for title, service_id, impact, urgency, assignee, minutes in INCIDENTS:
             await backend.create_incident(
                 NewIncident(
                     title=title,
-                    service=service,
+                    service=service_id,
                     impact=impact,
                     urgency=urgency,
                     assignee=assignee,
-                    source="alertmanager" if service == "checkout" else "manual",
-                    dedup_key="checkout-5xx" if service == "checkout" else None,
-                    labels={"env": "prod", "region": "eu-west-1"} if service == "checkout" else {},
+                    source="alertmanager" if service_id == "checkout" else "manual",
+                    dedup_key="checkout-5xx" if service_id == "checkout" else None,
+                    labels={"env": "prod", "region": "eu-west-1"}
+                    if service_id == "checkout"
+                    else {},
                     links=(
                         (Link(kind=LinkKind.PROBLEM, ref="PRB-7", title="Flaky LB"),)
-                        if service == "checkout"
+                        if service_id == "checkout"
                         else ()
                     ),
                     created_at=T0 - timedelta(minutes=minutes),
                 ),
-                "alertmanager" if service == "checkout" else "erin",
+                "alertmanager" if service_id == "checkout" else "erin",
             )
         clock.set(T0 - timedelta(minutes=100))
         payments = await backend.get_incident("INC-2")
@@ -244,3 +246,9 @@ def plain(widget: Any) -> str:
     out = Console(width=200, no_color=True, record=True, file=io.StringIO())
     out.print(widget.content)
     return out.export_text()
+
+
+def shown_on(screen: IncidentScreen) -> Incident:
+    """The incident an incident screen shows (it has loaded by the time tests ask)."""
+    assert screen.incident is not None, "the incident screen has not loaded its incident"
+    return screen.incident
