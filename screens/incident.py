@@ -401,7 +401,7 @@ class IncidentScreen(Screen[None]):
     async def _run_triage(self, action_id: str) -> None:
         app: Any = self.app
         if self.incident is None and action_id != "create":
-            app.set_status("the incident is still loading", error=True)
+            app.set_status(self.load_error or "the incident is still loading", error=True)
             return
         targets = [] if action_id == "create" else [self.incident]
         await app.triage.run(action_id, targets)
@@ -416,7 +416,7 @@ class IncidentScreen(Screen[None]):
 
         app: Any = self.app
         if self.incident is None:
-            app.set_status("the incident is still loading", error=True)
+            app.set_status(self.load_error or "the incident is still loading", error=True)
             return
         path = default_path(self.incident)
         try:

@@ -157,3 +157,35 @@ async def test_opened_from_the_queue_with_enter(
         assert isinstance(screen, IncidentScreen)
         await wait_until(pilot, lambda: bool(screen.entries))
         assert shown_on(screen).key == "INC-1"
+
+
+async def test_review_draft_key_writes_markdown(
+    store: Path,
+    live: SqliteBackend,
+    tclock: FrozenClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = console(live, tclock)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_incident(pilot, "INC-2")
+        await pilot.press("P")
+        await wait_until(pilot, lambda: "review draft" in app.status_text)
+        assert app.status_text.endswith("INC-2-review.md")
+    draft = (tmp_path / "INC-2-review.md").read_text(encoding="utf-8")
+    assert "INC-2" in draft and "Payment webhooks delayed" in draft
+
+
+async def test_unknown_incident_says_so(
+    store: Path, live: SqliteBackend, tclock: FrozenClock
+) -> None:
+    app = console(live, tclock)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: getattr(app.screen, "loaded", False))
+        screen = IncidentScreen(999)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: "no longer exists" in text(screen, "#headline"))
+        await pilot.press("a")  # nothing to act on; no crash, no dialog
+        await wait_until(pilot, lambda: "incident 999 no longer exists" in app.status_text)
+        assert app.screen is screen
