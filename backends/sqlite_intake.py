@@ -86,8 +86,11 @@ async def create_integration(
     """A new integration for ``service`` and its key (returned once, never stored)."""
     services = {s.id for s in await store.services()}
     if service not in services:
-        known = ", ".join(sorted(services)) or "none yet; add one first"
-        raise InvalidAction(f"unknown service {service!r} (known services: {known})")
+        known = ", ".join(sorted(services)) or "none yet"
+        raise InvalidAction(
+            f"unknown service {service!r} (known services: {known}); "
+            "add --create-service to create it"
+        )
     integration_id = secrets.token_hex(ID_LENGTH // 2)
     secret = secrets.token_hex(SECRET_LENGTH // 2)
     now = store.clock.now()

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     icreate.add_argument("--service", required=True)
     icreate.add_argument("--kind", required=True, choices=["alertmanager", "events"])
     icreate.add_argument("--name", default="")
+    icreate.add_argument(
+        "--create-service", action="store_true", help="create the service if it does not exist"
+    )
     ilist = integ_sub.add_parser("list", help="list integrations")
     irevoke = integ_sub.add_parser("revoke", help="revoke an integration")
     irevoke.add_argument("integration_id")

@@ -17,6 +17,7 @@ from backends.base import InvalidAction, NotFound, Unavailable
 from backends.sqlite import SqliteBackend
 from console.config import Settings
 from console.ingest import Integration
+from console.models import Service
 
 
 def _row(integration: Integration) -> str:
@@ -49,6 +50,11 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     async with SqliteBackend(settings.database_path(), settings=settings) as store:
         command = args.integration_command
         if command == "create":
+            if getattr(args, "create_service", False):
+                known = {service.id for service in await store.services()}
+                if args.service not in known:
+                    await store.put_service(Service(id=args.service, name=args.service))
+                    print(f"created service {args.service}")
             integration, key = await sqlite_intake.create_integration(
                 store, args.service, args.kind, args.name
             )

@@ -60,3 +60,14 @@ def test_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         == 1
     )
     assert "unknown service 'nope'" in capsys.readouterr().err
+
+
+def test_create_service_on_the_fly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "y.db"
+    args = ["integration", "create", "--db", str(db), "--service", "web", "--kind", "events"]
+    assert main(args) == 1
+    assert "--create-service" in capsys.readouterr().err
+    assert main([*args, "--create-service"]) == 0
+    assert "created service web" in capsys.readouterr().out
+    assert main([*args, "--create-service"]) == 0, "an existing service is reused"
+    assert "created service" not in capsys.readouterr().out
