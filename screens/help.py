@@ -72,7 +72,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(
-                "Keys  (remap any of them by id under [keymap] in the config file)", classes="title"
+                "Keys  (remap any of them by id under [keymap] in the config file)",
+                classes="title",
+                markup=False,
             )
             yield Static(help_table(self.rows), id="help-keys")
             yield Static(

@@ -1,0 +1,51 @@
+"""Marks and bulk actions from the queue, against a real SQLite file and another writer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backends.sqlite import SqliteBackend
+from console.app import make_app
+from console.clock import FrozenClock
+from console.lifecycle import AddNote
+from tests.app.conftest import keys_shown, loaded, wait_until
+
+
+async def test_mark_three_and_assign_with_one_conflict(
+    db: Path, backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        assert keys_shown(screen)[:3] == ["INC-2", "INC-1", "INC-4"]
+        await pilot.press("j", "space", "space", "end", "space")  # INC-1, INC-4, INC-6
+        assert sorted(i.key for i in screen.targets()) == ["INC-1", "INC-4", "INC-6"]
+        seen = {i.key: i.version for i in screen.targets()}
+
+        # another console writes to INC-4 after the user saw it: its version moves on
+        inc4 = await other.get_incident("INC-4")
+        await other.act(inc4.id, AddNote(text="looking"), "carol", inc4.version)
+
+        await pilot.press("o")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "AssignScreen")
+        await pilot.press(*"bob")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "BulkPreviewScreen")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "BulkSummaryScreen")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen)
+
+        assert "2 done, 1 failed" in app.status_text
+        # the failed one stays marked, the others are unmarked
+        await wait_until(pilot, lambda: [i.key for i in screen.targets()] == ["INC-4"])
+
+    check = await SqliteBackend(db, clock=clock).open()
+    try:
+        stored = {key: await check.get_incident(key) for key in seen}
+    finally:
+        await check.close()
+    assert stored["INC-1"].assignee == "bob" and stored["INC-6"].assignee == "bob"
+    assert stored["INC-4"].assignee is None  # the conflict was refused, not overwritten
+    assert stored["INC-1"].version == seen["INC-1"] + 1
