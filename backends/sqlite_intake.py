@@ -69,7 +69,7 @@ def _integration(row: Sequence[Any]) -> Integration:
         service=service,
         kind=kind,
         name=name,
-        created_at=_from_ts(created),
+        created_at=datetime.fromtimestamp(created, UTC),
         revoked_at=_from_ts(revoked),
     )
 
@@ -325,9 +325,10 @@ async def ingest(
         before: dict[int, Incident] = {}
         for ref, action in decided.actions:
             target = incident_id(ref)
-            incident = touched.get(target) or state.incidents.get(target)
-            if incident is None:
+            found = touched.get(target) or state.incidents.get(target)
+            if found is None:
                 continue
+            incident = found
             before.setdefault(target, incident)
             try:
                 updated, entries = lifecycle.apply(incident, action, actor, now)

@@ -123,7 +123,7 @@ async def test_a_webhook_of_1000_alerts_is_one_transaction(intake: Intake) -> No
     await intake.store._db.set_trace_callback(statements.append)
     body = am_body([{"fingerprint": f"fp{n}"} for n in range(1000)])
     result = await send_am(intake, body)
-    await intake.store._db.set_trace_callback(None)
+    await intake.store._db.set_trace_callback(None)  # type: ignore[arg-type]
     assert len(result.created) == 1
     assert sum(s.startswith("BEGIN") for s in statements) == 1
     assert sum(s == "COMMIT" for s in statements) == 1
