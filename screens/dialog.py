@@ -13,6 +13,7 @@ from typing import TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.color import Color
 from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -128,6 +129,12 @@ class Dialog(ModalScreen[ResultT]):
 
     confirm_label = "Confirm"
     confirm_variant = "primary"
+
+    def on_mount(self) -> None:
+        # The App's stylesheet paints every Screen opaque, and app CSS outranks DEFAULT_CSS;
+        # an inline style lets the screen behind a dialog show through, dimmed, for context.
+        background = self.app.theme_variables.get("background", "#000000")
+        self.styles.background = Color.parse(background).with_alpha(0.6)
 
     def buttons(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
