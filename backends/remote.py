@@ -291,7 +291,9 @@ class RemoteBackend:
             raise _error(response, self.url)
 
     def _note_failure(self, detail: str) -> None:
-        if self._state.connected:
+        # With a live stream, the stream decides: a dead server drops it too, and one
+        # failed request must not leave the state "reconnecting" while the stream is fine.
+        if self._state.connected and self._watchers == 0:
             self._failed(1, detail)
 
     def _offline_message(self, what: str, detail: str, *, sent: bool) -> str:

@@ -54,13 +54,13 @@ class RequestMetrics:
     def __init__(self, buckets: Iterable[float] = BUCKETS) -> None:
         self.buckets = tuple(sorted(buckets))
         self.counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.bucket_counts: dict[tuple[str, str], list[int]] = {}
-        self.sums: dict[tuple[str, str], float] = defaultdict(float)
-        self.observed: dict[tuple[str, str], int] = defaultdict(int)
+        self.bucket_counts: dict[tuple[str, str, str], list[int]] = {}
+        self.sums: dict[tuple[str, str, str], float] = defaultdict(float)
+        self.observed: dict[tuple[str, str, str], int] = defaultdict(int)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.counts[(method, route, str(status))] += 1
-        key = (method, route)
+        key = (method, route, str(status))
         counts = self.bucket_counts.get(key)
         if counts is None:
             counts = self.bucket_counts[key] = [0] * len(self.buckets)
@@ -82,17 +82,17 @@ class RequestMetrics:
             "# HELP incidents_http_request_duration_seconds Time to the response's first byte.",
             "# TYPE incidents_http_request_duration_seconds histogram",
         ]
-        for (method, route), counts in sorted(self.bucket_counts.items()):
-            base = {"method": method, "route": route}
+        for (method, route, status), counts in sorted(self.bucket_counts.items()):
+            base = {"method": method, "route": route, "status": status}
             for bound, count in zip(self.buckets, counts, strict=True):
                 labels = labels_text({**base, "le": format_value(bound)})
                 lines.append(f"incidents_http_request_duration_seconds_bucket{labels} {count}")
-            total = self.observed[(method, route)]
+            total = self.observed[(method, route, status)]
             labels = labels_text({**base, "le": "+Inf"})
             lines.append(f"incidents_http_request_duration_seconds_bucket{labels} {total}")
             lines.append(
                 f"incidents_http_request_duration_seconds_sum{labels_text(base)} "
-                f"{format_value(self.sums[(method, route)])}"
+                f"{format_value(self.sums[(method, route, status)])}"
             )
             lines.append(
                 f"incidents_http_request_duration_seconds_count{labels_text(base)} {total}"

@@ -994,7 +994,15 @@ def _start_escalator(backend: Any, clock: Clock) -> asyncio.Task[Any] | None:
         if exc.name != "console.escalator":
             raise
         return None
-    return asyncio.create_task(Escalator(backend, clock).run(), name="escalator")
+    task = asyncio.create_task(Escalator(backend, clock).run(), name="escalator")
+    task.add_done_callback(_report_escalator_end)
+    return task
+
+
+def _report_escalator_end(task: asyncio.Task[Any]) -> None:
+    """The escalator runs forever; if it ever stops, the operator must hear about it."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the automatic escalator stopped: %s", task.exception())
 
 
 # incidents serve -----------------------------------------------------------------------------

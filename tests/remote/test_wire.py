@@ -102,13 +102,13 @@ def test_metrics_text_format() -> None:
         'incidents_http_requests_total{method="GET",route="/v1/incidents",status="404"} 1' in text
     )
     bucket = 'incidents_http_request_duration_seconds_bucket{method="GET",route="/v1/incidents",'
-    assert f'{bucket}le="0.01"}} 1' in text
-    assert f'{bucket}le="0.1"}} 2' in text  # cumulative
-    assert f'{bucket}le="+Inf"}} 3' in text
-    assert (
-        'incidents_http_request_duration_seconds_count{method="GET",route="/v1/incidents"} 3'
-        in text
-    )
+    assert f'{bucket}status="200",le="0.01"}} 1' in text
+    assert f'{bucket}status="200",le="0.1"}} 2' in text  # cumulative
+    assert f'{bucket}status="200",le="+Inf"}} 2' in text
+    assert f'{bucket}status="404",le="0.1"}} 0' in text
+    assert f'{bucket}status="404",le="+Inf"}} 1' in text
+    count = "incidents_http_request_duration_seconds_count"
+    assert f'{count}{{method="GET",route="/v1/incidents",status="200"}} 2' in text
     lines = gauge("g", "help", [({"name": 'a"b\\c\nd'}, 1.5)])
     assert lines[-1] == 'g{name="a\\"b\\\\c\\nd"} 1.5'
 
