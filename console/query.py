@@ -160,9 +160,8 @@ class Filter:
         ``breaching`` has no backend field, so it is left to ``matches``; the free text is
         sent as one string, which backends match as a substring of the title.
         """
-        assignees: list[str | None] = sorted(
-            {me if name == "@me" else name for name in self.assignees if name != "@me" or me}
-        )
+        named = {me if name == "@me" else name for name in self.assignees}
+        assignees: list[str | None] = [*sorted(name for name in named if name is not None)]
         if self.unassigned:
             assignees.append(None)
         statuses = tuple(sorted(self.statuses, key=list(Status).index))

@@ -7,6 +7,8 @@ under the cursor) to ``app.triage`` exactly as they are shown, versions included
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -96,7 +98,7 @@ class QueueScreen(Screen[None]):
     def list(self) -> IncidentList:
         return self.query_one(IncidentList)
 
-    def _load(self, incidents: list[Incident]) -> None:
+    def _load(self, incidents: Sequence[Incident]) -> None:
         self.loaded = True
         self.model.incidents = {i.id: i for i in incidents}
         self.model.rebuild(self.console_app.now)
@@ -187,7 +189,7 @@ class QueueScreen(Screen[None]):
         self._after_change()
 
     # targets -------------------------------------------------------------------------------
-    def targets(self) -> list[Incident]:
+    def targets(self) -> builtins.list[Incident]:
         """The marked incidents, else the one under the cursor, as they are shown."""
         marked = self.list.marked_incidents()
         if marked:
