@@ -11,6 +11,7 @@ alice's token (admin) is the default, bob and carol are responders.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -38,4 +39,6 @@ async def remote_backend(tmp: Path) -> AsyncIterator[Backend]:
         finally:
             await client.close()
     finally:
-        server.stop()
+        # The database is thrown away: no need to wait for a graceful shutdown
+        # (tests/remote checks that one).
+        server.stop(signal.SIGKILL)
