@@ -216,8 +216,11 @@ class RemoteBackend:
     def _failed(self, attempt: int, detail: str) -> None:
         since = self._state.since if not self._state.connected and self._state.since else None
         since = since or datetime.now(UTC)
-        status = "reconnecting" if attempt <= self.retry.offline_after else "offline"
-        self._set_state(ConnectionState(status=status, attempt=attempt, since=since, detail=detail))
+        if attempt <= self.retry.offline_after:
+            state = ConnectionState("reconnecting", attempt=attempt, since=since, detail=detail)
+        else:
+            state = ConnectionState("offline", attempt=attempt, since=since, detail=detail)
+        self._set_state(state)
 
     async def open(self) -> RemoteBackend:
         """Check the server answers and the token is valid; learn the caller's user and role."""

@@ -902,8 +902,8 @@ def _directory(
         f"/{name}",
         read,
         methods=["GET"],
-        response_model=list[model],
-        tags=["directory"],  # type: ignore[valid-type]
+        response_model=list[model],  # type: ignore[valid-type]
+        tags=["directory"],
         name=f"list_{name}",
     )
     api.add_api_route(

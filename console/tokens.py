@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 Role = Literal["viewer", "responder", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "responder", "admin")
-_RANK = {role: rank for rank, role in enumerate(ROLES)}
+_RANK: dict[str, int] = {role: rank for rank, role in enumerate(ROLES)}
 
 PREFIX = "inc"
 

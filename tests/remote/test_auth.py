@@ -44,7 +44,7 @@ async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict[
         # A stream never ends by itself: the status line is the answer.
         async with client.stream(method, url, headers=headers) as response:
             return response.status_code
-    body = {} if method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, object] | None = {} if method in ("POST", "PUT", "PATCH") else None
     response = await client.request(method, url, headers=headers, json=body)
     if response.status_code in (401, 403):
         payload = response.json()
