@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 
 from backends.base import BackendError, NotFound
 from console.escalation import next_escalation_at, next_step, paged_at
+from console.ingest import Alert
 from console.keys import MUTATING
 from console.models import EscalationPolicy, Incident, Status, TimelineEntry
 from console.sla import SlaClock, SlaPolicy, SlaState, format_remaining, sla_clock
@@ -102,6 +103,31 @@ class SlaPanel(Static):
         return text
 
 
+ALERT_STYLES = {"firing": "bold red", "acknowledged": "yellow", "resolved": "dim"}
+ALERTS_SHOWN = 8
+
+
+def alert_lines(alerts: Sequence[Alert]) -> Text:
+    """The incident's alerts, newest first: status, arrivals, summary and what tells them
+    apart (instance / source). Untrusted text, cleaned and never markup."""
+    text = Text()
+    ordered = sorted(alerts, key=lambda alert: alert.last_seen, reverse=True)
+    firing = sum(1 for alert in alerts if alert.status != "resolved")
+    text.append(f"{len(alerts)} alerts, {firing} not resolved\n", style="bold")
+    for alert in ordered[:ALERTS_SHOWN]:
+        text.append(f"{alert.status:<9}", style=ALERT_STYLES.get(alert.status, ""))
+        text.append(f" x{alert.count:<3} ")
+        where = alert.labels.get("instance") or alert.labels.get("source") or ""
+        line = clean(alert.summary) or clean(alert.alert_key)
+        if where:
+            line += f" ({clean(where)})"
+        text.append(clean(line, limit=120) + "\n")
+    if len(alerts) > ALERTS_SHOWN:
+        text.append(f"... and {len(alerts) - ALERTS_SHOWN} more", style="italic")
+    text.rstrip()
+    return text
+
+
 class IncidentScreen(Screen[None]):
     """One incident in full; ``esc`` goes back to where it was opened from."""
 
@@ -148,6 +174,12 @@ class IncidentScreen(Screen[None]):
     IncidentScreen #escalation {
         height: auto;
     }
+    IncidentScreen #alerts, IncidentScreen #alerts-title {
+        display: none;
+    }
+    IncidentScreen.-has-alerts #alerts, IncidentScreen.-has-alerts #alerts-title {
+        display: block;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("incident")]
@@ -157,6 +189,7 @@ class IncidentScreen(Screen[None]):
         self.incident_id = incident_id
         self.incident: Incident | None = None
         self.entries: list[TimelineEntry] = []
+        self.alerts: list[Alert] = []
         self.load_error = ""
 
     # layout --------------------------------------------------------------------------------
@@ -170,6 +203,9 @@ class IncidentScreen(Screen[None]):
                 yield SlaPanel(Text(""), id="sla", markup=False)
                 yield Static("Escalation", classes="section")
                 yield Static(Text(""), id="escalation", markup=False)
+                # Shown only for incidents that monitoring opened (``backend.alerts``).
+                yield Static("Alerts", classes="section", id="alerts-title")
+                yield Static(Text(""), id="alerts", markup=False)
         with VerticalScroll(id="timeline-scroll", can_focus=True):
             yield Static(Text("Timeline: loading…"), id="timeline", markup=False)
         yield StatusLine(id="status")
@@ -193,6 +229,7 @@ class IncidentScreen(Screen[None]):
         try:
             incident = await app.backend.get_incident(self.incident_id)
             entries = await app.backend.timeline(self.incident_id)
+            alerts = await app.backend.alerts(self.incident_id)
         except NotFound:
             self.load_error = f"incident {self.incident_id} no longer exists"
         except BackendError as exc:
@@ -202,6 +239,7 @@ class IncidentScreen(Screen[None]):
             if self.incident is None or incident.version >= self.incident.version:
                 self.incident = incident
             self.entries = entries
+            self.alerts = alerts
         if self.load_error:
             app.set_status(self.load_error, error=True)
         self._show()
@@ -247,6 +285,9 @@ class IncidentScreen(Screen[None]):
         self.query_one("#details", Static).update(self._details(incident))
         self._show_clocks(self._now())
         self.query_one("#timeline", Static).update(self._timeline(self.entries))
+        self.set_class(bool(self.alerts), "-has-alerts")
+        if self.alerts:
+            self.query_one("#alerts", Static).update(alert_lines(self.alerts))
 
     def _now(self) -> datetime:
         app: Any = self.app
