@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
+
 from backends.sqlite import SqliteBackend
 from console.tokens import TokenStore
 
@@ -40,6 +42,20 @@ async def make_tokens(db: Path, wanted: dict[str, str]) -> dict[str, str]:
             _, token = await tokens.create(user, role, "test")
             made[user] = token
         return made
+
+
+def wait_readyz(url: str, timeout: float = 10.0) -> None:
+    """Poll ``/readyz`` until the server says its store answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url}/readyz never answered 200")
+        time.sleep(0.02)
 
 
 def cli_token(db: Path, user: str, role: str, home: Path) -> str:
@@ -125,6 +141,7 @@ class ServerProcess:
             if "listening on " in line:
                 self.url = line.split("listening on ", 1)[1].split()[0]
                 self.port = int(self.url.rsplit(":", 1)[1])
+        wait_readyz(self.url)
         return self.url
 
     async def ready(self, timeout: float = 20.0) -> str:
@@ -174,6 +191,7 @@ class ForkedServer:
             if time.monotonic() > deadline or not self.alive():
                 raise RuntimeError(f"forked server did not start:\n{text}")
             time.sleep(0.01)
+        wait_readyz(self.url)
         return self.url
 
     async def ready(self, timeout: float = 20.0) -> str:
