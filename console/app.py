@@ -16,6 +16,7 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -29,6 +30,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from backends.base import Backend, BackendError, ConnectionState
 from console.clock import Clock, SystemClock
@@ -211,6 +213,16 @@ class IncidentApp(App[None]):
             self.simulate()
         if self.escalator is not None:
             self.run_escalator()
+
+    async def on_unmount(self) -> None:
+        """Stop background work and wait for it, so the change feed's database connection
+        is closed while the event loop still runs (Textual cancels workers without waiting)."""
+        workers = [w for w in self.workers if w.group in ("feed", "demo", "escalator")]
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with suppress(WorkerCancelled, WorkerFailed, WorkerError):
+                await worker.wait()
 
     def _subtitle(self) -> str:
         parts = [f"as {self.user}", self.backend.description]

@@ -52,30 +52,55 @@ EXTRA_COLUMNS = (
     Column("assignee", "ASSIGNEE", 12),
     Column("age", "AGE", 5),
 )
-ORDER = ("key", "prio", "status", "sla", "service", "title", "assignee", "age")
+# Wide terminals (a NOC screen, 300 columns) get more facts instead of a huge title gap.
+WIDE_COLUMNS = (
+    Column("level", "ESC", 3),
+    Column("alerts", "ALERTS", 6),
+    Column("updated", "UPDATED", 7),
+    Column("labels", "LABELS", 0),
+)
+ORDER = (
+    "key", "prio", "status", "sla", "service", "title", "assignee", "level", "alerts", "age",
+    "updated", "labels",
+)  # fmt: skip
 PREFIX = 2  # cursor marker and mark marker, so both read without colour
 MIN_TITLE = 28
+MAX_TITLE = 90
+"""Beyond this the title stops growing and the labels column takes the rest."""
+MIN_LABELS = 16
 
 
 @lru_cache(maxsize=16)
 def layout(width: int) -> list[tuple[Column, int]]:
-    """Columns and their widths for a line ``width`` cells wide (the title takes the rest)."""
+    """Columns and their widths for a line ``width`` cells wide.
+
+    The first five columns always show (80x24 stays usable); service, assignee and age join
+    while the title keeps ``MIN_TITLE`` cells; very wide lines add the wide columns and cap
+    the title so the labels get the rest.
+    """
     chosen = list(CORE_COLUMNS)
     fixed = PREFIX + sum(c.width + 1 for c in chosen if c.width)
     for extra in EXTRA_COLUMNS:
         if width - fixed - (extra.width + 1) >= MIN_TITLE:
             chosen.append(extra)
             fixed += extra.width + 1
-    if width >= 200:  # wide screens: give names more room before the title takes it all
+    labels_width = 0
+    if width >= 200:
         chosen = [
-            Column(c.name, c.title, c.width + 8) if c.name in ("service", "assignee") else c
+            Column(c.name, c.title, c.width + 6) if c.name in ("service", "assignee") else c
             for c in chosen
         ]
-        fixed = PREFIX + sum(c.width + 1 for c in chosen if c.width)
+        wide = [c for c in WIDE_COLUMNS if c.width]
+        fixed = PREFIX + sum(c.width + 1 for c in chosen + wide if c.width)
+        if width - fixed - MAX_TITLE - 1 >= MIN_LABELS:
+            chosen += list(WIDE_COLUMNS)
+            labels_width = width - fixed - MAX_TITLE - 1
+            fixed += labels_width + 1
     title_width = max(8, width - fixed)
     by_name = {c.name: c for c in chosen}
+    sizes = {"title": title_width, "labels": labels_width}
     return [
-        (by_name[name], by_name[name].width or title_width) for name in ORDER if name in by_name
+        (by_name[name], by_name[name].width or sizes[name]) for name in ORDER if name in by_name
     ]
 
 
@@ -357,6 +382,14 @@ class IncidentList(ScrollView, can_focus=True):
                 text = clean(incident.title) or "(no title)"
             elif name == "assignee":
                 text = clean(incident.assignee) if incident.assignee else "-"
+            elif name == "level":
+                text = f"L{incident.escalation_level}" if incident.policy else "-"
+            elif name == "alerts":
+                text = str(incident.alert_count) if incident.alert_count else "-"
+            elif name == "updated":
+                text = age_text((now - incident.updated_at).total_seconds())
+            elif name == "labels":
+                text = clean(", ".join(f"{k}={v}" for k, v in sorted(incident.labels.items())))
             else:
                 text = age_text((now - incident.created_at).total_seconds())
             if style is not run_style:

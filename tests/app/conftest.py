@@ -41,10 +41,18 @@ class Row:
     assignee: str | None = None
     then: str = ""
     """``ack`` / ``hold`` / ``resolve`` (done by bob 1 minute after creation)."""
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 QUEUE = (
-    Row("Checkout returns 502 for EU customers", "checkout", 1, 1, 5),  # INC-1 P1 running
+    Row(
+        "Checkout returns 502 for EU customers",
+        "checkout",
+        1,
+        1,
+        5,
+        labels=(("env", "prod"), ("region", "eu-west-1")),
+    ),  # INC-1 P1 running
     Row("Payment webhooks delayed", "payments", 1, 2, 40),  # INC-2 P2 response breached
     Row("Search latency above 2s", "search", 2, 2, 120, "bob", "ack"),  # INC-3 P3 ack
     Row("Card declines for Visa debit", "payments", 1, 2, 25),  # INC-4 P2 warning
@@ -85,6 +93,7 @@ async def seed_queue(
                     impact=row.impact,
                     urgency=row.urgency,
                     assignee=row.assignee,
+                    labels=dict(row.labels),
                     created_at=created,
                 ),
                 "erin",
