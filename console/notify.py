@@ -248,6 +248,15 @@ class Notifier:
     async def start(self, since: int | None = None) -> None:
         """Deliver what happens from now on (or after change ``since``)."""
         self.since = await self.store.last_seq() if since is None else since
+        # Messages wait in memory only; whatever a previous run left undelivered is lost,
+        # and the log says so instead of showing it queued forever.
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = 'failed', updated_at = ?,"
+                " error = 'the server stopped before it was delivered'"
+                " WHERE status IN ('queued', 'retrying')",
+                [self.clock.now().timestamp()],
+            )
         for receiver in self._receivers:
             receiver.task = asyncio.create_task(self._deliver(receiver), name="notify-deliver")
         self._feed = asyncio.create_task(self._follow(), name="notify-feed")

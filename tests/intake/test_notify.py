@@ -178,3 +178,19 @@ async def test_a_stuck_receiver_never_slows_intake(intake: Intake) -> None:
     statuses = await logged()
     assert len(statuses) == 20
     assert statuses.count("dropped") >= 15, statuses
+
+
+async def test_deliveries_left_queued_by_a_stopped_server_are_marked_failed(intake: Intake) -> None:
+    async with Receiver(delay=30.0) as receiver:
+        target = WebhookTarget(url=receiver.url, min_priority="P5")
+        first = Notifier(intake.store, settings(target, timeout=5.0), clock=intake.clock)
+        await first.start()
+        await intake.store.create_incident(NewIncident(title="x", service="search"), "alice")
+        await until(lambda: receiver.attempts >= 1)
+        await first.stop()
+        assert [d.status for d in await deliveries(intake.store)] == ["queued"]
+        second = Notifier(intake.store, settings(target), clock=intake.clock)
+        await second.start()
+        await second.stop()
+    [delivery] = await deliveries(intake.store)
+    assert delivery.status == "failed" and "stopped" in delivery.error
