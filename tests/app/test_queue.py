@@ -127,6 +127,8 @@ async def test_views_on_number_keys(backend: SqliteBackend, clock: FrozenClock) 
         assert keys_shown(screen) == ["INC-2", "INC-4"]
         await pilot.press("5")  # recently resolved: fetched from the backend
         await wait_until(pilot, lambda: keys_shown(screen) == ["INC-8"])
+        resolved_row = screen.list.render_line(1).text
+        assert "resolved" in resolved_row and " met " in resolved_row
         await pilot.press("1")
         assert keys_shown(screen) == OPEN_ORDER
 
@@ -200,6 +202,12 @@ async def test_ticks_move_countdowns_and_breaches(
         assert keys_shown(screen)[:2] == ["INC-2", "INC-4"]  # breached group, by priority
         assert "!-01:00" in screen.list.render_line(2).text  # 1 minute late, marked with !
         assert "04:00" in screen.list.render_line(3).text  # INC-1 counted down 6 minutes
+        on_hold = next(
+            screen.list.render_line(y).text
+            for y in range(1, 8)
+            if "INC-5" in screen.list.render_line(y).text
+        )
+        assert " paused " in on_hold
 
 
 async def test_new_p1_from_elsewhere_notifies(
