@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -160,7 +161,16 @@ async def test_connection_change_reaches_the_status_line(
 def test_startup_errors_are_one_line(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database at all, just bytes" * 20)
-    for args in (["--db", str(garbage)], ["--db", "/proc/no/such/dir/x.db"]):
+    too_new = tmp_path / "future.db"
+    with sqlite3.connect(too_new) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    cases = {
+        ("--db", str(garbage)): "not an SQLite database",
+        ("--db", "/proc/no/such/dir/x.db"): "cannot create the database folder",
+        ("--db", str(too_new)): "newer release",
+        ("--backend", "http://127.0.0.1:9"): "cannot reach",
+    }
+    for args, fragment in cases.items():
         result = subprocess.run(
             [INCIDENTS, *args, "--as", "alice"], capture_output=True, text=True, timeout=30
         )
@@ -168,3 +178,4 @@ def test_startup_errors_are_one_line(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("incidents: "), result.stderr
+        assert fragment in lines[0], (args, lines[0])
