@@ -56,6 +56,8 @@ async def test_tokens_from_the_cli_work_on_a_served_database(tmp_path: Path) -> 
             listed = (
                 await client.get("/v1/tokens", headers={"Authorization": f"Bearer {admin}"})
             ).json()
+            used = {row["user"]: row["last_used_at"] is not None for row in listed}
+            assert used == {"ada": True, "vic": True, "rex": False}  # rex never called
             states = {row["user"]: row["revoked_at"] is not None for row in listed}
             assert states == {"ada": False, "vic": True, "rex": False}
             assert all("token" not in row and "secret" not in str(row) for row in listed)

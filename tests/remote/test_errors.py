@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from backends.base import Conflict, Forbidden, InvalidAction, NotFound, Unauthorized
+from backends.base import (
+    Conflict,
+    Forbidden,
+    InvalidAction,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
 from backends.remote import RemoteBackend
+from backends.remote import _error as remote_error
 from console.lifecycle import Acknowledge, AddNote, Resolve
-from console.models import EntryKind, NewIncident, Service
+from console.models import EntryKind, IncidentQuery, NewIncident, Service
 from tests.remote.conftest import Live
 
 LIMIT = 5 * 1024 * 1024  # settings.server.max_body_bytes default
@@ -171,3 +179,26 @@ async def test_openapi_describes_the_v1_api(live: Live) -> None:
     assert "/v1/incidents/{incident_id}/actions" in spec["paths"]
     assert "/v1/stream" in spec["paths"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+@pytest.mark.slow
+async def test_a_locked_store_is_503_and_unavailable_nothing_changed(live: Live) -> None:
+    import sqlite3
+
+    rex = await live.remote("responder")
+    # Another process holds the write lock for longer than the store's busy timeout (5 s).
+    holder = sqlite3.connect(live.db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        async with live.http("responder") as client:
+            raw = await client.post("/v1/incidents", json={"title": "x", "service": "web"})
+        assert raw.status_code == 503
+        assert raw.json()["error"] == "unavailable"
+        assert "locked" in raw.json()["message"]
+        assert raw.headers["retry-after"] == "1"
+        typed = remote_error(raw, live.url)  # what RemoteBackend raises for it
+        assert isinstance(typed, Unavailable) and "locked" in str(typed)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert await rex.count_incidents(IncidentQuery(statuses=())) == 0
