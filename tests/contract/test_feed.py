@@ -12,6 +12,10 @@ from console.lifecycle import AddNote
 from console.models import Change, NewIncident, Service
 
 
+async def _next(feed: AsyncIterator[Change]) -> Change:
+    return await anext(feed)
+
+
 async def _take(feed: AsyncIterator[Change], count: int, timeout: float = 10.0) -> list[Change]:
     taken: list[Change] = []
 
@@ -98,7 +102,7 @@ async def test_watch_from_now_skips_history(backend: Backend) -> None:
     await _mutate(backend, 3)
     before = await backend.last_seq()
     feed = backend.watch()
-    first = asyncio.create_task(anext(feed))
+    first = asyncio.create_task(_next(feed))
     incident = await backend.create_incident(NewIncident(title="now", service="db"), "alice")
     # The watch may take a moment to start; keep changing things until it reports one.
     for n in range(50):

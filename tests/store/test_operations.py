@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,8 +16,12 @@ from backends.base import Unavailable
 from backends.sqlite import SqliteBackend
 from console import lifecycle
 from console.lifecycle import Acknowledge, AddNote, Resolve
-from console.models import EntryKind, Incident, IncidentQuery, NewIncident, Status
+from console.models import Change, EntryKind, Incident, IncidentQuery, NewIncident, Status
 from tests.store.conftest import seed
+
+
+async def _next(feed: AsyncIterator[Change]) -> Change:
+    return await anext(feed)
 
 
 async def test_a_locked_database_is_unavailable_and_nothing_is_half_written(
@@ -133,7 +138,7 @@ async def test_in_process_writes_wake_the_watch_at_once(db_path: Path) -> None:
     async with SqliteBackend(db_path, poll_interval=5.0) as backend:
         await seed(backend)
         feed = backend.watch(await backend.last_seq())
-        first = asyncio.create_task(anext(feed))
+        first = asyncio.create_task(_next(feed))
         await asyncio.sleep(0.1)
         started = time.monotonic()
         incident = await backend.create_incident(NewIncident(title="x", service="web"), "a")
@@ -142,4 +147,4 @@ async def test_in_process_writes_wake_the_watch_at_once(db_path: Path) -> None:
         assert time.monotonic() - started < 1.0
         await backend.act(incident.id, AddNote(text="n"), "a", 1)
         assert (await asyncio.wait_for(anext(feed), 2)).version == 2
-        await feed.aclose()
+        await feed.aclose()  # type: ignore[attr-defined]

@@ -52,7 +52,7 @@ async def test_watch_sees_commits_of_another_process(store: SqliteBackend, db_pa
         ("incident.updated", str(incident_id), 2),
     ]
     assert (await store.get_incident(incident_id)).assignee == "bob"
-    await feed.aclose()
+    await feed.aclose()  # type: ignore[attr-defined]
 
 
 async def test_concurrent_writers_in_one_process_exactly_one_wins(
