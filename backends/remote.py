@@ -541,7 +541,7 @@ def _error(response: httpx.Response, url: str) -> BackendError:
     status = response.status_code
     message = str(body.get("message") or f"HTTP {status} {response.reason_phrase}")
     if status == 401:
-        return Unauthorized(f"the server at {url} refused the token: {message}")
+        return Unauthorized(f"the server at {url} needs a valid token (--token): {message}")
     if status == 403:
         return Forbidden(message)
     if status == 404:
