@@ -272,14 +272,18 @@ class RemoteBackend:
                 if not mutation and attempt <= self.retry.attempts and not self._closed:
                     await asyncio.sleep(self.retry.delay(attempt))
                     continue
-                raise Unavailable(self._offline_message(what, detail, sent=False)) from None
+                raise Unavailable(
+                    self._offline_message(what, detail, sent=False, mutation=mutation)
+                ) from None
             except httpx.TransportError as exc:
                 detail = _reason(exc)
                 self._note_failure(detail)
                 if not mutation and attempt <= self.retry.attempts and not self._closed:
                     await asyncio.sleep(self.retry.delay(attempt))
                     continue
-                raise Unavailable(self._offline_message(what, detail, sent=mutation)) from None
+                raise Unavailable(
+                    self._offline_message(what, detail, sent=mutation, mutation=mutation)
+                ) from None
             except RuntimeError as exc:  # the client was closed
                 raise Unavailable(f"the connection to {self.url} is closed ({exc})") from None
             if response.status_code >= 500 and not mutation and attempt <= self.retry.attempts:
@@ -299,7 +303,7 @@ class RemoteBackend:
         if self._state.connected and self._watchers == 0:
             self._failed(1, detail)
 
-    def _offline_message(self, what: str, detail: str, *, sent: bool) -> str:
+    def _offline_message(self, what: str, detail: str, *, sent: bool, mutation: bool) -> str:
         state = self._state
         since = (
             f" (offline since {state.since:%H:%M})" if state.since and not state.connected else ""
@@ -308,6 +312,11 @@ class RemoteBackend:
             return (
                 f"lost the connection to {self.url} during {what}{since}: {detail}. The "
                 "server may or may not have done it; look at the incident before trying again"
+            )
+        if not mutation:
+            return (
+                f"cannot reach the server at {self.url}{since}: {detail}. Is `incidents "
+                "serve` running there?"
             )
         return (
             f"cannot reach the server at {self.url}{since}: {detail}. {what} was not sent "
