@@ -53,7 +53,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backends.base import Backend, BackendError, Conflict, Unavailable
 from console.clock import Clock, SystemClock
 from console.config import Settings
-from console.lifecycle import Action, InvalidTransition
+from console.lifecycle import Action, Escalate, InvalidTransition
 from console.metrics import RequestMetrics, gauge
 from console.models import (
     Change,
@@ -755,7 +755,12 @@ def create_app(
 
     @api.post("/incidents/{incident_id}/actions", response_model=Incident, tags=["incidents"])
     async def act(incident_id: int, body: ActRequest, who: AsResponder) -> Response:
-        incident = await store.act(incident_id, body.action, who.user, body.expected_version)
+        action = body.action
+        if isinstance(action, Escalate) and action.automatic:
+            # "automatic" claims the escalator as the actor; over HTTP the actor is the
+            # token's user, so the timeline says who really escalated.
+            action = action.model_copy(update={"automatic": False})
+        incident = await store.act(incident_id, action, who.user, body.expected_version)
         return _model_json(incident)
 
     @api.get("/incidents/{incident_id}/paged", response_model=Paged, tags=["incidents"])

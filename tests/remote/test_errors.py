@@ -14,7 +14,7 @@ from backends.base import (
 )
 from backends.remote import RemoteBackend
 from backends.remote import _error as remote_error
-from console.lifecycle import Acknowledge, AddNote, Resolve
+from console.lifecycle import Acknowledge, AddNote, Escalate, Resolve
 from console.models import EntryKind, IncidentQuery, NewIncident, Service
 from tests.remote.conftest import Live
 
@@ -131,11 +131,15 @@ async def test_the_actor_is_always_the_tokens_user(live: Live) -> None:
     assert rex.user == "rex" and rex.role == "responder"
     incident = await rex.create_incident(NewIncident(title="x", service="web"), "mallory")
     incident = await rex.act(incident.id, AddNote(text="hi"), "mallory", incident.version)
+    incident = await rex.act(incident.id, Escalate(automatic=True), "escalator", incident.version)
     entries = await rex.timeline(incident.id)
     assert [(e.kind, e.actor) for e in entries] == [
         (EntryKind.CREATED, "rex"),
         (EntryKind.NOTE, "rex"),
+        (EntryKind.ESCALATED, "rex"),
     ]
+    assert entries[-1].message.startswith("escalated by rex")
+    assert entries[-1].data["automatic"] is False
 
 
 async def test_roles_map_to_typed_errors(live: Live) -> None:
