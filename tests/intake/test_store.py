@@ -199,3 +199,27 @@ async def test_integration_keys(intake: Intake) -> None:
 async def test_alerts_of_an_unknown_incident(intake: Intake) -> None:
     with pytest.raises(NotFound):
         await intake.store.alerts(999)
+
+
+async def test_concurrent_webhooks_from_two_stores_open_one_incident_per_group(
+    intake: Intake,
+) -> None:
+    """Two processes' stores on one file (a server and a console, or two servers): the
+    state is read inside each write transaction, so a group never gets two incidents."""
+    import asyncio
+
+    other = await SqliteBackend(
+        intake.store.path, settings=intake.store.settings, clock=intake.clock
+    ).open()
+    try:
+        bodies = [am_body([{"fingerprint": f"f{n % 3}"}], group_key="same") for n in range(12)]
+        signals = [parse_alertmanager(json.dumps(b), RULES)[1] for b in bodies]
+        stores = [intake.store, other]
+        await asyncio.gather(*(stores[n % 2].ingest(intake.am, s) for n, s in enumerate(signals)))
+    finally:
+        await other.close()
+    [incident] = await all_incidents(intake.store)
+    assert incident.alert_count == 12
+    alerts = await intake.store.alerts(incident.id)
+    assert sorted(a.alert_key for a in alerts) == ["f0", "f1", "f2"]
+    assert sum(a.count for a in alerts) == 12
