@@ -10,9 +10,9 @@ import pytest
 
 from backends.remote import Retry, query_params, sse_events
 from backends.sqlite import SqliteBackend
+from console.change_stream import ChangeHub
 from console.metrics import RequestMetrics, gauge
 from console.models import IncidentQuery, Priority, Service, Status, User
-from console.server import ChangeHub
 from console.server import query_params as server_query
 from console.tokens import digest, role_allows, split_token
 

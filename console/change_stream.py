@@ -1,0 +1,179 @@
+"""The live change stream of ``incidents serve``: one reader of the change feed, many streams.
+
+``ChangeHub`` follows the store's change feed and keeps the newest changes in memory;
+``follow()`` is the body of one ``GET /v1/stream`` response (server-sent events);
+``NotifyingBackend`` wraps the store so every mutation made through the server wakes the hub
+at once instead of at its next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import itertools
+import logging
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from backends.base import Backend, BackendError
+from console.models import Change
+
+log = logging.getLogger("incidents.server")
+
+MUTATING_METHODS = frozenset(
+    {
+        "create_incident",
+        "create_incidents",
+        "act",
+        "put_service",
+        "put_user",
+        "put_team",
+        "put_policy",
+        "put_schedule",
+    }
+)
+
+
+class ChangeHub:
+    """One reader of the store's change feed, fanned out to every SSE stream.
+
+    It fetches ``changes(seq)`` when poked (after every mutation made through this server,
+    so a change reaches the streams in milliseconds) or every ``poll`` seconds (to catch
+    writers in other processes: a local console, ``incidents`` CLI commands). The newest
+    ``keep`` changes stay in memory so streams rarely touch the store; a stream resuming from
+    further back reads the store itself.
+    """
+
+    def __init__(self, backend: Backend, *, poll: float = 0.25, keep: int = 5000) -> None:
+        self.backend = backend
+        self.poll = poll
+        self.seq = 0
+        self.floor = 0
+        """Every change with ``seq > floor`` up to ``seq`` is in ``buffer``."""
+        self.buffer: deque[Change] = deque()
+        self.keep = keep
+        self.closed = False
+        self.streams = 0
+        self._event = asyncio.Event()
+        self._poke = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.seq = self.floor = await self.backend.last_seq()
+        self._task = asyncio.create_task(self._run(), name="change-hub")
+
+    async def stop(self) -> None:
+        self.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def close(self) -> None:
+        """End every stream (at shutdown); safe to call more than once."""
+        self.closed = True
+        self._notify()
+
+    def poke(self) -> None:
+        self._poke.set()
+
+    def _notify(self) -> None:
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def _run(self) -> None:
+        while not self.closed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self.poll)
+            self._poke.clear()
+            try:
+                await self.fetch()
+            except BackendError as exc:
+                log.warning("change feed unreadable: %s", exc)
+                await asyncio.sleep(1.0)
+
+    async def fetch(self) -> None:
+        while True:
+            batch = await self.backend.changes(self.seq, 1000)
+            if not batch:
+                return
+            self.buffer.extend(batch)
+            self.seq = batch[-1].seq
+            while len(self.buffer) > self.keep:
+                self.floor = self.buffer.popleft().seq
+            self._notify()
+            if len(batch) < 1000:
+                return
+
+    def after(self, last: int) -> list[Change] | None:
+        """Buffered changes after ``last``; ``None`` if the buffer does not reach back that far."""
+        if last >= self.seq:
+            return []
+        if last < self.floor:
+            return None
+        start = bisect.bisect_right(self.buffer, last, key=lambda change: change.seq)
+        return list(itertools.islice(self.buffer, start, None))
+
+    async def wait_after(self, last: int, timeout: float) -> bool:
+        """Wait until a change after ``last`` is known; ``False`` on timeout or shutdown."""
+        if self.closed:
+            return False
+        if self.seq > last:
+            return True
+        event = self._event
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return not self.closed
+
+
+class NotifyingBackend:
+    """The store, with every mutation poking the hub so streams see it at once.
+
+    Routers added later (intake) and the escalator get this, not the bare store, so their
+    changes propagate as fast as the API's own.
+    """
+
+    def __init__(self, backend: Backend, hub: ChangeHub) -> None:
+        self._backend = backend
+        self._hub = hub
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._backend, name)
+        if name in MUTATING_METHODS:
+
+            async def mutate(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await value(*args, **kwargs)
+                finally:
+                    self._hub.poke()
+
+            return mutate
+        return value
+
+
+def sse_frame(change: Change) -> str:
+    """One change as a server-sent event: ``id`` is its seq, so clients can resume."""
+    return f"id: {change.seq}\nevent: change\ndata: {change.model_dump_json()}\n\n"
+
+
+async def follow(hub: ChangeHub, backend: Backend, last: int, ping: float) -> AsyncIterator[str]:
+    """The body of one SSE stream: backlog after ``last``, then live changes, then pings."""
+    hub.streams += 1
+    try:
+        yield "retry: 2000\n: connected\n\n"
+        while not hub.closed:
+            items = hub.after(last)
+            if items is None:
+                items = await backend.changes(last, 1000)
+            if items:
+                yield "".join(sse_frame(change) for change in items)
+                last = items[-1].seq
+                continue
+            if not await hub.wait_after(last, ping) and not hub.closed:
+                yield ": ping\n\n"
+    finally:
+        hub.streams -= 1
