@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -339,7 +340,7 @@ class RemoteBackend:
         text = str(ref).strip()
         if not text or "/" in text:
             raise NotFound(f"there is no incident {ref!r}")
-        response = await self._get(f"/v1/incidents/{text}")
+        response = await self._get(f"/v1/incidents/{quote(text, safe='')}")
         return Incident.model_validate_json(response.content)
 
     async def get_incidents(self, ids: Sequence[int]) -> list[Incident]:
@@ -416,7 +417,7 @@ class RemoteBackend:
         item_id = str(getattr(item, "id"))  # noqa: B009 - every directory model has an id
         response = await self._request(
             "PUT",
-            f"/v1/{kind}/{item_id}",
+            f"/v1/{kind}/{quote(item_id, safe='')}",
             json=item.model_dump(mode="json"),
             what=f"saving {kind[:-1]} {item_id!r}",
         )

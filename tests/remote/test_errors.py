@@ -206,3 +206,14 @@ async def test_a_locked_store_is_503_and_unavailable_nothing_changed(live: Live)
         holder.execute("ROLLBACK")
         holder.close()
     assert await rex.count_incidents(IncidentQuery(statuses=())) == 0
+
+
+async def test_odd_references_and_ids_travel_intact(live: Live) -> None:
+    vic = await live.remote("viewer")
+    for ref in ("INC-1?x=1", "INC 1", "%2e%2e", "INC-1#a"):
+        with pytest.raises(NotFound):
+            await vic.get_incident(ref)
+    ada = await live.remote("admin")
+    odd = Service(id="a b?c#d", name="Odd")
+    assert await ada.put_service(odd) == odd
+    assert odd in await vic.services()
