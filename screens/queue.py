@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 from backends.base import BackendError
 from console.models import Incident
 from console.query import VIEWS, Filter, QueryError, parse
+from console.text import clean
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
@@ -178,6 +179,9 @@ class QueueScreen(Screen[None]):
                 text.append(f"  ·  {len(self.list.marks)} marked", style="bold reverse")
         else:
             text.append("  ·  loading…")
+        if self.console_app.readonly:
+            text.append("  ·  ")
+            text.append(f" READ-ONLY as {clean(self.console_app.user)} ", style="bold reverse")
         self.query_one("#filter-bar", Static).update(text)
 
     def _apply_filter(self) -> None:
