@@ -286,9 +286,16 @@ class IncidentApp(App[None]):
                         delay = 1.0
                 except BackendError as exc:
                     self.set_status(f"live updates interrupted: {exc} (retrying)", error=True)
-                    self._check_connection()
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30)
+                except Exception as exc:  # noqa: BLE001 - a wall must keep its live feed
+                    # An unexpected failure (a bug, a library error) must not silently stop
+                    # live updates for good: say so and resume from the last change seen.
+                    self.set_status(
+                        f"live updates failed: {type(exc).__name__}: {exc} (retrying)", error=True
+                    )
+                # the feed ended or failed: back off, then resume after the last change
+                self._check_connection()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
         finally:
             batcher.cancel()
 
@@ -303,6 +310,8 @@ class IncidentApp(App[None]):
                 await self._apply_changes(batch)
             except BackendError as exc:
                 self.set_status(f"could not fetch changes: {exc}", error=True)
+            except Exception as exc:  # noqa: BLE001 - one bad batch must not end the feed
+                self.set_status(f"could not apply changes: {type(exc).__name__}: {exc}", error=True)
 
     async def _apply_changes(self, changes: Sequence[Any]) -> None:
         ids: set[int] = set()
