@@ -1,0 +1,132 @@
+"""The queue's pure model: incremental order equals a full re-sort; SLA states move by heap."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from console.models import Incident, Priority, Status, priority_for
+from console.query import parse
+from console.sla import SlaPolicy, SlaState
+from widgets.queue_model import QueueModel, SlaTracker
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def make(n: int, rng: random.Random, now: datetime = NOW) -> Incident:
+    impact, urgency = rng.randint(1, 3), rng.randint(1, 3)
+    created = now - timedelta(minutes=rng.randint(0, 600))
+    status = rng.choice([Status.TRIGGERED, Status.ACKNOWLEDGED, Status.RESOLVED])
+    return Incident(
+        id=n,
+        key=f"INC-{n}",
+        title=f"thing {n}",
+        service=rng.choice(["a", "b"]),
+        status=status,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        assignee=rng.choice([None, "alice", "bob"]),
+        acknowledged_at=created + timedelta(minutes=1) if status != Status.TRIGGERED else None,
+        resolved_at=created + timedelta(minutes=2) if status == Status.RESOLVED else None,
+        created_at=created,
+        updated_at=created,
+        version=1,
+    )
+
+
+def test_incremental_updates_match_a_full_rebuild() -> None:
+    rng = random.Random(3)
+    tracker = SlaTracker(SlaPolicy())
+    model = QueueModel(tracker, "alice")
+    first = [make(n, rng) for n in range(1, 300)]
+    tracker.update(first, NOW)
+    model.upsert(first, NOW)
+    for sort in ("urgency", "priority", "age", "updated"):
+        model.set_sort(sort, NOW)  # type: ignore[arg-type]
+        for step in range(40):
+            changed = []
+            for _ in range(rng.randint(1, 5)):
+                old = model.incidents[rng.randint(1, 299)]
+                new = make(old.id, rng).model_copy(update={"version": old.version + 1})
+                changed.append(new)
+            tracker.update(changed, NOW)
+            model.upsert(changed, NOW)
+            incremental = model.ids()
+            model.rebuild(NOW)
+            assert incremental == model.ids(), (sort, step)
+            for index, incident_id in enumerate(model.ids()):
+                assert model.index_of(incident_id) == index
+            assert all(model.incidents[i].is_open for i in model.ids())
+
+
+def test_filter_applies_to_changes() -> None:
+    rng = random.Random(5)
+    tracker = SlaTracker(SlaPolicy())
+    model = QueueModel(tracker, "alice")
+    batch = [make(n, rng) for n in range(1, 50)]
+    tracker.update(batch, NOW)
+    model.upsert(batch, NOW)
+    model.set_filter(parse("@me p1 p2 p3"), NOW)
+    for incident_id in model.ids():
+        incident = model.incidents[incident_id]
+        assert incident.assignee == "alice" and incident.priority.rank <= 3
+    mine = next(i for i in batch if i.assignee != "alice" and i.is_open)
+    taken = mine.model_copy(
+        update={"assignee": "alice", "priority": Priority.P1, "version": mine.version + 1}
+    )
+    tracker.update([taken], NOW)
+    model.upsert([taken], NOW)
+    assert model.contains(taken.id)
+    placed = model.ids()
+    model.rebuild(NOW)
+    assert placed == model.ids()
+    # only breached incidents and other P1s come before the new P1
+    position = placed.index(taken.id)
+    assert all(
+        model.incidents[i].priority == Priority.P1 or tracker.state(i, NOW) == SlaState.BREACHED
+        for i in placed[:position]
+    )
+    # taking it away from me removes it from the view
+    given = taken.model_copy(update={"assignee": "bob", "version": taken.version + 1})
+    tracker.update([given], NOW)
+    model.upsert([given], NOW)
+    assert not model.contains(taken.id)
+
+
+def test_tracker_advances_only_what_changes() -> None:
+    policy = SlaPolicy()
+    tracker = SlaTracker(policy)
+    p1 = Incident(
+        id=1,
+        key="INC-1",
+        title="x",
+        service="a",
+        priority=Priority.P1,
+        impact=1,
+        urgency=1,
+        created_at=NOW - timedelta(minutes=5),
+        updated_at=NOW,
+    )
+    assert tracker.update([p1], NOW) == []
+    assert tracker.state(1, NOW) == SlaState.RUNNING
+    changed, newly = tracker.advance(NOW + timedelta(minutes=5))
+    assert changed == set() and newly == []  # nothing due yet (warning at 11m15s)
+    changed, newly = tracker.advance(NOW + timedelta(minutes=7))
+    assert changed == {1} and newly == []
+    assert tracker.state(1, NOW + timedelta(minutes=7)) == SlaState.WARNING
+    changed, newly = tracker.advance(NOW + timedelta(minutes=11))
+    assert changed == {1} and newly == [1]
+    assert tracker.breached == {1}
+    # acknowledging stops the response clock: no longer breached on the resolution clock
+    acked = p1.model_copy(
+        update={
+            "status": Status.ACKNOWLEDGED,
+            "acknowledged_at": NOW + timedelta(minutes=12),
+            "version": 2,
+        }
+    )
+    tracker.update([acked], NOW + timedelta(minutes=12))
+    assert tracker.breached == set()
+    # a stale heap entry of version 1 is ignored
+    assert tracker.advance(NOW + timedelta(hours=1)) == (set(), [])
