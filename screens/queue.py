@@ -55,6 +55,7 @@ class QueueScreen(Screen[None]):
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("home,g", "first", "First", show=False),
         Binding("end,G", "last", "Last", show=False),
+        Binding("escape", "escape", "Clear filter", show=False),
     ]
 
     def __init__(self) -> None:
@@ -151,6 +152,12 @@ class QueueScreen(Screen[None]):
         self._show_header(recount=False)
 
     def _after_change(self) -> None:
+        if self.typed.is_empty and self.view_id == "all":
+            self.list.empty_text = "No open incidents. c creates one."
+        elif self.typed.is_empty:
+            self.list.empty_text = "No incidents in this view. 1 shows all open incidents."
+        else:
+            self.list.empty_text = "No incidents match the filter (esc clears it)."
         self._show_header()
         self._show_bar()
         empty = self.loaded and not self.model.incidents and self.view_id == "all"
@@ -262,12 +269,33 @@ class QueueScreen(Screen[None]):
         box.cursor_position = len(box.value)
         box.focus()
 
+    def action_escape(self) -> None:
+        """esc steps back: first the typed filter, then the marks, then to all open."""
+        if not self.typed.is_empty:
+            self.clear_filter()
+        elif self.list.marks:
+            self.action_clear_marks()
+        elif self.view_id != "all":
+            self.action_view("all")
+
     def clear_filter(self) -> None:
         self.typed = Filter()
         box = self.query_one(FilterInput)
         box.display = False
         self.list.focus()
         self._apply_filter()
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        """Filter as you type: each complete query applies at once; a half-typed one
+        (``svc:`` before its value) keeps the last that parsed, and says why on enter."""
+        try:
+            typed = parse(event.value)
+        except QueryError:
+            return
+        if typed != self.typed or typed.source != self.typed.source:
+            self.typed = typed
+            self._apply_filter()
 
     @on(Input.Submitted, "#filter-input")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -276,7 +304,8 @@ class QueueScreen(Screen[None]):
         except QueryError as exc:
             self.console_app.set_status(f"filter: {exc}", error=True)
             return
-        self.console_app.set_status("")
+        if self.console_app.status_text.startswith("filter: "):
+            self.console_app.set_status("")
         box = self.query_one(FilterInput)
         box.display = False
         self.list.focus()

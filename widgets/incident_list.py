@@ -189,6 +189,8 @@ class IncidentList(ScrollView, can_focus=True):
         self.now: datetime | None = None
         self.policy = model.tracker.policy
         self._styles: dict[str, Style] = {}
+        self.empty_text = "Nothing here."
+        """Shown when no row passes the filter (the screen says what would help)."""
 
     # geometry ------------------------------------------------------------------------------
     @property
@@ -333,6 +335,9 @@ class IncidentList(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         incident_id = self.model.id_at(index)
         if incident_id is None:
+            if y == 1 and not len(self.model) and self.empty_text:
+                style = base + self._style("incident-list--dim")
+                return Strip([Segment(fit("  " + self.empty_text, width), style)], width)
             return Strip.blank(width, base)
         incident = self.model.incidents[incident_id]
         return self._row(incident, width, base)

@@ -98,14 +98,21 @@ async def test_filter_language(backend: SqliteBackend, clock: FrozenClock) -> No
         await pilot.press("enter")
         assert keys_shown(screen) == ["INC-2", "INC-1", "INC-4"]
         assert "p1 p2" in str(screen.query_one("#filter-bar").render())
-        # a filter with an error leaves the last good one and says what is wrong
-        await pilot.press("slash")
-        for _ in range(5):
+        # filtering as you type: each complete query applies at once
+        await pilot.press("slash", "backspace", "backspace", "backspace")
+        assert keys_shown(screen) == ["INC-1"]  # "p1" so far
+        for _ in range(2):
             await pilot.press("backspace")
-        await pilot.press(*"svc:", "enter")
+        # a query with an error keeps the last one that parsed and says what is wrong
+        await pilot.press(*"svc:")
+        before = keys_shown(screen)
+        await pilot.press("enter")
         assert app.status_error
         assert "svc:" in app.status_text and "needs a value" in app.status_text
-        assert keys_shown(screen) == ["INC-2", "INC-1", "INC-4"]
+        assert screen.query_one("#filter-input").display  # still open to fix it
+        assert keys_shown(screen) == before
+        await pilot.press(*"payments")
+        assert keys_shown(screen) == ["INC-2", "INC-4"]
         # esc clears the filter
         await pilot.press("escape")
         assert keys_shown(screen) == OPEN_ORDER
@@ -129,7 +136,11 @@ async def test_views_on_number_keys(backend: SqliteBackend, clock: FrozenClock) 
         await wait_until(pilot, lambda: keys_shown(screen) == ["INC-8"])
         resolved_row = screen.list.render_line(1).text
         assert "resolved" in resolved_row and " met " in resolved_row
-        await pilot.press("1")
+        await pilot.press("slash", *"login", "enter")
+        assert keys_shown(screen) == ["INC-8"]
+        await pilot.press("escape")  # esc clears the filter first, then leaves the view
+        assert keys_shown(screen) == ["INC-8"] and screen.typed.is_empty
+        await pilot.press("escape")
         assert keys_shown(screen) == OPEN_ORDER
 
 
