@@ -128,7 +128,7 @@ class Filter:
         if self.services and incident.service.lower() not in self.services:
             return False
         if self.assignees or self.unassigned:
-            wanted = {me if name == "@me" else name for name in self.assignees}
+            wanted = {(me or "").lower() if name == "@me" else name for name in self.assignees}
             hit = (self.unassigned and incident.assignee is None) or (
                 incident.assignee is not None and incident.assignee.lower() in wanted
             )

@@ -45,6 +45,7 @@ def test_assignees_me_and_unassigned() -> None:
     assert parse("@me").matches(incident(assignee="alice"), NOW, POLICY, "alice")
     assert not parse("@me").matches(incident(assignee="bob"), NOW, POLICY, "alice")
     assert parse("@bob").matches(incident(assignee="bob"), NOW, POLICY, "alice")
+    assert parse("@me").matches(incident(assignee="Alice"), NOW, POLICY, "ALICE")
     assert parse("unassigned").matches(incident(), NOW, POLICY, "alice")
     assert not parse("unassigned").matches(incident(assignee="bob"), NOW, POLICY, "alice")
     either = parse("@bob unassigned")
