@@ -179,3 +179,17 @@ def test_startup_errors_are_one_line(tmp_path: Path) -> None:
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("incidents: "), result.stderr
         assert fragment in lines[0], (args, lines[0])
+
+
+async def test_directory_follows_the_change_feed(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    from console.models import User
+
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        assert "dave" not in {u.id for u in app.directory.users}
+        await other.put_user(User(id="dave", name="Dave Diaz", team="sre"))
+        await wait_until(pilot, lambda: "dave" in {u.id for u in app.directory.users})
+        assert app.directory.user_name("dave") == "Dave Diaz"
