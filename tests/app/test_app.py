@@ -193,3 +193,21 @@ async def test_directory_follows_the_change_feed(
         await other.put_user(User(id="dave", name="Dave Diaz", team="sre"))
         await wait_until(pilot, lambda: "dave" in {u.id for u in app.directory.users})
         assert app.directory.user_name("dave") == "Dave Diaz"
+
+
+async def test_bell_rings_on_new_p1_when_configured(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    from console.models import NewIncident
+
+    app = make_app(backend, clock=clock, user="alice", settings=settings_with(bell=True))
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        assert rings == []  # nothing rings for what was already open at start
+        await other.create_incident(
+            NewIncident(title="Down", service="checkout", impact=1, urgency=1), "alertmanager"
+        )
+        await wait_until(pilot, lambda: "INC-9" in keys_shown(screen))
+        assert rings == [1]
