@@ -248,12 +248,22 @@ async def test_new_p1_from_elsewhere_notifies(
 
 
 async def test_hostile_titles_render_as_plain_text(
-    backend: SqliteBackend, clock: FrozenClock
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
 ) -> None:
+    from console.models import NewIncident
+
     app = make_app(backend, clock=clock, user="alice")
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await loaded(pilot)
-        lines = [screen.list.render_line(y) for y in range(1, len(OPEN_ORDER) + 1)]
+        for title in ("\x1b[2J\x07\x1b]0;x\x07", "long " * 99):  # nothing left; 495 chars
+            await other.create_incident(
+                NewIncident(title=title, service="search", impact=3, urgency=3), "alertmanager"
+            )
+        await wait_until(pilot, lambda: len(screen.model) == len(OPEN_ORDER) + 2)
+        lines = [screen.list.render_line(y) for y in range(1, len(OPEN_ORDER) + 3)]
+        by_key = {line.text.split()[0].lstrip(">*"): line.text for line in lines}
+        assert "(no title)" in by_key["INC-9"]
+        assert "long long…" in by_key["INC-10"]  # cut to the column, marked with an ellipsis
         texts = [line.text for line in lines]
         evil = next(t for t in texts if "INC-6" in t)
         assert "[bold]x[/bold] [/etc]" in evil
