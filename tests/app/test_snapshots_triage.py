@@ -168,3 +168,16 @@ def test_bulk_summary_with_a_conflict(snap_compare: Any, tmp_path: Path) -> None
     app = triage_app(tmp_path / "t.db")
     run = on_queue_marked("a", "ctrl+s", conflict=True)
     assert snap_compare(app, terminal_size=(100, 30), run_before=run)
+
+
+def test_incident_screen_breached_and_escalation_due(snap_compare: Any, tmp_path: Path) -> None:
+    """16 minutes on: the response clock is red and marked in words; the escalation is due."""
+    app = triage_app(tmp_path / "t.db")
+
+    async def late(pilot: Any) -> None:
+        pilot.app.clock.advance(16 * 60)
+        pilot.app.tick()
+        await pilot.pause()
+        pilot.app.clear_notifications()  # the App's breach toasts are the queue's subject
+
+    assert snap_compare(app, terminal_size=(120, 30), run_before=on_incident(1, after=late))

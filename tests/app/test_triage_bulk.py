@@ -14,6 +14,7 @@ from console.models import EntryKind, Priority, ResolutionCode, Status
 from screens.assign import AssignScreen
 from screens.bulk import BulkPreviewScreen
 from screens.bulk_summary import BulkSummaryScreen
+from screens.confirm import ConfirmScreen
 from screens.priority import PriorityScreen
 from screens.resolve import ResolveScreen
 from tests.app import triage_helpers as helpers
@@ -160,3 +161,23 @@ async def test_bulk_skips_incidents_the_action_cannot_apply_to(
     assert incident.status == Status.ACKNOWLEDGED
     incident, _ = await state(store, tclock, "INC-2")
     assert incident.version == 3
+
+
+async def test_bulk_escalate_confirms_each_next_level(
+    store: Path, live: SqliteBackend, tclock: FrozenClock
+) -> None:
+    app = console(live, tclock)
+    async with app.run_test(size=SIZE) as pilot:
+        await mark(pilot, ("INC-1", "INC-3"))
+        await pilot.press("e")
+        confirm = await wait_for_screen(pilot, ConfirmScreen)
+        body = plain(confirm.query_one("#confirm-body", Static))
+        assert body.count("next: level 2 of 2, paging carol, dave") == 2
+        assert "INC-1" in body and "INC-3" in body
+        await pilot.press("ctrl+s")  # the confirmation named both: no second preview
+        summary = await wait_for_screen(pilot, BulkSummaryScreen)
+        assert "2 done, 0 failed" in shown(summary)
+    for key in ("INC-1", "INC-3"):
+        incident, timeline = await state(store, tclock, key)
+        assert incident.escalation_level == 2
+        assert timeline[-1].data["paged"] == ["carol", "dave"]
