@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
@@ -107,7 +107,6 @@ class Plan:
     confirmed: bool = False
     """The dialog already named every incident and asked; a bulk run needs no preview."""
     detail: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def kind_of(action_id: str, incident: Incident) -> str:
@@ -194,7 +193,7 @@ class Triage:
             self._error(f"read-only console: {action_id} is disabled (started with --readonly)")
             return
         if self._busy:
-            self._error("finish or close the open dialog first")
+            self._error("the previous action is still open or running: finish it first")
             return
         self._busy = True
         try:
