@@ -379,3 +379,19 @@ async def test_store_unavailable_is_reported_and_nothing_changes(
         await backend.close()
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.status == Status.TRIGGERED and len(timeline) == 1
+
+
+async def test_one_action_at_a_time(store: Path, live: SqliteBackend, tclock: FrozenClock) -> None:
+    app = console(live, tclock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_incident(pilot, "INC-1")
+        await pilot.press("r")
+        await wait_for_screen(pilot, ResolveScreen)
+        await app.triage.run("acknowledge", [shown_on(screen)])  # e.g. from the palette
+        assert app.status_text == "the previous action is still open or running: finish it first"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.press("a")
+        await status_is(pilot, "INC-1 acknowledged")
+    incident, _ = await state(store, tclock, "INC-1")
+    assert incident.status == Status.ACKNOWLEDGED
