@@ -23,6 +23,8 @@ class Outcome:
     incident: Incident
     ok: bool
     message: str
+    stale: bool = False
+    """Refused because the incident changed since the user saw it (a ``Conflict``)."""
 
 
 def summary_text(outcomes: Sequence[Outcome]) -> Table:

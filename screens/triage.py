@@ -107,6 +107,9 @@ class Plan:
     confirmed: bool = False
     """The dialog already named every incident and asked; a bulk run needs no preview."""
     detail: str = ""
+    typed: str = ""
+    """What the user typed into the dialog (``note``, ``resolution note``): after a conflict
+    on one incident it is offered again for the current version instead of being lost."""
 
 
 def kind_of(action_id: str, incident: Incident) -> str:
@@ -232,6 +235,40 @@ class Triage:
                 return
         outcomes = [*skipped, *await self._apply(plan, possible)]
         await self._report(action_id, plan, outcomes, bulk=bulk)
+        if not bulk and outcomes[0].stale and plan.typed:
+            await self._offer_again(action_id, plan, outcomes[0])
+
+    async def _offer_again(self, action_id: str, plan: Plan, refused: Outcome) -> None:
+        """After a conflict, show what changed and offer the typed text for the current version.
+
+        Nothing is re-sent without the user confirming against the incident as it is now.
+        """
+        try:
+            current = await self.app.backend.get_incident(refused.incident.id)
+        except BackendError:
+            current = None
+        if current is None or refusal(action_id, current) is not None:
+            # e.g. resolved meanwhile: the conflict stands; keep the text where it can be copied.
+            typed = clean(plan.typed, limit=160)
+            self._error(f"{refused.message}. What you typed: {typed}")
+            return
+        body = Text(refused.message)
+        body.append("\n\nAs it is now:\n")
+        body.append_text(incident_line(current))
+        body.append("\n\nWhat you typed:\n", style="bold")
+        body.append(clean(plan.typed, multiline=True, limit=600))
+        again = await self._ask(
+            ConfirmScreen(
+                f"{current.key} changed since you saw it. {plan.what.capitalize()} anyway?",
+                body,
+                confirm_label=plan.what.capitalize(),
+            )
+        )
+        if not again:
+            self.app.set_status(f"{plan.what}: dropped, nothing was changed")
+            return
+        outcomes = await self._apply(plan, (current,))
+        await self._report(action_id, plan, outcomes, bulk=False)
 
     async def _apply(self, plan: Plan, targets: Sequence[Incident]) -> list[Outcome]:
         app: Any = self.app
@@ -244,7 +281,7 @@ class Triage:
                 )
             except (BackendError, InvalidTransition, ValidationError) as exc:
                 why = error_message(exc, incident, brief=len(targets) > 1)
-                outcomes.append(Outcome(incident, False, why))
+                outcomes.append(Outcome(incident, False, why, stale=isinstance(exc, Conflict)))
             else:
                 outcomes.append(Outcome(updated, True, plan.done(updated)))
         return outcomes
@@ -316,6 +353,7 @@ class Triage:
                 lambda i: resolve,
                 lambda i: f"resolved ({code_label(resolve.code)})",
                 detail=detail,
+                typed=resolve.note,
             )
         if action_id == "escalate":
             return await self._plan_escalate(targets)
@@ -361,6 +399,7 @@ class Triage:
                 lambda i: note,
                 lambda i: "note added",
                 detail=f"note: {clean(note.text, limit=70)}",
+                typed=note.text,
             )
         if action_id == "hold":
             if all(t.status == Status.ON_HOLD for t in targets):
@@ -373,6 +412,7 @@ class Triage:
                 lambda i: hold,
                 lambda i: f"on hold ({reason_label(hold.reason)})",
                 detail=f"reason: {reason_label(hold.reason)}",
+                typed=hold.note,
             )
         if action_id == "reopen":
             reason = await self._ask(
@@ -392,6 +432,7 @@ class Triage:
                 lambda i: reopen,
                 lambda i: "reopened",
                 confirmed=True,
+                typed=reason,
             )
         if action_id == "cancel":
             title = f"Cancel {naming(targets)}? (it leaves the queue, no resolution)"
@@ -415,6 +456,7 @@ class Triage:
                 lambda i: cancel,
                 lambda i: "cancelled",
                 confirmed=True,
+                typed=reason,
             )
         raise AssertionError(f"no plan for {action_id}")  # ACTIONS is checked in run()
 

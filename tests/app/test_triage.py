@@ -395,3 +395,49 @@ async def test_one_action_at_a_time(store: Path, live: SqliteBackend, tclock: Fr
         await status_is(pilot, "INC-1 acknowledged")
     incident, _ = await state(store, tclock, "INC-1")
     assert incident.status == Status.ACKNOWLEDGED
+
+
+async def test_a_note_refused_as_stale_is_offered_again_not_lost(
+    store: Path, live: SqliteBackend, elsewhere: SqliteBackend, tclock: FrozenClock
+) -> None:
+    app = console(live, tclock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_incident(pilot, "INC-1")
+        seen = shown_on(screen)
+        await pilot.press("n")
+        await wait_for_screen(pilot, NoteScreen)
+        await pilot.press(*"rolled back", "enter", *"v41")
+        await elsewhere.act(seen.id, Acknowledge(), "bob", seen.version)  # while typing
+        await pilot.press("ctrl+s")
+        offer = await wait_for_screen(pilot, ConfirmScreen)
+        body = plain(offer.query_one("#confirm-body", Static))
+        assert "INC-1 changed since you saw it: acknowledged by bob" in body
+        assert "INC-1  P1  ack" in body  # the incident as it is now
+        assert "rolled back\nv41" in body  # what was typed, kept
+        await pilot.press("ctrl+s")
+        await status_is(pilot, "INC-1 note added")
+    incident, timeline = await state(store, tclock, "INC-1")
+    assert [(e.kind, e.actor) for e in timeline[-2:]] == [
+        (EntryKind.ACKNOWLEDGED, "bob"),
+        (EntryKind.NOTE, "alice"),
+    ]
+    assert timeline[-1].message == "rolled back\nv41"
+    assert incident.assignee == "bob"
+
+
+async def test_a_stale_note_can_be_dropped(
+    store: Path, live: SqliteBackend, elsewhere: SqliteBackend, tclock: FrozenClock
+) -> None:
+    app = console(live, tclock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_incident(pilot, "INC-1")
+        seen = shown_on(screen)
+        await elsewhere.act(seen.id, Acknowledge(), "bob", seen.version)
+        await pilot.press("n")
+        await wait_for_screen(pilot, NoteScreen)
+        await pilot.press(*"hello", "ctrl+s")
+        await wait_for_screen(pilot, ConfirmScreen)
+        await pilot.press("escape")
+        await status_is(pilot, "add a note: dropped, nothing was changed")
+    _, timeline = await state(store, tclock, "INC-1")
+    assert timeline[-1].kind == EntryKind.ACKNOWLEDGED
