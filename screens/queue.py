@@ -123,8 +123,20 @@ class QueueScreen(Screen[None]):
         gone = [i for i in message.removed if i not in app.incidents]
         if gone:
             self.model.remove(gone)
+        self._let_go()
         self.list.rows_changed()
         self._after_change()
+
+    def _let_go(self) -> None:
+        """Drop finished incidents the App no longer keeps, so a console (or the queue under a
+        wall) that runs for weeks holds a bounded number; the recently-resolved view keeps
+        what it fetched until it is left."""
+        if self.model.filter.resolved_within is not None:
+            return
+        incidents = self.console_app.incidents
+        stale = [i for i in self.model.done if i not in incidents]
+        if stale:
+            self.model.remove(stale)
 
     @on(TriageDone)
     def _triage_done(self, message: TriageDone) -> None:
@@ -324,6 +336,8 @@ class QueueScreen(Screen[None]):
         if VIEWS[view_id].filter.resolved_within is not None:
             self.run_worker(self._fetch_resolved(), group="view", exclusive=True)
         self._apply_filter()
+        self._let_go()
+        self.list.rows_changed()
 
     async def _fetch_resolved(self) -> None:
         """Resolved incidents are not kept live; the recently-resolved view asks for them."""
@@ -334,7 +348,7 @@ class QueueScreen(Screen[None]):
         except BackendError as exc:
             app.set_status(f"could not load resolved incidents: {exc}", error=True)
             return
-        app.remember(incidents)
+        # not remembered by the App: resolved incidents are not followed live, only shown
         self.model.upsert(incidents, app.now)
         self.list.rows_changed()
         self._after_change()

@@ -173,6 +173,8 @@ class QueueModel:
         self._keys: dict[int, SortTuple] = {}
         self._order: list[SortTuple] = []
         self._generation = 0
+        self.done: set[int] = set()
+        """Ids of finished incidents held here (so they can be let go cheaply)."""
 
     # reading -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -236,6 +238,10 @@ class QueueModel:
         batch = list(incidents)
         for incident in batch:
             self.incidents[incident.id] = incident
+            if incident.is_open:
+                self.done.discard(incident.id)
+            else:
+                self.done.add(incident.id)
         if len(batch) > 200:
             self.rebuild(now)
             return
@@ -246,6 +252,7 @@ class QueueModel:
     def remove(self, ids: Iterable[int]) -> None:
         for incident_id in ids:
             self.incidents.pop(incident_id, None)
+            self.done.discard(incident_id)
             old = self._keys.pop(incident_id, None)
             if old is not None:
                 index = bisect_left(self._order, old)

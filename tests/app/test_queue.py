@@ -290,3 +290,19 @@ async def test_empty_database_shows_the_guide(tmp_path: Path, clock: FrozenClock
             assert "/v1/integrations/alertmanager" in text
     finally:
         await backend.close()
+
+
+async def test_queue_lets_go_of_finished_incidents_the_app_dropped(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        inc1 = await other.get_incident("INC-1")
+        await other.act(inc1.id, Resolve(), "bob", inc1.version)
+        await wait_until(pilot, lambda: inc1.id in screen.model.done)
+        app.incidents.pop(inc1.id)  # what the App does when its history of finished is full
+        inc2 = await other.get_incident("INC-2")
+        await other.act(inc2.id, Acknowledge(), "bob", inc2.version)
+        await wait_until(pilot, lambda: screen.model.incidents[inc2.id].version > inc2.version)
+        assert inc1.id not in screen.model.incidents and inc1.id not in screen.model.done
