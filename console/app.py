@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import itertools
 import sqlite3
 import sys
 import tempfile
@@ -55,6 +56,8 @@ BATCH_WINDOW = 0.06
 """Seconds to wait after a change for more: a burst becomes one fetch and one repaint."""
 DIRECTORY_ENTITIES = frozenset({"service", "user", "team", "policy", "schedule"})
 OPEN_LIMIT = 100_000
+DONE_KEEP = 200
+"""Finished (resolved, closed, cancelled) incidents kept in ``app.incidents``."""
 
 HIGH_CONTRAST = Theme(
     name="high-contrast",
@@ -176,6 +179,8 @@ class IncidentApp(App[None]):
         self.wall = wall
         self.demo = demo
         self.incidents: dict[int, Incident] = {}
+        self._done: dict[int, None] = {}
+        """Ids of finished incidents in ``incidents``, oldest first (see ``_forget_done``)."""
         self.directory = Directory(clock)
         self.tracker = SlaTracker(settings.sla)
         self.loaded = False
@@ -354,6 +359,25 @@ class IncidentApp(App[None]):
             for incident_id in self.tracker.update(fresh, self.clock.now()):
                 if announce:
                     self._announce_breach(incident_id)
+        self._forget_done(fresh)
+
+    def _forget_done(self, fresh: Iterable[Incident]) -> None:
+        """Keep only the ``DONE_KEEP`` most recently finished incidents in memory.
+
+        Resolved ones are not kept live (the recently-resolved view asks the backend), and a
+        console or wall that runs for weeks must not hold every incident it ever saw.
+        ``_done`` is insertion-ordered, oldest first, so forgetting is O(1) per incident.
+        """
+        for incident in fresh:
+            self._done.pop(incident.id, None)
+            if not incident.is_open:
+                self._done[incident.id] = None
+        if len(self._done) > DONE_KEEP:
+            drop = list(itertools.islice(self._done, len(self._done) - DONE_KEEP))
+            for incident_id in drop:
+                del self._done[incident_id]
+                self.incidents.pop(incident_id, None)
+            self.tracker.forget(drop)
 
     def _announce_breach(self, incident_id: int) -> None:
         incident = self.incidents.get(incident_id)
