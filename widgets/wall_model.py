@@ -1,0 +1,124 @@
+"""What the wall shows, computed from the App's incidents: pure, no Textual.
+
+The wall keeps no history of its own: "new P1" and "new breach" are facts of the incidents
+at ``now`` (a P1 still unacknowledged within ``NEW_WINDOW`` of its creation; an active clock
+whose due time passed within ``NEW_WINDOW``), so a wall restarted mid-incident shows the same
+alarms, and nothing it holds grows with time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from console.models import Incident, Priority, Status
+from console.sla import SlaClock, SlaPolicy, SlaState, active_clock
+from widgets.queue_model import SlaInfo, sort_key
+
+NEW_WINDOW = timedelta(minutes=15)
+"""How long a new P1 or a new breach is announced on the banner."""
+PAGE_SECONDS = 8
+"""The list of the rest turns a page this often (by the app clock)."""
+NEW_P1 = "!! NEW P1 !!"
+BREACHED = "BREACHED"
+
+
+@dataclass(frozen=True, slots=True)
+class WallCounts:
+    open_p1: int
+    open_p2: int
+    unacknowledged: int
+    breached: int
+
+
+def is_new_p1(incident: Incident, now: datetime) -> bool:
+    return (
+        incident.is_open
+        and incident.priority == Priority.P1
+        and incident.acknowledged_at is None
+        and now - incident.created_at < NEW_WINDOW
+    )
+
+
+def is_breached(incident: Incident, info: SlaInfo | None, now: datetime) -> bool:
+    return incident.is_open and info is not None and info.state_at(now) == SlaState.BREACHED
+
+
+def is_new_breach(incident: Incident, info: SlaInfo | None, now: datetime) -> bool:
+    return (
+        is_breached(incident, info, now)
+        and info is not None
+        and info.due is not None
+        and now - info.due < NEW_WINDOW
+    )
+
+
+def ordered(
+    incidents: Iterable[Incident], info: Mapping[int, SlaInfo], now: datetime
+) -> list[Incident]:
+    """Open incidents, most urgent first: breached, then priority, then SLA time left."""
+    open_ = [i for i in incidents if i.is_open]
+    open_.sort(key=lambda i: sort_key(i, info.get(i.id), "urgency", now))
+    return open_
+
+
+def counts(open_incidents: Iterable[Incident], info: Mapping[int, SlaInfo], now: datetime):
+    p1 = p2 = unacked = breached = 0
+    for incident in open_incidents:
+        if incident.priority == Priority.P1:
+            p1 += 1
+        elif incident.priority == Priority.P2:
+            p2 += 1
+        if incident.status == Status.TRIGGERED:
+            unacked += 1
+        if is_breached(incident, info.get(incident.id), now):
+            breached += 1
+    return WallCounts(p1, p2, unacked, breached)
+
+
+def clock_of(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaClock:
+    return active_clock(incident, now, policy)
+
+
+def countdown(clock: SlaClock) -> str:
+    """The big countdown in characters the Digits font has: ``12:34``, ``3:05:12``, ``-0:42``.
+
+    Minutes and seconds under an hour, hours:minutes:seconds above; a breached clock shows
+    how late it is with a minus. A paused clock shows dashes (its state is written next to it).
+    """
+    if clock.state == SlaState.PAUSED:
+        return "--:--"
+    seconds = int(clock.remaining.total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    return f"{sign}{minutes:02d}:{secs:02d}"
+
+
+def mtta_digits(seconds: float | None) -> tuple[str, str]:
+    """MTTA as Digits text and its unit: ``("12.2", "minutes")`` or ``("1.7", "hours")``.
+
+    One decimal keeps it narrow enough for a tile on an 80-column wall.
+    """
+    if seconds is None:
+        return "--", "no acks yet"
+    minutes = seconds / 60
+    if minutes < 99.95:
+        return f"{minutes:.1f}", "minutes"
+    return f"{minutes / 60:.1f}", "hours"
+
+
+def page_of(total: int, size: int, now: datetime) -> tuple[int, int]:
+    """(page index, page count) for ``total`` rows in pages of ``size`` at ``now``.
+
+    The page follows the clock (one page every ``PAGE_SECONDS``), so the wall needs no timer
+    of its own and a snapshot at a frozen time always shows the same page.
+    """
+    if size <= 0 or total <= 0:
+        return 0, 1
+    pages = -(-total // size)
+    return int(now.timestamp() // PAGE_SECONDS) % pages, pages
