@@ -105,7 +105,26 @@ class SlaTracker:
                     newly.append(incident.id)
             else:
                 self.breached.discard(incident.id)
+        if len(self._events) > 4 * len(self.info) + 256:
+            self._compact(now)
         return newly
+
+    def _compact(self, now: datetime) -> None:
+        """Rebuild the heap from current states only.
+
+        Every new version pushes fresh instants and leaves the old ones to be skipped when
+        they come due, which for a P5 is a month away: without this, a console that runs for
+        weeks would keep every superseded instant.
+        """
+        events = [
+            (at, incident_id, info.version)
+            for incident_id, info in self.info.items()
+            if info.state in (SlaState.RUNNING, SlaState.WARNING)
+            for at in (info.warn_at, info.due)
+            if at is not None and at > now
+        ]
+        heapq.heapify(events)
+        self._events = events
 
     def forget(self, ids: Iterable[int]) -> None:
         for incident_id in ids:

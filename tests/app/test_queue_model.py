@@ -130,3 +130,23 @@ def test_tracker_advances_only_what_changes() -> None:
     assert tracker.breached == set()
     # a stale heap entry of version 1 is ignored
     assert tracker.advance(NOW + timedelta(hours=1)) == (set(), [])
+
+
+def test_tracker_heap_stays_bounded_under_many_versions() -> None:
+    tracker = SlaTracker(SlaPolicy())
+    incident = Incident(
+        id=1,
+        key="INC-1",
+        title="x",
+        service="a",
+        priority=Priority.P5,
+        impact=3,
+        urgency=3,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    for version in range(1, 2000):
+        tracker.update([incident.model_copy(update={"version": version})], NOW)
+    assert len(tracker._events) <= 4 * len(tracker.info) + 256 + 2
+    changed, _ = tracker.advance(NOW + timedelta(days=3, minutes=1))  # response due (3d)
+    assert changed == {1}  # the live instants survived the compaction
