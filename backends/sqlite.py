@@ -1086,8 +1086,11 @@ class SqliteBackend:
                     continue
                 except ValueError:
                     return  # close() shut this connection: the store is closed
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancel() that lands as the wait completes, hanging whoever closes us.
                 try:
-                    await asyncio.wait_for(wake.wait(), self._poll_interval)
+                    async with asyncio.timeout(self._poll_interval):
+                        await wake.wait()
                 except TimeoutError:
                     pass
         finally:

@@ -85,8 +85,11 @@ class ChangeHub:
 
     async def _run(self) -> None:
         while not self.closed:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel()
+            # that lands as the wait completes, and stop() would hang.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self.poll)
+                async with asyncio.timeout(self.poll):
+                    await self._poke.wait()
             self._poke.clear()
             try:
                 await self.fetch()
@@ -124,7 +127,8 @@ class ChangeHub:
             return True
         event = self._event
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await event.wait()
         except TimeoutError:
             return False
         return not self.closed
