@@ -106,7 +106,9 @@ def stats_window(text: str) -> timedelta:
 def format_window(since: timedelta) -> str:
     """``7d``, ``24h``, ``90m`` or ``45s``: the window the way a person would write it."""
     seconds = int(since.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    if seconds > 86400 and seconds % 86400 == 0:
+        return f"{seconds // 86400}d"
+    for unit, size in (("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
@@ -590,13 +592,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def open_configured(settings: Settings) -> Any:
-    """The backend the settings name, opened and ready (SQLite file or remote server)."""
+    """The backend the settings name, opened (SQLite file, or an ``incidents serve`` URL)."""
     from backends import open_backend
 
-    backend = open_backend(settings)
-    if hasattr(backend, "__await__"):
-        backend = await backend
-    opener = getattr(backend, "open", None)
-    if opener is not None:
-        await opener()
-    return backend
+    return await open_backend(settings)

@@ -16,6 +16,7 @@ from console.reports import (
     compute_kpis,
     duration_stats,
     format_seconds,
+    format_window,
     mtta,
     parse_window,
     render_csv,
@@ -192,6 +193,8 @@ def test_duration_stats_nearest_rank() -> None:
 
 def test_windows() -> None:
     assert parse_window("24h") == timedelta(hours=24)
+    windows = [parse_window(w) for w in ("24h", "7d", "30d", "48h")] + [timedelta(minutes=90)]
+    assert [format_window(w) for w in windows] == ["24h", "7d", "30d", "2d", "90m"]
     assert parse_window("7d") == timedelta(days=7)
     assert parse_window(" 30D ") == timedelta(days=30)
     for bad in ("", "7", "0d", "1w", "-3d", "7days"):
