@@ -1,0 +1,94 @@
+"""``incidents pir KEY --out FILE`` and the incident screen's ``P`` key, over a real store."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backends.sqlite import SqliteBackend
+from console.app import make_app
+from console.clock import FrozenClock
+from screens.incident import IncidentScreen
+from tests.pir.test_pir import SERVICES, USERS, at, story
+from tests.remote.server import ROOT, hermetic_env
+
+
+async def store_with_story(path: Path) -> SqliteBackend:
+    """The golden story's incident (with its audit trail) in a real SQLite file."""
+    clock = FrozenClock(at(15))
+    backend = await SqliteBackend(path, clock=clock).open()
+    for service in SERVICES:
+        await backend.put_service(service)
+    for user in USERS:
+        await backend.put_user(user)
+    incident, timeline = story()
+    await backend.import_records([(incident, timeline)])
+    return backend
+
+
+def test_cli_writes_the_draft(tmp_path: Path) -> None:
+    db = tmp_path / "pir.db"
+
+    async def build() -> None:
+        await (await store_with_story(db)).close()
+
+    asyncio.run(build())
+    out = tmp_path / "reviews" / "INC-1.md"
+    result = subprocess.run(
+        [sys.executable, "-m", "console", "pir", "INC-1", "--db", str(db), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=hermetic_env(tmp_path),
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"to {out}" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Post-incident review: INC-1: Checkout \\| 502s")
+    assert "| Response (to acknowledge) | 15m | 18m | **breached** by 3m |" in text
+    missing = subprocess.run(
+        [sys.executable, "-m", "console", "pir", "INC-999", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=hermetic_env(tmp_path),
+        cwd=ROOT,
+    )
+    assert missing.returncode == 1
+    assert "there is no incident 'INC-999'" in missing.stderr
+
+
+@pytest.mark.timeout(60)
+async def test_p_on_the_incident_screen_writes_the_draft(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    backend = await store_with_story(tmp_path / "pir.db")
+    try:
+        app = make_app(backend, clock=backend.clock, user="alice")
+        async with app.run_test(size=(120, 36)) as pilot:
+            for _ in range(100):
+                if app.loaded:
+                    break
+                await pilot.pause(0.02)
+            screen = IncidentScreen(1)
+            await app.push_screen(screen)
+            for _ in range(100):
+                if screen.incident is not None:
+                    break
+                await pilot.pause(0.02)
+            await pilot.press("P")
+            written = tmp_path / "INC-1-review.md"
+            for _ in range(100):
+                if written.exists():
+                    break
+                await pilot.pause(0.02)
+            await pilot.pause(0.1)
+            assert "## Action items" in written.read_text(encoding="utf-8")
+            assert str(written) in app.status_text
+    finally:
+        await backend.close()
