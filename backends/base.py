@@ -37,6 +37,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.problems import Problem, ProblemState
 from console.reports import Kpis
 
 
@@ -222,4 +223,20 @@ class Backend(Protocol):
         """KPIs for the window ``[now - since, now]`` (default ``now``: the backend's clock),
         computed with ``console.reports.compute_kpis`` so every backend gives the same numbers.
         ``team`` selects the services of that team."""
+        ...
+
+    # problems --------------------------------------------------------------------------------
+    async def create_problem(self, from_incident_id: int, title: str, actor: str) -> Problem:
+        """A problem record created from an incident, which gets linked to it."""
+        ...
+
+    async def problems(self, state: ProblemState | None = None) -> list[Problem]: ...
+
+    async def resolve_problem(self, problem_id: int, actor: str) -> Problem:
+        """Mark the problem resolved (``InvalidAction`` if it already is)."""
+        ...
+
+    async def waiting_for_problem(self, problem_id: int) -> list[Incident]:
+        """Incidents on hold awaiting a problem and linked to this one: what resolving it
+        offers to resolve too (the caller asks, then resolves each with ``act``)."""
         ...

@@ -55,9 +55,11 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.problems import Problem, ProblemState
 from console.reports import Kpis
 
 _INCIDENTS = TypeAdapter(list[Incident])
+_PROBLEMS = TypeAdapter(list[Problem])
 _TIMELINE = TypeAdapter(list[TimelineEntry])
 _ALERTS = TypeAdapter(list[Alert])
 _CHANGES = TypeAdapter(list[Change])
@@ -462,6 +464,26 @@ class RemoteBackend:
             params["now"] = now.isoformat()
         response = await self._get("/v1/stats", params)
         return Kpis.model_validate_json(response.content)
+
+    async def create_problem(self, from_incident_id: int, title: str, actor: str) -> Problem:
+        body = {"from_incident_id": from_incident_id, "title": title}
+        response = await self._request("POST", "/v1/problems", json=body, actor=actor)
+        return Problem.model_validate_json(response.content)
+
+    async def problems(self, state: ProblemState | None = None) -> list[Problem]:
+        params = {"state": state.value} if state is not None else None
+        response = await self._get("/v1/problems", params)
+        return _PROBLEMS.validate_json(response.content)
+
+    async def resolve_problem(self, problem_id: int, actor: str) -> Problem:
+        response = await self._request(
+            "POST", f"/v1/problems/{int(problem_id)}/resolve", actor=actor
+        )
+        return Problem.model_validate_json(response.content)
+
+    async def waiting_for_problem(self, problem_id: int) -> list[Incident]:
+        response = await self._get(f"/v1/problems/{int(problem_id)}/waiting")
+        return _INCIDENTS.validate_json(response.content)
 
     async def last_seq(self) -> int:
         return int((await self._get("/v1/changes/last")).json()["seq"])

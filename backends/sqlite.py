@@ -79,6 +79,7 @@ from console.models import (
     priority_for,
     utc,
 )
+from console.problems import Problem, ProblemState
 from console.reports import Kpis
 from console.sla import sort_due
 from console.text import clean
@@ -230,6 +231,21 @@ MIGRATIONS: list[Migration] = [
                 revoked_at REAL
             )
             """,
+        ),
+    ),
+    Migration(
+        "problem records (console/problems.py) and an index for KPI windows",
+        (
+            """
+            CREATE TABLE problems (
+                id INTEGER PRIMARY KEY,
+                key TEXT NOT NULL UNIQUE,
+                state TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                data TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX incidents_updated ON incidents (updated_at)",
         ),
     ),
 ]
@@ -1009,6 +1025,27 @@ class SqliteBackend:
         from backends.sqlite_stats import sqlite_stats
 
         return await sqlite_stats(self, since, service=service, team=team, now=now)
+
+    # problems (backends/sqlite_problems.py) -----------------------------------------------
+    async def create_problem(self, from_incident_id: int, title: str, actor: str) -> Problem:
+        from backends import sqlite_problems
+
+        return await sqlite_problems.create_problem(self, from_incident_id, title, actor)
+
+    async def problems(self, state: ProblemState | None = None) -> list[Problem]:
+        from backends import sqlite_problems
+
+        return await sqlite_problems.problems(self, state)
+
+    async def resolve_problem(self, problem_id: int, actor: str) -> Problem:
+        from backends import sqlite_problems
+
+        return await sqlite_problems.resolve_problem(self, problem_id, actor)
+
+    async def waiting_for_problem(self, problem_id: int) -> list[Incident]:
+        from backends import sqlite_problems
+
+        return await sqlite_problems.waiting_for_problem(self, problem_id)
 
     # change feed ---------------------------------------------------------------------------
     async def last_seq(self) -> int:

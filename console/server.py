@@ -68,6 +68,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.problems import NewProblem, Problem, ProblemState
 from console.reports import Kpis, stats_window
 from console.sla import SlaState, active_clock
 from console.tokens import ROLES, Principal, TokenStore
@@ -638,6 +639,24 @@ def create_app(
         window = stats_window(since)
         kpis = await store.stats(window, service=service, team=team, now=now)
         return Response(kpis.model_dump_json(), media_type="application/json")
+
+    # problems (console/problems.py) -----------------------------------------------------
+    @api.get("/problems", response_model=list[Problem], tags=["problems"])
+    async def problems(who: AsViewer, state: ProblemState | None = None) -> list[Problem]:
+        return await store.problems(state)
+
+    @api.post("/problems", response_model=Problem, status_code=201, tags=["problems"])
+    async def create_problem(body: NewProblem, who: AsResponder) -> Response:
+        problem = await store.create_problem(body.from_incident_id, body.title, who.user)
+        return _model_json(problem, 201)
+
+    @api.post("/problems/{problem_id}/resolve", response_model=Problem, tags=["problems"])
+    async def resolve_problem(problem_id: int, who: AsResponder) -> Problem:
+        return await store.resolve_problem(problem_id, who.user)
+
+    @api.get("/problems/{problem_id}/waiting", response_model=list[Incident], tags=["problems"])
+    async def waiting_for_problem(problem_id: int, who: AsViewer) -> Response:
+        return _incidents_json(await store.waiting_for_problem(problem_id))
 
     # directory -----------------------------------------------------------------------------
     _directory(api, store, "services", Service, "services", "put_service")
