@@ -57,9 +57,10 @@ def is_new_breach(incident: Incident, info: SlaInfo | None, now: datetime) -> bo
 def ordered(
     incidents: Iterable[Incident], info: Mapping[int, SlaInfo], now: datetime
 ) -> list[Incident]:
-    """Open incidents, most urgent first: breached, then priority, then SLA time left."""
+    """Open incidents, most urgent first: new P1s (nobody has answered them yet), then the
+    queue's urgency order (breached, then priority, then SLA time left)."""
     open_ = [i for i in incidents if i.is_open]
-    open_.sort(key=lambda i: sort_key(i, info.get(i.id), "urgency", now))
+    open_.sort(key=lambda i: (not is_new_p1(i, now), sort_key(i, info.get(i.id), "urgency", now)))
     return open_
 
 

@@ -31,6 +31,8 @@ class UrgentRow(Horizontal):
         width: 1fr;
         height: 3;
         padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     UrgentRow > Digits {
         width: auto;

@@ -77,12 +77,12 @@ async def test_tiles_banner_and_order(backend: SqliteBackend, clock: FrozenClock
         banner = text_of(wall, "#wall-banner")
         assert "!! NEW P1 !! INC-1 Checkout returns 502" in banner
         assert "!! BREACHED !! INC-2 Payment webhooks delayed" in banner
-        # most urgent first: the breach, then the P1s by time left
-        assert [o.key for o in wall._order[:3]] == ["INC-2", "INC-1", "INC-3"]
+        # most urgent first: the new P1 nobody answered, the breach, then P1s by time left
+        assert [o.key for o in wall._order[:3]] == ["INC-1", "INC-2", "INC-3"]
         first = str(wall.query_one("#urgent-0 .urgent-row--info").render())
-        assert first.startswith(" BREACHED ") and "INC-2" in first
+        assert first.startswith(" !! NEW P1 !! ") and "INC-1" in first
         second = str(wall.query_one("#urgent-1 .urgent-row--info").render())
-        assert second.startswith(" !! NEW P1 !! ")
+        assert second.startswith(" BREACHED ") and "INC-2" in second
         header = text_of(wall, "#wall-header")
         assert "connected" in header and "last update 0s ago" in header
         assert "2026-03-02 09:30:04 UTC" in header
