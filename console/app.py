@@ -459,6 +459,9 @@ class IncidentApp(App[None]):
             "Switch between the default and high-contrast theme",
             self.action_toggle_theme,
         )
+        from screens.problems import problem_commands
+
+        yield from problem_commands(self, screen)
 
 
 def clean_title(title: str) -> str:

@@ -1,0 +1,78 @@
+"""Problems in the console, through the command palette, over a real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backends.sqlite import SqliteBackend
+from console.app import make_app
+from console.lifecycle import Hold
+from console.models import HoldReason, LinkKind, Status
+from console.problems import ProblemState
+from screens.confirm import ConfirmScreen
+from screens.incident import IncidentScreen
+from screens.problems import ProblemsScreen
+from screens.reason import ReasonScreen
+from tests.pir.test_problems import seed
+
+
+async def until(pilot: Any, predicate: Callable[[], Any]) -> None:
+    for _ in range(250):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the console never got there")
+
+
+async def palette(pilot: Any, text: str) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.1)
+    await pilot.press(*text)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause(0.1)
+
+
+@pytest.mark.timeout(60)
+async def test_create_a_problem_then_resolve_it_and_the_incidents_waiting(tmp_path: Path) -> None:
+    async with SqliteBackend(tmp_path / "p.db") as backend:
+        await seed(backend)
+        app = make_app(backend, user="alice")
+        async with app.run_test(size=(120, 36)) as pilot:
+            await until(pilot, lambda: app.loaded)
+            screen = IncidentScreen(1)
+            await app.push_screen(screen)
+            await until(pilot, lambda: screen.incident is not None)
+            await palette(pilot, "Create a problem")
+            await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+            await pilot.press(*"replication breaks under load")
+            await pilot.press("enter")
+            await until(pilot, lambda: "PRB-1 created" in app.status_text)
+            incident = await backend.get_incident(1)
+            assert [(link.kind, link.ref) for link in incident.links] == [
+                (LinkKind.PROBLEM, "PRB-1")
+            ]
+            await backend.act(
+                1, Hold(reason=HoldReason.AWAITING_PROBLEM), "alice", incident.version
+            )
+
+            await palette(pilot, "Problems")
+            await until(pilot, lambda: isinstance(app.screen, ProblemsScreen) and app.screen.items)
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("ctrl+s")
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, ConfirmScreen) and "waiting" in str(app.screen._title)
+                ),
+            )
+            assert "INC-1" in str(app.screen.query_one("#confirm-body").render())
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: "1 of 1 waiting" in app.status_text)
+            assert (await backend.get_incident(1)).status == Status.RESOLVED
+            assert [p.state for p in await backend.problems()] == [ProblemState.RESOLVED]
