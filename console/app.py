@@ -303,6 +303,8 @@ class IncidentApp(App[None]):
                 delay = min(delay * 2, 30)
         finally:
             batcher.cancel()
+            with suppress(asyncio.CancelledError):
+                await batcher  # let a fetch in flight finish or cancel before the loop ends
 
     async def _batches(self, queue: asyncio.Queue[Any]) -> None:
         while True:
