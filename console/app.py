@@ -432,6 +432,18 @@ class IncidentApp(App[None]):
         if error and text and not self.screen.query("StatusLine"):
             self.notify(text, severity="error", markup=False)
 
+    def action_command_palette(self) -> None:
+        """Open the palette, unless a triage dialog is open or opening: stacked under or over
+        a dialog the palette loses track of its own list and Textual crashes on the next
+        key (reproduced with ``p`` then ``:`` pressed together)."""
+        from textual.screen import ModalScreen
+
+        busy = any(w.group == "triage" and w.is_running for w in self.workers)
+        if busy or isinstance(self.screen, ModalScreen):
+            self.set_status("close the open dialog first (esc), then press : again")
+            return
+        super().action_command_palette()
+
     def action_help(self) -> None:
         from screens.help import HelpScreen
 

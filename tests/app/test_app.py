@@ -211,3 +211,26 @@ async def test_bell_rings_on_new_p1_when_configured(
         )
         await wait_until(pilot, lambda: "INC-9" in keys_shown(screen))
         assert rings == [1]
+
+
+async def test_palette_does_not_stack_with_a_triage_dialog(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    from textual.command import CommandPalette
+
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        # both keys arrive before the dialog is up, as from a fast typist over SSH
+        from textual import events
+
+        app._driver.send_message(events.Key("p", "p"))
+        app._driver.send_message(events.Key("colon", ":"))
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "PriorityScreen")
+        await pilot.pause()
+        assert not CommandPalette.is_open(app)
+        assert "close the open dialog first" in app.status_text
+        await pilot.press("escape", "enter", "escape", "2")
+        assert app.is_running
+        await pilot.press("colon")  # with no dialog the palette opens as usual
+        await wait_until(pilot, lambda: CommandPalette.is_open(app))
