@@ -23,8 +23,14 @@ def binding_for(key: Key) -> Binding:
 
 
 def bindings_for(screen: str) -> list[Binding]:
-    """The bindings of one screen (``queue`` or ``incident``) from the key table."""
-    return [binding_for(key) for key in KEYS if screen in key.screens]
+    """The bindings of one screen (``queue`` or ``incident``) from the key table.
+
+    Help comes first: the footer shows bindings in this order and cuts off what does not
+    fit, and at 80 columns the way to every other key must still be on screen.
+    """
+    keys = [key for key in KEYS if screen in key.screens]
+    keys.sort(key=lambda key: key.id != "help")
+    return [binding_for(key) for key in keys]
 
 
 def effective_keys(key: Key, keymap: dict[str, str]) -> str:
