@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 
 from rich.text import Text
@@ -80,14 +81,24 @@ class CreateScreen(Dialog[NewIncident]):
                     compact=True,
                 )
                 yield self.field_row("Service", "service")
-                yield Select(
-                    [(Text(clean(s.name, limit=40)), s.id) for s in self._services],
-                    prompt="pick a service",
-                    allow_blank=True,
-                    value=self._initial.service if self._initial else Select.NULL,
-                    id="service",
-                    compact=True,
-                )
+                if self._services:
+                    yield Select(
+                        [(Text(clean(s.name, limit=40)), s.id) for s in self._services],
+                        prompt="pick a service",
+                        allow_blank=True,
+                        value=self._initial.service if self._initial else Select.NULL,
+                        id="service",
+                        compact=True,
+                    )
+                else:
+                    # A fresh database has no services yet: name one here and it is
+                    # created with the incident, so the first incident needs no other tool.
+                    yield Input(
+                        self._initial.service if self._initial else "",
+                        placeholder="no services yet: name a new one, e.g. checkout",
+                        id="service",
+                        compact=True,
+                    )
                 with Horizontal(classes="picker-row"):
                     yield Static("Impact", classes="picker-name")
                     yield LevelPicker(self._impact, id="impact")
@@ -151,7 +162,10 @@ class CreateScreen(Dialog[NewIncident]):
     def validate(self) -> NewIncident | None:
         """The incident to create, or ``None`` with every problem shown next to its field."""
         title = clean(self.query_one("#title", Input).value).strip()
-        service = self.query_one("#service", Select).value
+        field = self.query_one("#service")
+        service: object = (
+            service_id(field.value) or None if isinstance(field, Input) else field.value
+        )
         assignee = self.query_one("#assignee", Select).value
         errors: dict[str, str] = {}
         if not title:
@@ -161,9 +175,9 @@ class CreateScreen(Dialog[NewIncident]):
         known_services = {s.id for s in self._services}
         if not isinstance(service, str):
             errors["service"] = (
-                "pick a service" if known_services else "no services exist yet: add one first"
+                "pick a service" if known_services else "name the service this incident is on"
             )
-        elif service not in known_services:
+        elif known_services and service not in known_services:
             errors["service"] = f"unknown service {service!r}"
         if isinstance(assignee, str) and assignee not in {u.id for u in self._users}:
             errors["assignee"] = f"unknown person {assignee!r}"
@@ -188,3 +202,9 @@ class CreateScreen(Dialog[NewIncident]):
         new = self.validate()
         if new is not None:
             self.dismiss(new)
+
+
+def service_id(name: str) -> str:
+    """``"Checkout Web"`` -> ``"checkout-web"``: the id a typed service name gets."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", clean(name).strip().casefold()).strip("-")
+    return slug[:64]

@@ -44,7 +44,7 @@ from console.lifecycle import (
     SetPriority,
     allowed_actions,
 )
-from console.models import Incident, NewIncident, Status
+from console.models import Incident, NewIncident, Service, Status
 from console.text import clean
 from screens.assign import AssignScreen
 from screens.bulk import BulkPreviewScreen
@@ -529,6 +529,10 @@ class Triage:
                 app.set_status("create: cancelled, nothing was created")
                 return
             try:
+                if not any(s.id == new.service for s in directory.services):
+                    # Only offered on a fresh database (see CreateScreen): the typed
+                    # service is created first, so the first incident needs no other tool.
+                    await app.backend.put_service(Service(id=new.service, name=new.service))
                 created = await app.backend.create_incident(new, app.user)
             except BackendError as exc:
                 # Reopen the form with what was typed: a refused create never loses input.

@@ -113,3 +113,30 @@ async def test_a_refused_create_keeps_what_was_typed(store: Path, tclock: Frozen
         await backend.close()
     incident, _ = await state(store, tclock, "INC-5")
     assert incident.title == "Printer on fire"
+
+
+async def test_first_incident_on_an_empty_database_names_its_service(
+    tmp_path: Path, tclock: FrozenClock
+) -> None:
+    """A fresh database has no services: the form takes a typed name and creates it."""
+    empty = SqliteBackend(tmp_path / "fresh.db", clock=tclock)
+    await empty.open()
+    try:
+        app = console(empty, tclock)
+        async with app.run_test(size=SIZE) as pilot:
+            await started(pilot)
+            await pilot.press("c")
+            dialog: CreateScreen = await wait_for_screen(pilot, CreateScreen)
+            await pilot.press(*"Checkout is down", "ctrl+s")
+            assert error(dialog, "service") == "name the service this incident is on"
+            assert await count(empty) == 0
+            assert dialog.focused is dialog.query_one("#service")  # the field to fix
+            await pilot.press(*"Checkout Web", "ctrl+s")
+            text = await status_is(pilot, "created")
+            assert text == "INC-1 created (P3)"
+        services = await empty.services()
+        assert [(s.id, s.name) for s in services] == [("checkout-web", "checkout-web")]
+        incident = await empty.get_incident("INC-1")
+        assert (incident.title, incident.service) == ("Checkout is down", "checkout-web")
+    finally:
+        await empty.close()
