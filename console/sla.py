@@ -327,11 +327,12 @@ def format_remaining(clock: SlaClock) -> str:
         return "paused"
     seconds = int(clock.remaining.total_seconds())
     late = seconds < 0
-    text = _compact(abs(seconds))
+    text = compact_duration(abs(seconds))
     return f"-{text}" if late else text
 
 
-def _compact(seconds: int) -> str:
+def compact_duration(seconds: int) -> str:
+    """``04:59`` (mm:ss) under an hour, ``1h05m`` under a day, ``2d03h`` beyond."""
     if seconds < 3600:
         return f"{seconds // 60:02d}:{seconds % 60:02d}"
     if seconds < 86400:

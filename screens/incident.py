@@ -26,7 +26,14 @@ from console.escalation import next_escalation_at, next_step, paged_at
 from console.ingest import Alert
 from console.keys import MUTATING
 from console.models import EscalationPolicy, Incident, Status, TimelineEntry
-from console.sla import SlaClock, SlaPolicy, SlaState, format_remaining, sla_clock
+from console.sla import (
+    SlaClock,
+    SlaPolicy,
+    SlaState,
+    compact_duration,
+    format_remaining,
+    sla_clock,
+)
 from console.text import clean
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import DirectoryChanged, IncidentsChanged
@@ -42,13 +49,8 @@ def when(at: datetime | None) -> str:
 
 
 def mmss(seconds: float) -> str:
-    """``04:59`` under an hour, ``1h05m`` / ``2d03h`` beyond, like the SLA cells."""
-    seconds = max(0, int(seconds))
-    if seconds < 3600:
-        return f"{seconds // 60:02d}:{seconds % 60:02d}"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"
+    """A non-negative duration written the way the SLA cells write it."""
+    return compact_duration(max(0, int(seconds)))
 
 
 def _row(table: Table, label: str, value: Text | str) -> None:
