@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from backends.base import Backend
-    from console.clock import Clock
-    from console.config import Settings
+    from console.domain.clock import Clock
+    from console.domain.config import Settings
 
 
 def _is_url(value: str) -> bool:
@@ -32,7 +32,7 @@ async def open_backend(settings: Settings, clock: Clock | None = None) -> Backen
         remote = RemoteBackend(settings.backend, token=settings.token)
         await remote.open()
         return remote
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
     local = SqliteBackend(settings.database_path(), settings=settings, clock=clock)
     await local.open()

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
-from console.ingest import Alert
-from console.lifecycle import Action
-from console.models import (
+from console.domain.intake import Alert
+from console.domain.kpis import Kpis
+from console.domain.lifecycle import Action
+from console.domain.models import (
     Change,
     EscalationPolicy,
     Incident,
@@ -37,8 +38,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
-from console.problems import Problem, ProblemState
-from console.reports import Kpis
+from console.domain.problems import Problem, ProblemState
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,7 @@ class Backend(Protocol):
         ...
 
     async def alerts(self, incident_id: int) -> list[Alert]:
-        """The monitoring alerts grouped into the incident (``console.ingest.Alert``),
+        """The monitoring alerts grouped into the incident (``console.domain.intake.Alert``),
         oldest first; empty for an incident opened by hand."""
         ...
 
@@ -221,7 +221,7 @@ class Backend(Protocol):
         now: datetime | None = None,
     ) -> Kpis:
         """KPIs for the window ``[now - since, now]`` (default ``now``: the backend's clock),
-        computed with ``console.reports.compute_kpis`` so every backend gives the same numbers.
+        computed with ``console.domain.kpis.compute_kpis`` so every backend gives the same numbers.
         ``team`` selects the services of that team."""
         ...
 

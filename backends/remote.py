@@ -41,9 +41,10 @@ from backends.base import (
     Unauthorized,
     Unavailable,
 )
-from console.ingest import Alert
-from console.lifecycle import ACTION_ADAPTER, Action
-from console.models import (
+from console.domain.intake import Alert
+from console.domain.kpis import Kpis
+from console.domain.lifecycle import ACTION_ADAPTER, Action
+from console.domain.models import (
     Change,
     EscalationPolicy,
     Incident,
@@ -55,8 +56,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
-from console.problems import Problem, ProblemState
-from console.reports import Kpis
+from console.domain.problems import Problem, ProblemState
 
 _INCIDENTS = TypeAdapter(list[Incident])
 _PROBLEMS = TypeAdapter(list[Problem])

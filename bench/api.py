@@ -31,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backends.remote import RemoteBackend  # noqa: E402
-from backends.sqlite import SqliteBackend  # noqa: E402
-from console.lifecycle import AddNote  # noqa: E402
-from console.models import IncidentQuery, NewIncident, Service, User  # noqa: E402
-from console.tokens import TokenStore  # noqa: E402
+from backends.sqlite.store import SqliteBackend  # noqa: E402
+from console.domain.lifecycle import AddNote  # noqa: E402
+from console.domain.models import IncidentQuery, NewIncident, Service, User  # noqa: E402
+from console.domain.tokens import TokenStore  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "api.json"
 

@@ -32,11 +32,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.clock import FrozenClock
-from console.lifecycle import created_entry
-from console.models import Incident, Service, Status, User, priority_for
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import created_entry
+from console.domain.models import Incident, Service, Status, User, priority_for
+from console.tui.app import make_app
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SERVICES = ["checkout", "payments", "search", "auth", "cdn", "kafka", "billing", "inventory"]

@@ -36,9 +36,9 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backends import sqlite_intake  # noqa: E402
-from backends.sqlite import SqliteBackend  # noqa: E402
-from console.models import Service  # noqa: E402
+from backends.sqlite import intake as sqlite_intake  # noqa: E402
+from backends.sqlite.store import SqliteBackend  # noqa: E402
+from console.domain.models import Service  # noqa: E402
 
 
 def webhook(size: int, batch: int, sender: int) -> bytes:

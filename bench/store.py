@@ -38,9 +38,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from backends.sqlite import MIGRATIONS, SqliteBackend  # noqa: E402
-from console import lifecycle  # noqa: E402
-from console.models import (  # noqa: E402
+from backends.sqlite.store import MIGRATIONS, SqliteBackend  # noqa: E402
+from console.domain import lifecycle  # noqa: E402
+from console.domain.models import (  # noqa: E402
     EntryKind,
     HoldReason,
     Incident,
@@ -246,8 +246,8 @@ async def bench_batch(store: SqliteBackend, size: int) -> dict[str, Any]:
 
 WRITER = """
     import asyncio, json, random, sys, time
-    from backends.sqlite import SqliteBackend
-    from console.lifecycle import AddNote
+    from backends.sqlite.store import SqliteBackend
+    from console.domain.lifecycle import AddNote
 
     async def main():
         path, incident_id, commits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -11,9 +11,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.lifecycle import Assign
-from console.models import Incident, User
-from console.text import clean
+from console.domain.lifecycle import Assign
+from console.domain.models import Incident, User
+from console.domain.text import clean
 from screens.dialog import Dialog, incidents_text, naming
 
 ON_CALL = "● on call"

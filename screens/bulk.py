@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from console.models import Incident
+from console.domain.models import Incident
 from screens.dialog import Dialog, incidents_text
 
 

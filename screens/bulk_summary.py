@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from console.models import Incident
-from console.text import clean
+from console.domain.models import Incident
+from console.domain.text import clean
 from screens.dialog import Dialog
 
 

@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Select, Static, TextArea
 
-from console.models import NewIncident, Service, User, priority_for
-from console.text import clean
+from console.domain.models import NewIncident, Service, User, priority_for
+from console.domain.text import clean
 from screens.dialog import PRIORITY_STYLES, Dialog
 from widgets.form_level import LevelPicker
 

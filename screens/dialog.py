@@ -18,8 +18,8 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from console.models import Incident
-from console.text import clean
+from console.domain.models import Incident
+from console.domain.text import clean
 
 ResultT = TypeVar("ResultT")
 

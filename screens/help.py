@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.keys import KEYS
-from console.query import HELP as FILTER_HELP
+from console.domain.keys import KEYS
+from console.domain.query import HELP as FILTER_HELP
 from widgets.keybindings import display_keys, effective_keys
 
 WHERE = {

@@ -12,8 +12,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
-from console.lifecycle import Hold
-from console.models import HoldReason, Incident
+from console.domain.lifecycle import Hold
+from console.domain.models import HoldReason, Incident
 from screens.dialog import Dialog, incidents_text, naming
 
 

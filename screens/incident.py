@@ -22,11 +22,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from backends.base import BackendError, NotFound
-from console.escalation import next_escalation_at, next_step, paged_at
-from console.ingest import Alert
-from console.keys import MUTATING
-from console.models import EscalationPolicy, Incident, Status, TimelineEntry
-from console.sla import (
+from console.domain.escalation import next_escalation_at, next_step, paged_at
+from console.domain.intake import Alert
+from console.domain.keys import MUTATING
+from console.domain.models import EscalationPolicy, Incident, Status, TimelineEntry
+from console.domain.sla import (
     SlaClock,
     SlaPolicy,
     SlaState,
@@ -34,7 +34,7 @@ from console.sla import (
     format_remaining,
     sla_clock,
 )
-from console.text import clean
+from console.domain.text import clean
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import DirectoryChanged, IncidentsChanged
 from screens.priority import format_span
@@ -455,7 +455,7 @@ class IncidentScreen(Screen[None]):
     @work(group="pir", exclusive=True, exit_on_error=False)
     async def _write_pir(self) -> None:
         """Write a post-incident review draft (Markdown) next to where the console runs."""
-        from console.pir import default_path, write_pir
+        from console.domain.review import default_path, write_pir
 
         app: Any = self.app
         if self.incident is None:

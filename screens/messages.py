@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from textual.message import Message
 
-from console.models import Incident
+from console.domain.models import Incident
 
 
 class IncidentsChanged(Message):

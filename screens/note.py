@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TextArea
 
-from console.lifecycle import AddNote
-from console.models import Incident
+from console.domain.lifecycle import AddNote
+from console.domain.models import Incident
 from screens.dialog import Dialog, incidents_text, naming
 
 

@@ -15,9 +15,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Select, Static
 
-from console.lifecycle import SetPriority
-from console.models import Incident, Priority, priority_for
-from console.sla import SlaPolicy, SlaState, active_clock, format_remaining
+from console.domain.lifecycle import SetPriority
+from console.domain.models import Incident, Priority, priority_for
+from console.domain.sla import SlaPolicy, SlaState, active_clock, format_remaining
 from screens.dialog import PRIORITY_STYLES, Dialog, incidents_text, naming
 from widgets.form_level import LevelPicker
 

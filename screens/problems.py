@@ -20,10 +20,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from backends.base import BackendError
-from console.lifecycle import Resolve
-from console.models import Incident
-from console.problems import Problem, ProblemState
-from console.text import clean
+from console.domain.lifecycle import Resolve
+from console.domain.models import Incident
+from console.domain.problems import Problem, ProblemState
+from console.domain.text import clean
 from screens.confirm import ConfirmScreen
 from screens.dialog import incidents_text
 from screens.reason import ReasonScreen

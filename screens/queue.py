@@ -20,9 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from backends.base import BackendError
-from console.models import Incident
-from console.query import VIEWS, Filter, QueryError, parse
-from console.text import clean
+from console.domain.models import Incident
+from console.domain.query import VIEWS, Filter, QueryError, parse
+from console.domain.text import clean
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
@@ -33,7 +33,7 @@ from widgets.queue_model import SORTS, Counts, QueueModel
 from widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
-    from console.app import IncidentApp
+    from console.tui.app import IncidentApp
 
 VIEW_KEYS = tuple(VIEWS)
 

@@ -17,8 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Select, Sparkline, Static
 
 from backends.base import BackendError
-from console.reports import Kpis, parse_window
-from console.text import clean
+from console.domain.kpis import Kpis, parse_window
+from console.domain.text import clean
 from widgets.report_tables import (
     day_caption,
     service_table,

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Select, Static, TextArea
 
-from console.lifecycle import Resolve
-from console.models import Incident, ResolutionCode
+from console.domain.lifecycle import Resolve
+from console.domain.models import Incident, ResolutionCode
 from screens.dialog import Dialog, incidents_text, naming
 
 # A person picks among these; ``auto_resolved`` belongs to integrations.

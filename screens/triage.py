@@ -32,8 +32,8 @@ from backends.base import (
     Unauthorized,
     Unavailable,
 )
-from console.escalation import paged_at, plan_manual
-from console.lifecycle import (
+from console.domain.escalation import paged_at, plan_manual
+from console.domain.lifecycle import (
     Acknowledge,
     Action,
     Cancel,
@@ -44,8 +44,8 @@ from console.lifecycle import (
     SetPriority,
     allowed_actions,
 )
-from console.models import Incident, NewIncident, Service, Status
-from console.text import clean
+from console.domain.models import Incident, NewIncident, Service, Status
+from console.domain.text import clean
 from screens.assign import AssignScreen
 from screens.bulk import BulkPreviewScreen
 from screens.bulk_summary import BulkSummaryScreen, Outcome
@@ -551,7 +551,7 @@ class Triage:
 
 
 def _priority_detail(chosen: SetPriority) -> str:
-    from console.models import priority_for
+    from console.domain.models import priority_for
 
     result = chosen.priority or priority_for(chosen.impact, chosen.urgency)
     return f"impact {chosen.impact}, urgency {chosen.urgency} -> {result.value}"

@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from backends.base import BackendError, ConnectionState
-from console.models import Incident, utc
-from console.sla import SlaState
-from console.text import clean
+from console.domain.models import Incident, utc
+from console.domain.sla import SlaState
+from console.domain.text import clean
 from screens.messages import ConnectionChanged, IncidentsChanged
 from widgets.queue_model import SlaInfo
 from widgets.wall_model import (

@@ -25,9 +25,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.models import Incident, Status
-from console.sla import SlaState, active_kind, format_remaining, sla_clock
-from console.text import clean
+from console.domain.models import Incident, Status
+from console.domain.sla import SlaState, active_kind, format_remaining, sla_clock
+from console.domain.text import clean
 from widgets.queue_model import QueueModel
 
 

@@ -1,4 +1,4 @@
-"""Textual bindings built from the key table (``console.keys``), so there is one list.
+"""Textual bindings built from the key table (``console.domain.keys``), so there is one list.
 
 Every binding keeps its id, which is what the config keymap remaps (``App.set_keymap``),
 what help shows and what ``--readonly`` hides.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from console.keys import KEYS, Key
+from console.domain.keys import KEYS, Key
 
 
 def binding_for(key: Key) -> Binding:

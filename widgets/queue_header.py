@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from console.models import Priority
+from console.domain.models import Priority
 from widgets.queue_model import Counts
 
 

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from console.models import Incident, Priority, SortKey, Status
-from console.query import Filter
-from console.sla import SlaPolicy, SlaState, active_kind, clock_bounds, due_time, sla_clock
+from console.domain.models import Incident, Priority, SortKey, Status
+from console.domain.query import Filter
+from console.domain.sla import SlaPolicy, SlaState, active_kind, clock_bounds, due_time, sla_clock
 
 SORTS: tuple[SortKey, ...] = ("urgency", "priority", "age", "updated")
 SORT_LABELS: dict[str, str] = {

@@ -1,20 +1,20 @@
 """KPI tables for the reports screen: Rich renderables built from a ``Kpis`` (pure).
 
 The screen shows them in ``Static`` widgets it updates in place; the same formatting helpers
-as ``incidents report`` (``console.reports``) keep the screen and the CLI saying the same.
+as ``incidents report`` (``console.domain.kpis``) keep the screen and the CLI saying the same.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from console.reports import (
+from console.domain.kpis import (
     Kpis,
     SlaOutcome,
     format_share,
     summary_rows,
 )
-from console.text import clean
+from console.domain.text import clean
 
 Cell = str | Text
 

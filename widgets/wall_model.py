@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from console.models import Incident, Priority, Status
-from console.sla import SlaClock, SlaPolicy, SlaState, active_clock
+from console.domain.models import Incident, Priority, Status
+from console.domain.sla import SlaClock, SlaPolicy, SlaState, active_clock
 from widgets.queue_model import SlaInfo, sort_key
 
 NEW_WINDOW = timedelta(minutes=15)

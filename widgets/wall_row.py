@@ -11,9 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Digits, Static
 
-from console.models import Incident
-from console.sla import SlaClock, SlaState
-from console.text import clean
+from console.domain.models import Incident
+from console.domain.sla import SlaClock, SlaState
+from console.domain.text import clean
 from widgets.wall_model import BREACHED, NEW_P1, countdown
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.config import Settings
-from console.lifecycle import Acknowledge, Hold, Resolve
-from console.models import HoldReason, NewIncident, Service, Team, User
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.config import Settings
+from console.domain.lifecycle import Acknowledge, Hold, Resolve
+from console.domain.models import HoldReason, NewIncident, Service, Team, User
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday morning: the frozen 'now' of every queue test."""

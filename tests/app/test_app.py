@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 from backends.base import ConnectionState
-from backends.sqlite import SqliteBackend
-from console.app import connection_text, make_app
-from console.clock import FrozenClock
-from console.keys import KEYS, MUTATING
-from console.models import Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.keys import KEYS, MUTATING
+from console.domain.models import Status
+from console.tui.app import connection_text, make_app
 from screens.help import HelpScreen
 from tests.app.conftest import T0, keys_shown, loaded, settings_with, wait_until
 
@@ -94,7 +94,7 @@ async def test_help_lists_every_binding(backend: SqliteBackend, clock: FrozenClo
 
 
 async def test_palette_lists_actions_with_keys(backend: SqliteBackend, clock: FrozenClock) -> None:
-    from console.app import KeysProvider
+    from console.tui.app import KeysProvider
 
     app = make_app(backend, clock=clock, user="alice", readonly=True)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -184,7 +184,7 @@ def test_startup_errors_are_one_line(tmp_path: Path) -> None:
 async def test_directory_follows_the_change_feed(
     backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
 ) -> None:
-    from console.models import User
+    from console.domain.models import User
 
     app = make_app(backend, clock=clock, user="alice")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -198,7 +198,7 @@ async def test_directory_follows_the_change_feed(
 async def test_bell_rings_on_new_p1_when_configured(
     backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
 ) -> None:
-    from console.models import NewIncident
+    from console.domain.models import NewIncident
 
     app = make_app(backend, clock=clock, user="alice", settings=settings_with(bell=True))
     rings: list[int] = []

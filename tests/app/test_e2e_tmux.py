@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock, SystemClock
-from console.models import Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock, SystemClock
+from console.domain.models import Status
 from tests.app.conftest import Row, seed_queue
 
 pytestmark = [

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.lifecycle import AddNote
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import AddNote
 from screens.incident import IncidentScreen
 from screens.queue import QueueScreen
 from tests.app import triage_helpers as helpers

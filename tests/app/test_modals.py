@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from textual.app import App, ComposeResult
 
 from backends.base import Conflict, InvalidAction, NotFound, Unavailable
-from console.models import Incident, Status, User
+from console.domain.models import Incident, Status, User
 from screens.assign import matches
 from screens.dialog import incident_line, naming
 from screens.priority import format_span

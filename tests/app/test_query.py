@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console.models import Incident, Priority, Status
-from console.query import OPEN_STATUSES, VIEWS, Filter, QueryError, parse
-from console.sla import SlaPolicy
+from console.domain.models import Incident, Priority, Status
+from console.domain.query import OPEN_STATUSES, VIEWS, Filter, QueryError, parse
+from console.domain.sla import SlaPolicy
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 POLICY = SlaPolicy()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.clock import FrozenClock
-from console.lifecycle import Acknowledge, Resolve, SetPriority
-from console.models import Priority, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge, Resolve, SetPriority
+from console.domain.models import Priority, Status
+from console.tui.app import make_app
 from tests.app.conftest import EVIL_TITLE, keys_shown, loaded, wait_until
 
 OPEN_ORDER = ["INC-2", "INC-1", "INC-4", "INC-3", "INC-7", "INC-5", "INC-6"]
@@ -224,7 +224,7 @@ async def test_ticks_move_countdowns_and_breaches(
 async def test_new_p1_from_elsewhere_notifies(
     backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
 ) -> None:
-    from console.models import NewIncident
+    from console.domain.models import NewIncident
 
     app = make_app(backend, clock=clock, user="alice")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -250,7 +250,7 @@ async def test_new_p1_from_elsewhere_notifies(
 async def test_hostile_titles_render_as_plain_text(
     backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
 ) -> None:
-    from console.models import NewIncident
+    from console.domain.models import NewIncident
 
     app = make_app(backend, clock=clock, user="alice")
     async with app.run_test(size=(120, 40)) as pilot:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.clock import FrozenClock
-from console.lifecycle import AddNote
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import AddNote
+from console.tui.app import make_app
 from tests.app.conftest import keys_shown, loaded, wait_until
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from console.models import Incident, Priority, Status, priority_for
-from console.query import parse
-from console.sla import SlaPolicy, SlaState
+from console.domain.models import Incident, Priority, Status, priority_for
+from console.domain.query import parse
+from console.domain.sla import SlaPolicy, SlaState
 from widgets.queue_model import QueueModel, SlaTracker
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.app import IncidentApp, make_app
-from console.clock import FrozenClock
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.tui.app import IncidentApp, make_app
 from tests.app.conftest import T0, seed_queue, settings_with
 
 OPENED: list[SqliteBackend] = []

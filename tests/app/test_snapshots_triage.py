@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.app import IncidentApp, make_app
-from console.clock import FrozenClock
-from console.lifecycle import Acknowledge
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge
+from console.tui.app import IncidentApp, make_app
 from screens.incident import IncidentScreen
 from tests.app.triage_helpers import T0, seed
 

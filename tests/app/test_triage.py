@@ -12,10 +12,10 @@ from pathlib import Path
 
 from textual.widgets import OptionList, Select, Static
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.lifecycle import Acknowledge, Resolve
-from console.models import EntryKind, HoldReason, Priority, ResolutionCode, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge, Resolve
+from console.domain.models import EntryKind, HoldReason, Priority, ResolutionCode, Status
 from screens.assign import AssignScreen
 from screens.confirm import ConfirmScreen
 from screens.hold import HoldScreen

@@ -7,10 +7,10 @@ from typing import Any
 
 from textual.widgets import Static
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.lifecycle import Acknowledge
-from console.models import EntryKind, Priority, ResolutionCode, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge
+from console.domain.models import EntryKind, Priority, ResolutionCode, Status
 from screens.assign import AssignScreen
 from screens.bulk import BulkPreviewScreen
 from screens.bulk_summary import BulkSummaryScreen

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from textual.widgets import Select, Static
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.models import EntryKind, IncidentQuery, Priority, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.models import EntryKind, IncidentQuery, Priority, Status
 from screens.create import CreateScreen
 from tests.app import triage_helpers as helpers
 from tests.app.triage_helpers import (

@@ -15,12 +15,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.screen import Screen
 
-from backends.sqlite import SqliteBackend
-from console.app import IncidentApp, make_app
-from console.clock import FrozenClock
-from console.config import Settings
-from console.lifecycle import Acknowledge, AddNote
-from console.models import (
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.config import Settings
+from console.domain.lifecycle import Acknowledge, AddNote
+from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -36,6 +35,7 @@ from console.models import (
     TimelineEntry,
     User,
 )
+from console.tui.app import IncidentApp, make_app
 from screens.incident import IncidentScreen
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from backends.base import Backend
-from backends.sqlite import SqliteBackend
+from backends.sqlite.store import SqliteBackend
 
 Factory = Callable[[Path], AbstractAsyncContextManager[Backend]]
 FACTORIES: dict[str, Factory] = {}

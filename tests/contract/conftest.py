@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import Backend
-from console.models import (
+from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from backends.base import Backend
-from console.lifecycle import AddNote
-from console.models import Change, NewIncident, Service
+from console.domain.lifecycle import AddNote
+from console.domain.models import Change, NewIncident, Service
 
 
 async def _next(feed: AsyncIterator[Change]) -> Change:

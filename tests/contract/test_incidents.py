@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from backends.base import Backend, Conflict, InvalidAction, NotFound
-from console.escalation import on_call
-from console.lifecycle import (
+from console.domain.escalation import on_call
+from console.domain.lifecycle import (
     Acknowledge,
     Action,
     AddLink,
@@ -27,7 +27,7 @@ from console.lifecycle import (
     Resume,
     SetPriority,
 )
-from console.models import (
+from console.domain.models import (
     EntryKind,
     HoldReason,
     IncidentQuery,

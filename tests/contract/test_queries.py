@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backends.base import Backend
-from console.lifecycle import Acknowledge, Hold, Resolve
-from console.models import HoldReason, Incident, IncidentQuery, NewIncident, Priority, Status
+from console.domain.lifecycle import Acknowledge, Hold, Resolve
+from console.domain.models import HoldReason, Incident, IncidentQuery, NewIncident, Priority, Status
 
 
 def _ago(**kwargs: float) -> datetime:

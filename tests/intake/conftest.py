@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from backends import sqlite_intake
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.config import Settings
-from console.ingest import Integration
-from console.models import (
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.config import Settings
+from console.domain.intake import Integration
+from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -139,8 +139,8 @@ async def api(intake: Intake) -> AsyncIterator[Api]:
     """The real FastAPI app of ``incidents serve`` in-process (httpx ASGI transport)."""
     import httpx
 
-    from console.server import create_app
-    from console.tokens import TokenStore
+    from console.domain.tokens import TokenStore
+    from console.http.app import create_app
 
     tokens = TokenStore(intake.store, clock=intake.clock)
     _, admin = await tokens.create("root", "admin")

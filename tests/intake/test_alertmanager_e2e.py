@@ -25,9 +25,9 @@ from typing import TypeVar
 
 import pytest
 
-from backends import sqlite_intake
-from backends.sqlite import SqliteBackend
-from console.models import Incident, IncidentQuery, Service, Status
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.domain.models import Incident, IncidentQuery, Service, Status
 
 pytestmark = pytest.mark.slow
 

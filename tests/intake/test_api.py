@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from console.models import IncidentQuery, NewIncident, Status
+from console.domain.models import IncidentQuery, NewIncident, Status
 from tests.intake.conftest import Api, am_body, fixture_body
 
 AM = "/v1/integrations/alertmanager"
@@ -74,7 +74,7 @@ async def test_refused_alertmanager_requests_store_nothing(api: Api) -> None:
 
 
 async def test_revoked_key_stops_working(api: Api) -> None:
-    from backends import sqlite_intake
+    from backends.sqlite import intake as sqlite_intake
 
     await sqlite_intake.revoke_integration(api.intake.store, api.intake.am.id)
     response = await api.client.post(

@@ -7,12 +7,12 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.clock import FrozenClock
-from console.config import Settings
-from console.escalator import Escalator
-from console.models import EntryKind, NewIncident
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.config import Settings
+from console.domain.models import EntryKind, NewIncident
+from console.services.escalator import Escalator
+from console.tui.app import make_app
 from tests.intake.conftest import T0, seed
 
 

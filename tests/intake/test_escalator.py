@@ -6,12 +6,12 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.config import Settings
-from console.escalator import Escalator
-from console.lifecycle import Acknowledge
-from console.models import EntryKind, NewIncident, Priority
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.config import Settings
+from console.domain.lifecycle import Acknowledge
+from console.domain.models import EntryKind, NewIncident, Priority
+from console.services.escalator import Escalator
 from tests.intake.conftest import T0, seed
 
 

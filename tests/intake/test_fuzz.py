@@ -14,12 +14,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from backends import sqlite_intake
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.config import Settings
-from console.server import create_app
-from console.tokens import TokenStore
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.config import Settings
+from console.domain.tokens import TokenStore
+from console.http.app import create_app
 from tests.intake.conftest import T0, seed
 
 JSON = st.recursive(

@@ -8,10 +8,10 @@ import json
 from rich.text import Text
 from textual.widgets import Static
 
-from console.app import make_app
-from console.config import IntakeSettings, Settings
-from console.ingest import parse_alertmanager
-from console.models import NewIncident
+from console.domain.config import IntakeSettings, Settings
+from console.domain.intake import parse_alertmanager
+from console.domain.models import NewIncident
+from console.tui.app import make_app
 from screens.incident import IncidentScreen
 from tests.intake.conftest import Intake, am_body
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from backends import sqlite_intake
-from backends.sqlite import SqliteBackend
-from console.cli import main
-from console.models import Service
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.cli.main import main
+from console.domain.models import Service
 
 
 def test_create_list_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,4 @@
-"""Every mapping rule of console.ingest, without I/O: bodies -> signals -> plans."""
+"""Every mapping rule of console.domain.intake, without I/O: bodies -> signals -> plans."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console.config import IntakeSettings, SeverityRule
-from console.ingest import (
+from console.domain.config import IntakeSettings, SeverityRule
+from console.domain.intake import (
     IngestState,
     IntakeError,
     KnownAlert,
@@ -18,8 +18,8 @@ from console.ingest import (
     parse_event,
     plan,
 )
-from console.lifecycle import Acknowledge, AddNote, AlertRepeated, Resolve, SetPriority
-from console.models import Incident, LinkKind, Priority, ResolutionCode, Status, priority_for
+from console.domain.lifecycle import Acknowledge, AddNote, AlertRepeated, Resolve, SetPriority
+from console.domain.models import Incident, LinkKind, Priority, ResolutionCode, Status, priority_for
 from tests.intake.conftest import am_body, fixture_body
 
 RULES = IntakeSettings()

@@ -8,11 +8,11 @@ import json
 import time
 from collections.abc import Callable
 
-from console.config import IntakeSettings, NotifySettings, WebhookTarget
-from console.ingest import parse_alertmanager
-from console.lifecycle import Resolve
-from console.models import NewIncident, Priority
-from console.notify import Message, Notifier, backoff_delay, deliveries, slack_body
+from console.domain.config import IntakeSettings, NotifySettings, WebhookTarget
+from console.domain.intake import parse_alertmanager
+from console.domain.lifecycle import Resolve
+from console.domain.models import NewIncident, Priority
+from console.services.notifier import Message, Notifier, backoff_delay, deliveries, slack_body
 from tests.intake.conftest import Intake, am_body, fixture_body
 from tests.intake.receiver import Receiver
 
@@ -122,7 +122,7 @@ async def test_events_and_priority_filters_and_json_body(intake: Intake) -> None
 def test_slack_text_cannot_mention_or_link() -> None:
     from datetime import UTC, datetime
 
-    from console.models import EntryKind, Incident, TimelineEntry
+    from console.domain.models import EntryKind, Incident, TimelineEntry
 
     now = datetime(2026, 1, 1, tzinfo=UTC)
     incident = Incident(

@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backends import sqlite_intake
-from backends.sqlite import SqliteBackend
-from console.models import (
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -26,7 +26,7 @@ from console.models import (
     TargetKind,
     User,
 )
-from console.tokens import TokenStore
+from console.domain.tokens import TokenStore
 from tests.intake.receiver import Receiver
 
 pytestmark = pytest.mark.slow

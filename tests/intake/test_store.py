@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from backends import sqlite_intake
 from backends.base import InvalidAction, NotFound
-from backends.sqlite import SqliteBackend
-from console.config import IntakeSettings
-from console.ingest import parse_alertmanager, parse_event
-from console.models import EntryKind, IncidentQuery, Priority, ResolutionCode, Status
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.domain.config import IntakeSettings
+from console.domain.intake import parse_alertmanager, parse_event
+from console.domain.models import EntryKind, IncidentQuery, Priority, ResolutionCode, Status
 from tests.intake.conftest import Intake, am_body, fixture_body
 
 RULES = IntakeSettings()

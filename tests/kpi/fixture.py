@@ -1,7 +1,7 @@
 """A small incident history whose KPIs are computed by hand in ``test_kpis.py``.
 
 The history is a script of (time, incident, actor, action) events, so the same story can be
-replayed through ``console.lifecycle.apply`` (pure) and through a real backend (whose
+replayed through ``console.domain.lifecycle.apply`` (pure) and through a real backend (whose
 frozen clock is moved to each event's time), and both must give the same numbers.
 
 NOW is Tuesday 2026-03-10 12:00 UTC; the 7-day window starts 2026-03-03 12:00 UTC.
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.lifecycle import (
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import (
     Acknowledge,
     Action,
     Assign,
@@ -28,7 +28,7 @@ from console.lifecycle import (
     apply,
     created_entry,
 )
-from console.models import (
+from console.domain.models import (
     HoldReason,
     Incident,
     NewIncident,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from console.reports import compute_kpis
+from console.domain.kpis import compute_kpis
 from tests.kpi.fixture import NOW, SERVICES, WEEK, build, replay
 
 

@@ -10,8 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from console.models import Priority, Status
-from console.reports import (
+from console.domain.kpis import (
     ReportError,
     compute_kpis,
     duration_stats,
@@ -23,7 +22,8 @@ from console.reports import (
     render_json,
     render_table,
 )
-from console.sla import BusinessCalendar, SlaPolicy
+from console.domain.models import Priority, Status
+from console.domain.sla import BusinessCalendar, SlaPolicy
 from tests.kpi.fixture import NOW, SERVICES, WEEK, build, by_label
 
 

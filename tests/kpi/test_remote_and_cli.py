@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backends.remote import RemoteBackend
-from console.clock import SystemClock
+from console.domain.clock import SystemClock
 from tests.kpi.fixture import NOW, WEEK, replay
 from tests.remote.server import ROOT, ServerProcess, hermetic_env, make_tokens
 

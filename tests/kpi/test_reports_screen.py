@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from textual.widgets import Select, Sparkline
 
-from backends.sqlite import SqliteBackend
-from console.app import IncidentApp, make_app
+from backends.sqlite.store import SqliteBackend
+from console.tui.app import IncidentApp, make_app
 from screens.reports import ReportsScreen
 from tests.kpi.fixture import NOW, WEEK, replay
 

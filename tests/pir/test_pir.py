@@ -10,7 +10,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from console.lifecycle import (
+from console.domain.lifecycle import (
     Acknowledge,
     AddLink,
     AddNote,
@@ -24,7 +24,7 @@ from console.lifecycle import (
     apply,
     created_entry,
 )
-from console.models import (
+from console.domain.models import (
     HoldReason,
     Incident,
     Link,
@@ -35,8 +35,8 @@ from console.models import (
     TimelineEntry,
     User,
 )
-from console.pir import md_block, md_inline, render_pir
-from console.sla import SlaPolicy
+from console.domain.review import md_block, md_inline, render_pir
+from console.domain.sla import SlaPolicy
 
 GOLDEN = Path(__file__).parent / "golden"
 

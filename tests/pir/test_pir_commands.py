@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.clock import FrozenClock
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.tui.app import make_app
 from screens.incident import IncidentScreen
 from tests.pir.test_pir import SERVICES, USERS, at, story
 from tests.remote.server import ROOT, hermetic_env

@@ -9,10 +9,10 @@ import pytest
 
 from backends.base import Backend, InvalidAction, NotFound
 from backends.remote import RemoteBackend
-from backends.sqlite import SqliteBackend
-from console.lifecycle import AddLink, Hold, Resolve
-from console.models import EntryKind, HoldReason, LinkKind, NewIncident, Service, Status
-from console.problems import ProblemState, link_for, waiting_on
+from backends.sqlite.store import SqliteBackend
+from console.domain.lifecycle import AddLink, Hold, Resolve
+from console.domain.models import EntryKind, HoldReason, LinkKind, NewIncident, Service, Status
+from console.domain.problems import ProblemState, link_for, waiting_on
 from tests.remote.server import ServerProcess, make_tokens
 
 
@@ -86,8 +86,8 @@ async def test_problems_over_a_real_server(tmp_path: Path) -> None:
 def test_waiting_on_needs_the_hold_reason_and_the_link() -> None:
     from datetime import UTC, datetime
 
-    from console.lifecycle import apply
-    from console.models import Incident, Link
+    from console.domain.lifecycle import apply
+    from console.domain.models import Incident, Link
 
     t = datetime(2026, 3, 2, 9, tzinfo=UTC)
     base = Incident(id=1, key="INC-1", title="x", service="db", created_at=t, updated_at=t)

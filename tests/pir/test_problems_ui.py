@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.lifecycle import Hold
-from console.models import HoldReason, LinkKind, Status
-from console.problems import ProblemState
+from backends.sqlite.store import SqliteBackend
+from console.domain.lifecycle import Hold
+from console.domain.models import HoldReason, LinkKind, Status
+from console.domain.problems import ProblemState
+from console.tui.app import make_app
 from screens.confirm import ConfirmScreen
 from screens.incident import IncidentScreen
 from screens.problems import ProblemsScreen

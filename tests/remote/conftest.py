@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from backends.remote import RemoteBackend
-from backends.sqlite import SqliteBackend
-from console.models import Service, User
+from backends.sqlite.store import SqliteBackend
+from console.domain.models import Service, User
 from tests.remote.server import ForkedServer, make_tokens, shared_zygote
 
 ROLES = {"ada": "admin", "rex": "responder", "vic": "viewer"}

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from backends.sqlite import SqliteBackend
-from console.tokens import TokenStore
+from backends.sqlite.store import SqliteBackend
+from console.domain.tokens import TokenStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

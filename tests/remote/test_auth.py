@@ -13,10 +13,10 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from backends.sqlite import SqliteBackend
-from console.config import Settings
-from console.server import KEY_AUTH_PREFIX, OPEN_PATHS, create_app, required_role, route_table
-from console.tokens import ROLES, role_allows
+from backends.sqlite.store import SqliteBackend
+from console.domain.config import Settings
+from console.domain.tokens import ROLES, role_allows
+from console.http.app import KEY_AUTH_PREFIX, OPEN_PATHS, create_app, required_role, route_table
 from tests.remote.conftest import Live
 
 PLACEHOLDERS = {"ref": "1", "incident_id": "1", "item_id": "web", "token_id": "nope"}

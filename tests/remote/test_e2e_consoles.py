@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from backends.remote import RemoteBackend
-from backends.sqlite import SqliteBackend
-from console.models import EntryKind, NewIncident, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.models import EntryKind, NewIncident, Status
 from tests.remote.conftest import ROLES, seed_directory
 from tests.remote.server import ROOT, ServerProcess, hermetic_env, make_tokens
 

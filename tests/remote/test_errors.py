@@ -14,8 +14,8 @@ from backends.base import (
 )
 from backends.remote import RemoteBackend
 from backends.remote import _error as remote_error
-from console.lifecycle import Acknowledge, AddNote, Escalate, Resolve
-from console.models import EntryKind, IncidentQuery, NewIncident, Service
+from console.domain.lifecycle import Acknowledge, AddNote, Escalate, Resolve
+from console.domain.models import EntryKind, IncidentQuery, NewIncident, Service
 from tests.remote.conftest import Live
 
 LIMIT = 5 * 1024 * 1024  # settings.server.max_body_bytes default

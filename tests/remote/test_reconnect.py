@@ -10,9 +10,9 @@ import pytest
 
 from backends.base import Unavailable
 from backends.remote import RemoteBackend, Retry
-from backends.sqlite import SqliteBackend
-from console.lifecycle import Acknowledge, AddNote
-from console.models import Change, NewIncident
+from backends.sqlite.store import SqliteBackend
+from console.domain.lifecycle import Acknowledge, AddNote
+from console.domain.models import Change, NewIncident
 from tests.remote.conftest import ROLES, seed_directory
 from tests.remote.server import ServerProcess, make_tokens
 

@@ -8,8 +8,8 @@ import time
 import httpx
 
 from backends.remote import sse_events
-from console.lifecycle import AddNote
-from console.models import Change, NewIncident
+from console.domain.lifecycle import AddNote
+from console.domain.models import Change, NewIncident
 from tests.remote.conftest import Live
 
 

@@ -3,7 +3,7 @@
 Booting a server costs about a second, nearly all of it importing FastAPI, uvicorn and
 pydantic models; the contract suite needs a fresh server per test. This process imports
 everything once, then for each request line ``DB<TAB>LOG`` forks a child that redirects its
-output to ``LOG`` and runs the real ``incidents serve --db DB --port 0`` (``console.cli``)
+output to ``LOG`` and runs the real ``incidents serve --db DB --port 0`` (``console.cli.main``)
 in a fresh event loop: a real server process, minus the import time. It answers each
 request with the child's pid. Children are reaped automatically (SIGCHLD ignored), so a
 test sees a stopped child vanish from ``kill(pid, 0)``.
@@ -18,15 +18,15 @@ import sys
 
 import uvicorn  # noqa: F401
 
-import backends.sqlite  # noqa: F401 - imported once, inherited by every child
-import console.server  # noqa: F401
-from console.cli import main
+import backends.sqlite.store  # noqa: F401 - imported once, inherited by every child
+import console.http.app  # noqa: F401
+from console.cli.main import main
 
 # Imported lazily by ``incidents serve``; importing them here saves each child ~150 ms.
 WARM = (
-    "console.intake_api",
-    "console.escalator",
-    "console.notify",
+    "console.http.intake",
+    "console.services.escalator",
+    "console.services.notifier",
     "uvicorn.protocols.http.h11_impl",
     "uvicorn.protocols.http.httptools_impl",
     "uvicorn.lifespan.on",

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.models import Service, User
+from backends.sqlite.store import SqliteBackend
+from console.domain.models import Service, User
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console import demo
-from console.cli import main
-from console.clock import FrozenClock
-from console.lifecycle import AddNote
-from console.models import IncidentQuery, Status
-from console.sla import SlaPolicy, SlaState, active_clock
+from backends.sqlite.store import SqliteBackend
+from console.cli.main import main
+from console.demo import seed as demo
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import AddNote
+from console.domain.models import IncidentQuery, Status
+from console.domain.sla import SlaPolicy, SlaState, active_clock
 
 NOW = datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
 EVERYTHING = IncidentQuery(statuses=tuple(Status), limit=100_000)

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from backends.base import Unavailable
-from backends.sqlite import SqliteBackend
-from console import lifecycle
-from console.lifecycle import Acknowledge, AddNote, Resolve
-from console.models import Change, EntryKind, Incident, IncidentQuery, NewIncident, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain import lifecycle
+from console.domain.lifecycle import Acknowledge, AddNote, Resolve
+from console.domain.models import Change, EntryKind, Incident, IncidentQuery, NewIncident, Status
 from tests.store.conftest import seed
 
 

@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 
 from backends.base import Conflict
-from backends.sqlite import SqliteBackend
-from console.lifecycle import AddNote
-from console.models import EntryKind, NewIncident
+from backends.sqlite.store import SqliteBackend
+from console.domain.lifecycle import AddNote
+from console.domain.models import EntryKind, NewIncident
 from tests.store.conftest import run_python
 
 pytestmark = pytest.mark.slow
 
 OTHER_PROCESS_ACTS = """
     import asyncio, sys
-    from backends.sqlite import SqliteBackend
-    from console.lifecycle import Acknowledge
-    from console.models import NewIncident
+    from backends.sqlite.store import SqliteBackend
+    from console.domain.lifecycle import Acknowledge
+    from console.domain.models import NewIncident
 
     async def main():
         async with SqliteBackend(sys.argv[1]) as backend:
@@ -85,8 +85,8 @@ async def test_concurrent_writers_in_one_process_exactly_one_wins(
 RACE = """
     import asyncio, json, os, sys, time
     from backends.base import Conflict
-    from backends.sqlite import SqliteBackend
-    from console.lifecycle import AddNote
+    from backends.sqlite.store import SqliteBackend
+    from console.domain.lifecycle import AddNote
 
     async def main():
         path, incident_id, name, go, retry = sys.argv[1:6]

@@ -10,9 +10,9 @@ import pytest
 
 from backends import open_backend
 from backends.base import Unavailable
-from backends.sqlite import MIGRATIONS, Migration, SchemaTooNew, SqliteBackend
-from console.config import Settings
-from console.models import IncidentQuery, NewIncident
+from backends.sqlite.store import MIGRATIONS, Migration, SchemaTooNew, SqliteBackend
+from console.domain.config import Settings
+from console.domain.models import IncidentQuery, NewIncident
 from tests.store.conftest import seed
 
 
@@ -56,7 +56,7 @@ async def test_an_appended_migration_runs_once_on_an_existing_file(
         *MIGRATIONS,
         Migration("an extra table", ("CREATE TABLE extra (note TEXT)", backfill)),
     ]
-    monkeypatch.setattr("backends.sqlite.MIGRATIONS", extended)
+    monkeypatch.setattr("backends.sqlite.store.MIGRATIONS", extended)
     for _ in range(2):
         async with SqliteBackend(db_path) as backend:
             assert [s.id for s in await backend.services()] == ["web"]  # data kept
@@ -72,7 +72,7 @@ async def test_a_failing_migration_leaves_the_old_schema(
     async with SqliteBackend(db_path):
         pass
     broken = [*MIGRATIONS, Migration("broken", ("CREATE TABLE half (x)", "NOT SQL AT ALL"))]
-    monkeypatch.setattr("backends.sqlite.MIGRATIONS", broken)
+    monkeypatch.setattr("backends.sqlite.store.MIGRATIONS", broken)
     with pytest.raises(Unavailable):
         await SqliteBackend(db_path).open()
     assert _user_version(db_path) == len(MIGRATIONS)

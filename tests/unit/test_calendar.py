@@ -8,8 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from console.models import Incident, Pause, Priority
-from console.sla import BusinessCalendar, SlaPolicy, SlaState, Target, counted, due_time, sla_clock
+from console.domain.models import Incident, Pause, Priority
+from console.domain.sla import (
+    BusinessCalendar,
+    SlaPolicy,
+    SlaState,
+    Target,
+    counted,
+    due_time,
+    sla_clock,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from console.config import (
+from console.domain.config import (
     ConfigError,
     Settings,
     default_config_path,
@@ -17,8 +17,8 @@ from console.config import (
     load_settings,
     settings_from,
 )
-from console.models import Priority
-from console.sla import BusinessCalendar, SlaPolicy, Target
+from console.domain.models import Priority
+from console.domain.sla import BusinessCalendar, SlaPolicy, Target
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from console import demo
-from console.escalation import on_call
-from console.models import DONE_STATUSES, EntryKind, HoldReason, Priority, Status, TargetKind
-from console.sla import SlaPolicy, SlaState, active_kind, sla_clock
+from console.demo import seed as demo
+from console.domain.escalation import on_call
+from console.domain.models import DONE_STATUSES, EntryKind, HoldReason, Priority, Status, TargetKind
+from console.domain.sla import SlaPolicy, SlaState, active_kind, sla_clock
 
 NOW = datetime(2026, 11, 27, 7, 30, 12, tzinfo=UTC)
 POLICY = SlaPolicy()
@@ -216,7 +216,7 @@ def test_open_incidents_cover_every_situation(data: demo.DemoData) -> None:
 
 def test_the_escalator_has_nothing_overdue_at_now(data: demo.DemoData) -> None:
     """The seeded state is what the escalator would have left: no level wait has run out."""
-    from console.escalation import next_escalation_at
+    from console.domain.escalation import next_escalation_at
 
     policies = {p.id: p for p in data.directory.policies}
     for incident, _ in data.open:
@@ -236,7 +236,7 @@ def test_fewer_open_incidents_still_cover_every_kind() -> None:
 
 def test_open_incidents_follow_the_configured_sla() -> None:
     """With other targets and warning threshold, the situations still hold on those clocks."""
-    from console.sla import Target
+    from console.domain.sla import Target
 
     policy = SlaPolicy(
         targets={
@@ -267,7 +267,7 @@ def test_demo_does_not_import_textual() -> None:
     import subprocess
     import sys
 
-    code = "import sys, console.demo\nprint(any(m.split('.')[0] == 'textual' for m in sys.modules))"
+    code = "import sys, console.demo.seed\nprint(any(m.split('.')[0] == 'textual' for m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from console.escalation import (
+from console.domain.escalation import (
     Step,
     next_escalation_at,
     next_step,
@@ -18,8 +18,8 @@ from console.escalation import (
     plan_manual,
     time_to_next,
 )
-from console.lifecycle import Acknowledge, Escalate, Hold, Resume, apply
-from console.models import (
+from console.domain.lifecycle import Acknowledge, Escalate, Hold, Resume, apply
+from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,

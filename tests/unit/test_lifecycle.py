@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from console.lifecycle import (
+from console.domain.lifecycle import (
     Acknowledge,
     Action,
     AddLink,
@@ -31,7 +31,7 @@ from console.lifecycle import (
     created_entry,
     parse_action,
 )
-from console.models import (
+from console.domain.models import (
     EntryKind,
     HoldReason,
     Incident,
@@ -140,7 +140,7 @@ CASES = [(name, status) for name in TABLE for status in Status]
 
 
 def test_the_table_covers_every_action_kind() -> None:
-    from console.lifecycle import _HANDLERS
+    from console.domain.lifecycle import _HANDLERS
 
     assert set(TABLE) == set(_HANDLERS)
 

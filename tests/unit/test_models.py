@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from console.models import (
+from console.domain.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
     Duration,
@@ -205,7 +205,7 @@ def test_schedule_needs_a_rotation() -> None:
 
 
 def test_frozen_clock_moves_only_when_told() -> None:
-    from console.clock import FrozenClock, SystemClock
+    from console.domain.clock import FrozenClock, SystemClock
 
     clock = FrozenClock(datetime(2026, 1, 1, 12))
     assert clock.now() == datetime(2026, 1, 1, 12, tzinfo=UTC)

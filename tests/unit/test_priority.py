@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from console.lifecycle import InvalidTransition, SetPriority, apply
-from console.models import Incident, Priority, priority_for
+from console.domain.lifecycle import InvalidTransition, SetPriority, apply
+from console.domain.models import Incident, Priority, priority_for
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -90,7 +90,7 @@ def test_set_priority_validates_its_levels(field: str, value: int) -> None:
 
 
 def test_set_priority_is_refused_once_resolved() -> None:
-    from console.models import Status
+    from console.domain.models import Status
 
     with pytest.raises(InvalidTransition, match="allowed now: close, reopen, note, link"):
         apply(incident(status=Status.RESOLVED), SetPriority(impact=1, urgency=1), "ana", T0)

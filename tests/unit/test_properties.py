@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.lifecycle import (
+from console.domain.lifecycle import (
     Acknowledge,
     Action,
     AddLink,
@@ -36,7 +36,7 @@ from console.lifecycle import (
     apply,
     created_entry,
 )
-from console.models import (
+from console.domain.models import (
     HoldReason,
     Incident,
     Link,
@@ -47,8 +47,8 @@ from console.models import (
     Status,
     TimelineEntry,
 )
-from console.sla import BusinessCalendar, SlaPolicy, SlaState, counted, due_time, sla_clock
-from console.text import clean
+from console.domain.sla import BusinessCalendar, SlaPolicy, SlaState, counted, due_time, sla_clock
+from console.domain.text import clean
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,9 +8,18 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from console.lifecycle import Acknowledge, Cancel, Hold, Reopen, Resolve, Resume, SetPriority, apply
-from console.models import HoldReason, Incident, Pause, Priority, Status
-from console.sla import (
+from console.domain.lifecycle import (
+    Acknowledge,
+    Cancel,
+    Hold,
+    Reopen,
+    Resolve,
+    Resume,
+    SetPriority,
+    apply,
+)
+from console.domain.models import HoldReason, Incident, Pause, Priority, Status
+from console.domain.sla import (
     DEFAULT_TARGETS,
     SlaClock,
     SlaPolicy,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.text import clean
+from console.domain.text import clean
 
 
 @pytest.mark.parametrize(

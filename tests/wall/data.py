@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from backends.sqlite import SqliteBackend
-from console.clock import FrozenClock
-from console.lifecycle import Acknowledge, Hold, Resolve
-from console.models import HoldReason, NewIncident, Service, Team, User
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge, Hold, Resolve
+from console.domain.models import HoldReason, NewIncident, Service, Team, User
 
 T0 = datetime(2026, 3, 2, 9, 30, 4, tzinfo=UTC)
 """A Monday morning: the frozen 'now' of the wall tests."""

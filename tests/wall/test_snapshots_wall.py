@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.app import IncidentApp, make_app
-from console.clock import FrozenClock
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.tui.app import IncidentApp, make_app
 from screens.wall import WallScreen
 from tests.wall.data import T0, seed_wall
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from backends.sqlite import SqliteBackend
-from console.app import make_app
-from console.clock import FrozenClock
-from console.lifecycle import Acknowledge, Resolve
-from console.models import IncidentQuery, NewIncident, Status
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge, Resolve
+from console.domain.models import IncidentQuery, NewIncident, Status
+from console.tui.app import make_app
 from screens.wall import WallScreen
 from tests.wall.data import T0, seed_directory
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from backends.base import ConnectionState
-from backends.sqlite import SqliteBackend
-from console.app import IncidentApp, make_app
-from console.clock import FrozenClock
-from console.models import NewIncident
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.models import NewIncident
+from console.tui.app import IncidentApp, make_app
 from screens.wall import WallScreen, connection_label
 from tests.wall.data import MTTA_TODAY_SECONDS, T0, seed_wall
 from widgets.wall_model import PAGE_SECONDS, countdown, mtta_digits
@@ -160,7 +160,7 @@ def test_connection_labels() -> None:
 
 
 def test_countdown_digits() -> None:
-    from console.sla import SlaClock, SlaState
+    from console.domain.sla import SlaClock, SlaState
 
     def clock(used: float, target: float, state: SlaState = SlaState.RUNNING) -> SlaClock:
         return SlaClock(

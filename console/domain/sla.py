@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from console.models import UTC, Duration, Incident, Pause, Priority, Status, utc
+from console.domain.models import UTC, Duration, Incident, Pause, Priority, Status, utc
 
 ClockKind = Literal["response", "resolution"]
 

@@ -19,7 +19,7 @@ MTTR (mean time to resolve)
     count, and an incident reopened and still open is not in MTTR until it is resolved again.
 
 Counted time
-    Exactly the SLA engine's: ``console.sla.counted`` with the incident's pauses (on hold,
+    Exactly the SLA engine's: ``console.domain.sla.counted`` with the incident's pauses (on hold,
     resolved-before-reopen) and the SLA business calendar, if one is configured. Hold time is
     therefore never part of MTTA or MTTR.
 
@@ -59,13 +59,20 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from console.models import EntryKind, Incident, Priority, Service, Status, TimelineEntry, utc
-from console.sla import BusinessCalendar, ClockKind, SlaPolicy, clock_bounds, counted, sla_clock
+from console.domain.models import EntryKind, Incident, Priority, Service, Status, TimelineEntry, utc
+from console.domain.sla import (
+    BusinessCalendar,
+    ClockKind,
+    SlaPolicy,
+    clock_bounds,
+    counted,
+    sla_clock,
+)
 
 if TYPE_CHECKING:
     import argparse
 
-    from console.config import Settings
+    from console.domain.config import Settings
 
 
 class ReportError(ValueError):

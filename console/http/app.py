@@ -6,7 +6,7 @@ method of ``backends.base.Backend`` under ``/v1``; ``backends/remote.py`` is its
 Conventions (``docs/interfaces.md`` has the table of routes):
 
 - Authentication: ``Authorization: Bearer <token>`` on every ``/v1`` route (see
-  ``console.tokens``). ``/healthz``, ``/readyz``, ``/metrics`` and ``/openapi.json`` are
+  ``console.domain.tokens``). ``/healthz``, ``/readyz``, ``/metrics`` and ``/openapi.json`` are
   open: they are for load balancers and scrapers, and reveal only counts. Each ``/v1`` route
   declares the least role it needs with a ``RoleGuard`` dependency, which the auth test
   enumerates, so a new route without a guard fails that test.
@@ -48,12 +48,11 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backends.base import Backend, BackendError, Conflict, Unavailable
-from console.change_stream import ChangeHub, NotifyingBackend, follow
-from console.clock import Clock, SystemClock
-from console.config import Settings
-from console.lifecycle import Action, Escalate, InvalidTransition
-from console.metrics import RequestMetrics, gauge
-from console.models import (
+from console.domain.clock import Clock, SystemClock
+from console.domain.config import Settings
+from console.domain.kpis import Kpis, stats_window
+from console.domain.lifecycle import Action, Escalate, InvalidTransition
+from console.domain.models import (
     Change,
     EscalationPolicy,
     Incident,
@@ -68,10 +67,11 @@ from console.models import (
     TimelineEntry,
     User,
 )
-from console.problems import NewProblem, Problem, ProblemState
-from console.reports import Kpis, stats_window
-from console.sla import SlaState, active_clock
-from console.tokens import ROLES, Principal, TokenStore
+from console.domain.problems import NewProblem, Problem, ProblemState
+from console.domain.sla import SlaState, active_clock
+from console.domain.tokens import ROLES, Principal, TokenStore
+from console.http.change_stream import ChangeHub, NotifyingBackend, follow
+from console.http.metrics import RequestMetrics, gauge
 
 log = logging.getLogger("incidents.server")
 
@@ -526,7 +526,7 @@ def create_app(
     ``tokens`` defaults to a ``TokenStore`` on ``backend`` (which must then be the SQLite
     store: it keeps the ``tokens`` table).
     The app's lifespan starts the change hub, the intake router's needs and the escalator
-    (when ``console.escalator`` exists), and stops them again.
+    (when ``console.services.escalator`` exists), and stops them again.
     """
     clock = clock or SystemClock()
     if tokens is None:
@@ -627,7 +627,7 @@ def create_app(
     async def paged_now(incident_id: int, who: AsViewer, at: datetime | None = None) -> Paged:
         return Paged(users=await store.paged_now(incident_id, at))
 
-    # KPIs (console.reports; the same numbers as the store's own stats) ----------------------
+    # KPIs (console.domain.kpis; the same numbers as the store's own stats) ----------------------
     @api.get("/stats", response_model=Kpis, tags=["reports"])
     async def stats(
         who: AsViewer,
@@ -837,25 +837,25 @@ async def _store_metrics(
 def _include_optional_routers(app: FastAPI) -> None:
     """Routers that other modules contribute, included when the module exists.
 
-    ``console.intake_api.router`` carries the alert intake routes (``/v1/integrations/...``),
+    ``console.http.intake.router`` carries the alert intake routes (``/v1/integrations/...``),
     which authenticate with integration keys, not bearer tokens. A module that needs the
     store reads ``request.app.state.backend``, which pokes the change hub on mutations.
     """
     try:
-        intake_api = importlib.import_module("console.intake_api")
+        intake_api = importlib.import_module("console.http.intake")
     except ModuleNotFoundError as exc:
-        if exc.name != "console.intake_api":
+        if exc.name != "console.http.intake":
             raise
         return
     app.include_router(intake_api.router)
 
 
 def _start_escalator(backend: Any, clock: Clock) -> asyncio.Task[Any] | None:
-    """Run ``console.escalator.Escalator(backend, clock).run()`` for the server's lifetime."""
+    """Run ``console.services.escalator.Escalator(backend, clock).run()`` for the server's lifetime."""
     try:
-        from console.escalator import Escalator
+        from console.services.escalator import Escalator
     except ModuleNotFoundError as exc:
-        if exc.name != "console.escalator":
+        if exc.name != "console.services.escalator":
             raise
         return None
     task = asyncio.create_task(Escalator(backend, clock).run(), name="escalator")
@@ -904,7 +904,7 @@ def _uvicorn_server(app: FastAPI, host: str, port: int, on_listening: Callable[[
 
 
 async def serve(settings: Settings, host: str, port: int, *, demo: bool = False) -> int:
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
     path = settings.database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -937,7 +937,7 @@ async def _seed_demo(backend: Any, settings: Settings) -> None:
     """``serve --demo``: the console's demo data, written once into an empty database."""
     if await backend.last_seq() > 0:
         return
-    from console import demo
+    from console.demo import seed as demo
 
     summary = await demo.seed(
         backend, now=backend.clock.now(), seed=settings.demo.seed, user=settings.user

@@ -18,8 +18,8 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from console.keys import BY_ID
-from console.sla import SlaPolicy
+from console.domain.keys import BY_ID
+from console.domain.sla import SlaPolicy
 
 APP_NAME = "incident-console"
 
@@ -133,7 +133,7 @@ class Settings(Section):
     """SLA targets per priority, warning threshold and business-hours calendar."""
     keymap: dict[str, str] = Field(default_factory=dict)
     """Binding id -> keys, e.g. ``acknowledge = "A"`` or ``"quit" = "q,ctrl+q"``; the ids are
-    those of ``console.keys.KEYS`` (listed in the ``?`` help screen)."""
+    those of ``console.domain.keys.KEYS`` (listed in the ``?`` help screen)."""
     server: ServerSettings = Field(default_factory=ServerSettings)
     """Settings of ``incidents serve``."""
     demo: DemoSettings = Field(default_factory=DemoSettings)

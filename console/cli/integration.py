@@ -3,7 +3,7 @@
 An integration belongs to one service and has a kind: ``alertmanager`` (its key goes in
 Alertmanager's ``http_config.authorization.credentials``, or as ``?key=``) or ``events``
 (its key is an Events v2 ``routing_key``). The key is printed once, at creation; the store
-keeps only a digest of its secret part (``backends.sqlite_intake``).
+keeps only a digest of its secret part (``backends.sqlite.intake``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import argparse
 import asyncio
 import sys
 
-from backends import sqlite_intake
 from backends.base import InvalidAction, NotFound, Unavailable
-from backends.sqlite import SqliteBackend
-from console.config import Settings
-from console.ingest import Integration
-from console.models import Service
+from backends.sqlite import intake as sqlite_intake
+from backends.sqlite.store import SqliteBackend
+from console.domain.config import Settings
+from console.domain.intake import Integration
+from console.domain.models import Service
 
 
 def _row(integration: Integration) -> str:

@@ -13,7 +13,7 @@ Why it is built this way:
   back with ``Incident.model_validate_json``) and the columns the queue filters and sorts on,
   with a partial covering index over open incidents only (``is_open = 1``), so the queue
   query touches the few thousand open rows and not the million resolved ones.
-- **``sla_due``** is ``console.sla.sort_due`` as epoch seconds, recomputed on every write:
+- **``sla_due``** is ``console.domain.sla.sort_due`` as epoch seconds, recomputed on every write:
   a running clock's due time does not move unless the incident changes, so "breached" at
   query time is just ``sla_due <= now``.
 - **The timeline is append-only in the schema**: triggers refuse UPDATE and DELETE.
@@ -57,13 +57,14 @@ from backends.base import (
     NotFound,
     Unavailable,
 )
-from console import lifecycle
-from console.clock import Clock, SystemClock
-from console.config import Settings
-from console.escalation import paged_at, plan_manual
-from console.ingest import Alert, IngestResult, Integration, Signal
-from console.lifecycle import Action, Assign, Escalate, InvalidTransition, Merge
-from console.models import (
+from console.domain import lifecycle
+from console.domain.clock import Clock, SystemClock
+from console.domain.config import Settings
+from console.domain.escalation import paged_at, plan_manual
+from console.domain.intake import Alert, IngestResult, Integration, Signal
+from console.domain.kpis import Kpis
+from console.domain.lifecycle import Action, Assign, Escalate, InvalidTransition, Merge
+from console.domain.models import (
     OPEN_STATUSES,
     Change,
     EntryKind,
@@ -79,10 +80,9 @@ from console.models import (
     priority_for,
     utc,
 )
-from console.problems import Problem, ProblemState
-from console.reports import Kpis
-from console.sla import sort_due
-from console.text import clean
+from console.domain.problems import Problem, ProblemState
+from console.domain.sla import sort_due
+from console.domain.text import clean
 
 Step = str | Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -1022,28 +1022,28 @@ class SqliteBackend:
         team: str | None = None,
         now: datetime | None = None,
     ) -> Kpis:
-        from backends.sqlite_stats import sqlite_stats
+        from backends.sqlite.stats import sqlite_stats
 
         return await sqlite_stats(self, since, service=service, team=team, now=now)
 
     # problems (backends/sqlite_problems.py) -----------------------------------------------
     async def create_problem(self, from_incident_id: int, title: str, actor: str) -> Problem:
-        from backends import sqlite_problems
+        from backends.sqlite import problems as sqlite_problems
 
         return await sqlite_problems.create_problem(self, from_incident_id, title, actor)
 
     async def problems(self, state: ProblemState | None = None) -> list[Problem]:
-        from backends import sqlite_problems
+        from backends.sqlite import problems as sqlite_problems
 
         return await sqlite_problems.problems(self, state)
 
     async def resolve_problem(self, problem_id: int, actor: str) -> Problem:
-        from backends import sqlite_problems
+        from backends.sqlite import problems as sqlite_problems
 
         return await sqlite_problems.resolve_problem(self, problem_id, actor)
 
     async def waiting_for_problem(self, problem_id: int) -> list[Incident]:
-        from backends import sqlite_problems
+        from backends.sqlite import problems as sqlite_problems
 
         return await sqlite_problems.waiting_for_problem(self, problem_id)
 
@@ -1159,13 +1159,13 @@ class SqliteBackend:
     async def ingest(self, integration: Integration, signals: Sequence[Signal]) -> IngestResult:
         """Take in a batch of alert signals from one integration in ONE transaction: alert
         rows, new incidents, lifecycle actions and change-feed rows commit together."""
-        from backends import sqlite_intake
+        from backends.sqlite import intake as sqlite_intake
 
         return await sqlite_intake.ingest(self, integration, signals)
 
     async def alerts(self, incident_id: int) -> list[Alert]:
         """The alerts grouped into an incident, oldest first."""
-        from backends import sqlite_intake
+        from backends.sqlite import intake as sqlite_intake
 
         return await sqlite_intake.alerts(self, incident_id)
 

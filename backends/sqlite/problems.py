@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from backends.base import Conflict, InvalidAction, NotFound
-from console.lifecycle import AddLink
-from console.models import Incident, IncidentQuery, Status
-from console.problems import Problem, ProblemState, link_for, problem_key, waiting_on
-from console.text import clean
+from console.domain.lifecycle import AddLink
+from console.domain.models import Incident, IncidentQuery, Status
+from console.domain.problems import Problem, ProblemState, link_for, problem_key, waiting_on
+from console.domain.text import clean
 
 if TYPE_CHECKING:
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
 
 async def create_problem(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from console.models import UTC, utc
+from console.domain.models import UTC, utc
 
 
 class Clock(Protocol):

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from backends.base import Backend, BackendError
-from console.models import Change
+from console.domain.models import Change
 
 log = logging.getLogger("incidents.server")
 

@@ -31,10 +31,10 @@ import httpx
 from pydantic import BaseModel, ConfigDict
 
 from backends.base import BackendError
-from console.clock import Clock, SystemClock
-from console.config import NotifySettings, WebhookTarget
-from console.models import Change, EntryKind, Incident, Priority, TimelineEntry
-from console.text import clean
+from console.domain.clock import Clock, SystemClock
+from console.domain.config import NotifySettings, WebhookTarget
+from console.domain.models import Change, EntryKind, Incident, Priority, TimelineEntry
+from console.domain.text import clean
 
 log = logging.getLogger("incidents.notify")
 

@@ -34,12 +34,11 @@ from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from backends.base import Backend, BackendError, ConnectionState
-from console.clock import Clock, SystemClock
-from console.config import Settings
-from console.escalation import on_call
-from console.escalator import Escalator
-from console.keys import KEYS
-from console.models import (
+from console.domain.clock import Clock, SystemClock
+from console.domain.config import Settings
+from console.domain.escalation import on_call
+from console.domain.keys import KEYS
+from console.domain.models import (
     EscalationPolicy,
     Incident,
     IncidentQuery,
@@ -48,6 +47,7 @@ from console.models import (
     Team,
     User,
 )
+from console.services.escalator import Escalator
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
 from widgets.keybindings import display_keys, effective_keys
 from widgets.queue_model import SlaTracker
@@ -404,7 +404,7 @@ class IncidentApp(App[None]):
     # background work -----------------------------------------------------------------------
     @work(exclusive=True, group="demo", exit_on_error=False)
     async def simulate(self) -> None:
-        from console.demo import Simulator
+        from console.demo.seed import Simulator
 
         try:
             simulator = Simulator(
@@ -420,7 +420,7 @@ class IncidentApp(App[None]):
 
     @work(exclusive=True, group="escalator", exit_on_error=False)
     async def run_escalator(self) -> None:
-        """The automatic escalator (``console.escalator``), set by ``_console`` for a local
+        """The automatic escalator (``console.services.escalator``), set by ``_console`` for a local
         SQLite store when ``settings.escalator`` is on; it logs and retries its own errors."""
         if self.escalator is not None:
             await self.escalator.run()
@@ -479,7 +479,7 @@ class IncidentApp(App[None]):
 
 
 def clean_title(title: str) -> str:
-    from console.text import clean
+    from console.domain.text import clean
 
     return clean(title, limit=60)
 
@@ -515,7 +515,7 @@ def make_app(
     settings = settings or Settings()
     user = user or settings.user
     if not user:
-        from console.cli import _user_default
+        from console.cli.main import _user_default
 
         user = _user_default()
     readonly = readonly or wall or backend.role == "viewer"
@@ -563,7 +563,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
     backend = await _open(settings, clock)
     try:
         if args.demo:
-            from console.demo import seed
+            from console.demo.seed import seed
 
             await seed(
                 backend, now=clock.now(), seed=settings.demo.seed, user=settings.user or "demo"
@@ -589,7 +589,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents``: open the console (see ``console.cli``)."""
+    """``incidents``: open the console (see ``console.cli.main``)."""
     try:
         demo_path = asyncio.run(_console(args, settings))
     except StartupError as exc:

@@ -1,4 +1,4 @@
-"""The alert intake routes of ``incidents serve`` (included by ``console.server``).
+"""The alert intake routes of ``incidents serve`` (included by ``console.http.app``).
 
 - ``POST /v1/integrations/alertmanager``: Alertmanager's webhook (version 4). The key comes
   as ``Authorization: Bearer KEY`` (Alertmanager's ``http_config.authorization``) or
@@ -14,7 +14,7 @@ A 2xx means the batch is committed (one transaction, ``SqliteBackend.ingest``). 
 body, wrong types, a missing field, an unknown or revoked key, or too many alerts get a 4xx
 and store nothing; the store being unreachable gets a 503 (Alertmanager retries those).
 
-The router's lifespan runs the ChatOps notifier (``console.notify``) while the server runs.
+The router's lifespan runs the ChatOps notifier (``console.services.notifier``) while the server runs.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from backends import sqlite_intake
-from console.config import Settings
-from console.ingest import (
+from backends.sqlite import intake as sqlite_intake
+from console.domain.config import Settings
+from console.domain.intake import (
     Alert,
     IntakeError,
     Integration,
@@ -36,12 +36,12 @@ from console.ingest import (
     parse_alertmanager,
     parse_event,
 )
-from console.server import AsAdmin, AsViewer, error_json
+from console.http.app import AsAdmin, AsViewer, error_json
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from console.notify import Notifier
+    from console.services.notifier import Notifier
 
     settings: Settings = app.state.settings
     notifier = None
@@ -197,7 +197,7 @@ async def deliveries(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JSONResponse:
     """The newest outgoing webhook deliveries: target, event, status, attempts, last error."""
-    from console.notify import deliveries as delivery_log
+    from console.services.notifier import deliveries as delivery_log
 
     rows = await delivery_log(_store(request), limit)
     return JSONResponse([row.model_dump(mode="json") for row in rows])

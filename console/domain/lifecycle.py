@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from console.models import (
+from console.domain.models import (
     EntryKind,
     HoldReason,
     Incident,
@@ -35,7 +35,7 @@ from console.models import (
     priority_for,
     utc,
 )
-from console.text import clean
+from console.domain.text import clean
 
 
 class InvalidTransition(Exception):
@@ -92,7 +92,7 @@ class Escalate(Model):
     """Move to the next escalation level.
 
     ``level``, ``loop`` and ``paged`` are filled in by the backend from the escalation policy
-    (see ``console.escalation.plan_manual`` and ``plan_automatic``); left empty, the level
+    (see ``console.domain.escalation.plan_manual`` and ``plan_automatic``); left empty, the level
     goes up by one.
     ``automatic`` marks escalations made by the escalator rather than a person.
     """

@@ -3,7 +3,7 @@
 ``build`` is pure: from a seed and a ``now`` it makes a directory (services, people, teams,
 escalation policies, on-call schedules), about 2,000 past incidents over 90 days and about 40
 open ones in every state and SLA situation. Every incident is played through the real
-lifecycle (``console.lifecycle.apply``) at past times, together with what the automatic
+lifecycle (``console.domain.lifecycle.apply``) at past times, together with what the automatic
 escalator would have done on its own (escalations when a level's wait ran out, SLA breach
 marks), so timelines are genuine and the SLA engine agrees with them. ``seed`` writes the
 result into a store in one go; ``Simulator`` then keeps the queue alive through the public
@@ -27,16 +27,16 @@ from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
-from console.clock import Clock, SystemClock
-from console.config import Settings
-from console.escalation import (
+from console.domain.clock import Clock, SystemClock
+from console.domain.config import Settings
+from console.domain.escalation import (
     next_escalation_at,
     on_call,
     paged_at,
     plan_automatic,
     plan_manual,
 )
-from console.lifecycle import (
+from console.domain.lifecycle import (
     Acknowledge,
     Action,
     AddLink,
@@ -56,7 +56,7 @@ from console.lifecycle import (
     apply,
     created_entry,
 )
-from console.models import (
+from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -81,8 +81,8 @@ from console.models import (
     priority_for,
     utc,
 )
-from console.sla import ClockKind, SlaPolicy, clock_bounds, counted, due_time
-from console.text import clean
+from console.domain.sla import ClockKind, SlaPolicy, clock_bounds, counted, due_time
+from console.domain.text import clean
 
 ESCALATOR = "escalator"
 """Actor of what the automatic escalator did on its own (escalations, SLA breach marks)."""
@@ -1449,7 +1449,7 @@ class Simulator:
 
 
 async def _write_demo(path: str, args: argparse.Namespace, settings: Settings) -> SeedSummary:
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
     backend = SqliteBackend(path, settings=settings)
     await backend.open()

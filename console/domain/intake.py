@@ -1,6 +1,6 @@
 """Alert intake as pure functions: webhook bodies -> signals -> a plan of store writes.
 
-Two body formats arrive over HTTP (``console.intake_api``):
+Two body formats arrive over HTTP (``console.http.intake``):
 
 - the Prometheus Alertmanager webhook, version 4 (``parse_alertmanager``);
 - a PagerDuty Events API v2 style event (``parse_event``).
@@ -9,7 +9,7 @@ Each becomes a list of ``Signal`` (one alert saying trigger / acknowledge / reso
 store then calls ``plan(signals, state, ...)`` inside its write transaction with what it
 knows about those alerts (``IngestState``) and carries out the resulting ``IngestPlan``:
 alert rows to insert and update, incidents to open, and lifecycle actions to apply through
-``console.lifecycle.apply``. Nothing here does I/O, so every rule (dedup by fingerprint,
+``console.domain.lifecycle.apply``. Nothing here does I/O, so every rule (dedup by fingerprint,
 grouping, severity -> priority, auto-resolve, dropped events) is tested without a store.
 
 Alerts are deduplicated by their identity (the Alertmanager fingerprint or the Events
@@ -29,9 +29,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from console.config import IntakeSettings
-from console.lifecycle import Acknowledge, Action, AddNote, AlertRepeated, Resolve, SetPriority
-from console.models import (
+from console.domain.config import IntakeSettings
+from console.domain.lifecycle import (
+    Acknowledge,
+    Action,
+    AddNote,
+    AlertRepeated,
+    Resolve,
+    SetPriority,
+)
+from console.domain.models import (
     Incident,
     Link,
     LinkKind,
@@ -40,7 +47,7 @@ from console.models import (
     Status,
     priority_for,
 )
-from console.text import clean
+from console.domain.text import clean
 
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """Alertmanager's ``endsAt`` of an alert that is still firing (Go's zero time)."""

@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from backends.base import NotFound, Unavailable
-from console.clock import Clock
-from console.config import Settings
-from console.models import utc
+from console.domain.clock import Clock
+from console.domain.config import Settings
+from console.domain.models import utc
 
 if TYPE_CHECKING:
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
 Role = Literal["viewer", "responder", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "responder", "admin")
@@ -219,7 +219,7 @@ class TokenStore:
 
 async def open_store_for(settings: Settings) -> SqliteBackend:
     """Open (creating / migrating if needed) the SQLite store of ``settings``."""
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
     store = SqliteBackend(settings.database_path(), settings=settings)
     return await store.open()

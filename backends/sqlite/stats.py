@@ -1,4 +1,4 @@
-"""KPIs over the SQLite store: fetch what the window needs, compute with ``console.reports``.
+"""KPIs over the SQLite store: fetch what the window needs, compute with ``console.domain.kpis``.
 
 Two queries, whatever the window: the incidents touched in the window or still open (an open
 incident's SLA clock may breach inside the window without any write), then the timelines of
@@ -12,11 +12,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from console.models import Incident, Status, TimelineEntry, utc
-from console.reports import Kpis, compute_kpis, team_services
+from console.domain.kpis import Kpis, compute_kpis, team_services
+from console.domain.models import Incident, Status, TimelineEntry, utc
 
 if TYPE_CHECKING:
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
 
 async def sqlite_stats(

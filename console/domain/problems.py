@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
-from console.models import HoldReason, Incident, Link, LinkKind, Model, Status, utc
+from console.domain.models import HoldReason, Incident, Link, LinkKind, Model, Status, utc
 
 
 class ProblemState(StrEnum):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from console.models import (
+from console.domain.models import (
     EscalationPolicy,
     Incident,
     Schedule,
@@ -15,7 +15,7 @@ from console.models import (
     TargetKind,
     utc,
 )
-from console.sla import due_time
+from console.domain.sla import due_time
 
 
 def on_call(schedule: Schedule, at: datetime) -> str | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from console.models import (
+from console.domain.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
     Incident,
@@ -31,7 +31,7 @@ from console.models import (
     SortKey,
     Status,
 )
-from console.sla import SlaPolicy, SlaState, active_clock
+from console.domain.sla import SlaPolicy, SlaState, active_clock
 
 
 class QueryError(ValueError):

@@ -3,7 +3,7 @@
 The draft is blameless by construction: it says what happened and when, who took part and
 what the SLA clocks did, and leaves the analysis (contributing factors, what went well,
 what could go better, action items) as sections for the team to fill. Every piece of text
-that came from people or alerts is cleaned (``console.text.clean``) and Markdown-escaped, so
+that came from people or alerts is cleaned (``console.domain.text.clean``) and Markdown-escaped, so
 a title such as ``| x | *y*`` cannot break a table or turn into formatting, and a note cannot
 start a heading.
 
@@ -21,15 +21,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.models import EntryKind, Incident, Service, TimelineEntry, User, utc
-from console.reports import format_seconds
-from console.sla import SlaPolicy, SlaState, counted, sla_clock
-from console.text import clean
+from console.domain.kpis import format_seconds
+from console.domain.models import EntryKind, Incident, Service, TimelineEntry, User, utc
+from console.domain.sla import SlaPolicy, SlaState, counted, sla_clock
+from console.domain.text import clean
 
 if TYPE_CHECKING:
     import argparse
 
-    from console.config import Settings
+    from console.domain.config import Settings
 
 # Characters that carry meaning inline in CommonMark / GFM tables; each gets a backslash.
 _INLINE = re.compile(r"([\\`*_\[\]<>|#~!])")
@@ -380,8 +380,8 @@ def cmd_pir(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from backends.base import BackendError, NotFound
-    from console.clock import SystemClock
-    from console.reports import open_configured
+    from console.domain.clock import SystemClock
+    from console.domain.kpis import open_configured
 
     async def run() -> str:
         backend = await open_configured(settings)

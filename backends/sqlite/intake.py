@@ -4,13 +4,13 @@ The tables come from the store's migration 2 (``backends/sqlite.py``). Every wri
 through ``SqliteBackend.transaction()`` (one ``BEGIN IMMEDIATE``), so a webhook of 1,000
 alerts is one transaction: the alert rows, the incidents it opens, the lifecycle actions it
 applies and their change-feed rows commit together or not at all. The decisions themselves
-(dedup, grouping, auto-resolve) are ``console.ingest.plan``; this module only reads the
+(dedup, grouping, auto-resolve) are ``console.domain.intake.plan``; this module only reads the
 state that plan needs and writes what it decided, and every incident change is
-``console.lifecycle.apply``.
+``console.domain.lifecycle.apply``.
 
 Integration keys look like ``<id><secret>``: an 8-hex-digit public id and a 32-hex-digit
 secret (128 random bits). Only ``sha256(secret)`` is stored; the row is found by the id and
-the digest compared with ``hmac.compare_digest`` (see ``console.tokens`` for why a fast hash
+the digest compared with ``hmac.compare_digest`` (see ``console.domain.tokens`` for why a fast hash
 is right for random secrets).
 """
 
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from backends.base import InvalidAction, NotFound
-from console import lifecycle
-from console.ingest import (
+from console.domain import lifecycle
+from console.domain.intake import (
     Alert,
     AlertInsert,
     IngestResult,
@@ -40,11 +40,11 @@ from console.ingest import (
     Signal,
     plan,
 )
-from console.lifecycle import Acknowledge, InvalidTransition
-from console.models import EscalationPolicy, Incident, Service, TimelineEntry, User
+from console.domain.lifecycle import Acknowledge, InvalidTransition
+from console.domain.models import EscalationPolicy, Incident, Service, TimelineEntry, User
 
 if TYPE_CHECKING:
-    from backends.sqlite import SqliteBackend
+    from backends.sqlite.store import SqliteBackend
 
 ID_LENGTH = 8
 SECRET_LENGTH = 32

@@ -3,7 +3,7 @@
 One pass (``tick``) looks at every open incident:
 
 - a triggered incident whose escalation level waited longer than the level's
-  acknowledgement wait moves to the next level (``console.escalation.plan_automatic``: the
+  acknowledgement wait moves to the next level (``console.domain.escalation.plan_automatic``: the
   next level, or level 1 of the next loop while the policy repeats), with a timeline entry
   naming who is paged now;
 - an SLA clock past its due time gets its "breached" entry, once per clock.
@@ -21,11 +21,11 @@ import asyncio
 import logging
 
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
-from console.clock import Clock
-from console.escalation import plan_automatic
-from console.lifecycle import Escalate, MarkBreached
-from console.models import OPEN_STATUSES, Incident, IncidentQuery, Status
-from console.sla import SlaPolicy, SlaState, sla_clock
+from console.domain.clock import Clock
+from console.domain.escalation import plan_automatic
+from console.domain.lifecycle import Escalate, MarkBreached
+from console.domain.models import OPEN_STATUSES, Incident, IncidentQuery, Status
+from console.domain.sla import SlaPolicy, SlaState, sla_clock
 
 log = logging.getLogger(__name__)
 
