@@ -455,7 +455,7 @@ class IncidentScreen(Screen[None]):
     @work(group="pir", exclusive=True, exit_on_error=False)
     async def _write_pir(self) -> None:
         """Write a post-incident review draft (Markdown) next to where the console runs."""
-        from console.domain.review import default_path, write_pir
+        from console.services.reviews import default_path, write_pir
 
         app: Any = self.app
         if self.incident is None:

@@ -1,1 +1,1 @@
-"""backends/sqlite."""
+"""The SQLite store (the embedded default): schema, statements, intake, problems, stats, tokens."""

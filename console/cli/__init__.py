@@ -1,1 +1,1 @@
-"""console/cli."""
+"""The command line: one module per subcommand, ``main`` parses and dispatches."""

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="fresh demo database with a simulator running"
     )
     parser.add_argument("--theme", choices=["default", "high-contrast"], help="colour theme")
-    parser.set_defaults(handler=("console.tui.app", "cmd_console"))
+    parser.set_defaults(handler=("console.cli.console", "cmd_console"))
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--demo", action="store_true", help="seed a demo database if empty")
-    serve.set_defaults(handler=("console.http.app", "cmd_serve"))
+    serve.set_defaults(handler=("console.cli.serve", "cmd_serve"))
 
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id")
     for p in (create, revoke, token_sub.choices["list"]):
         p.add_argument("--db", type=Path, dest="db", help="SQLite database file")
-    token.set_defaults(handler=("console.domain.tokens", "cmd_token"))
+    token.set_defaults(handler=("console.cli.token", "cmd_token"))
 
     integ = sub.add_parser("integration", help="manage alert integrations")
     integ_sub = integ.add_subparsers(dest="integration_command", metavar="ACTION", required=True)
@@ -88,12 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--service", help="only this service")
     report.add_argument("--team", help="only services of this team")
     report.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    report.set_defaults(handler=("console.domain.kpis", "cmd_report"))
+    report.set_defaults(handler=("console.cli.report", "cmd_report"))
 
     pir = sub.add_parser("pir", help="write a post-incident review draft (Markdown)")
     pir.add_argument("key", help="incident key, e.g. INC-1042")
     pir.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    pir.set_defaults(handler=("console.domain.review", "cmd_pir"))
+    pir.set_defaults(handler=("console.cli.pir", "cmd_pir"))
 
     # Also after the subcommand (``incidents report --db x.db``); SUPPRESS keeps a value given
     # before it (``incidents --db x.db report``) instead of overwriting it with None.
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--history", type=int, default=2000, help="resolved incidents to create")
     demo.add_argument("--open", dest="open_count", type=int, default=40)
-    demo.set_defaults(handler=("console.demo.seed", "cmd_demo"))
+    demo.set_defaults(handler=("console.cli.demo", "cmd_demo"))
     return parser
 
 

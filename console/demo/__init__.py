@@ -1,1 +1,1 @@
-"""console/demo."""
+"""Demo data and the simulator."""

@@ -14,11 +14,9 @@ No Textual here: the console, the server and ``incidents demo`` all use this mod
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import random
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -1448,45 +1446,3 @@ class Simulator:
 # --- incidents demo ------------------------------------------------------------------------
 
 
-async def _write_demo(path: str, args: argparse.Namespace, settings: Settings) -> SeedSummary:
-    from backends.sqlite.store import SqliteBackend
-
-    backend = SqliteBackend(path, settings=settings)
-    await backend.open()
-    try:
-        everything = IncidentQuery(statuses=tuple(Status), limit=1)
-        existing = await backend.count_incidents(everything)
-        services = await backend.services()
-        if existing or services:
-            raise DemoError(
-                f"{path} already holds {existing} incidents and {len(services)} services; "
-                "the demo only writes into a new or empty database. Pick another --db "
-                "or delete that file first."
-            )
-        return await seed(
-            backend,
-            now=SystemClock().now(),
-            seed=args.seed,
-            history=args.history,
-            open_count=args.open_count,
-            user=settings.user,
-            sla=settings.sla,
-        )
-    finally:
-        await backend.close()
-
-
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents demo [--db PATH] [--seed N] [--history N] [--open N]``."""
-    path = settings.database_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        summary = asyncio.run(_write_demo(str(path), args, settings))
-    except (DemoError, BackendError) as exc:
-        print(f"incidents demo: {exc}", file=sys.stderr)
-        return 1
-    print(f"wrote a demo database to {path}")
-    for line in summary.lines():
-        print(line)
-    print(f"open it with: incidents --db {path}")
-    return 0

@@ -1,1 +1,1 @@
-"""console/domain."""
+"""The pure domain: models and rules, no I/O, no Textual, no FastAPI, no backends."""

@@ -51,11 +51,10 @@ import json
 import math
 import re
 import statistics
-import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -70,9 +69,8 @@ from console.domain.sla import (
 )
 
 if TYPE_CHECKING:
-    import argparse
 
-    from console.domain.config import Settings
+    pass
 
 
 class ReportError(ValueError):
@@ -566,40 +564,3 @@ def render_csv(kpis: Kpis) -> str:
     return out.getvalue()
 
 
-RENDERERS = {"table": render_table, "json": render_json, "csv": render_csv}
-
-
-def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents report``: open the configured backend, ask it for stats, print them."""
-    import asyncio
-
-    try:
-        since = parse_window(args.since)
-    except ReportError as exc:
-        print(f"incidents report: {exc}", file=sys.stderr)
-        return 2
-    render = RENDERERS[args.format]
-
-    async def run() -> Kpis:
-        backend = await open_configured(settings)
-        try:
-            return await backend.stats(since, service=args.service, team=args.team)
-        finally:
-            await backend.close()
-
-    from backends.base import BackendError
-
-    try:
-        kpis = asyncio.run(run())
-    except BackendError as exc:
-        print(f"incidents report: {exc}", file=sys.stderr)
-        return 1
-    sys.stdout.write(render(kpis))
-    return 0
-
-
-async def open_configured(settings: Settings) -> Any:
-    """The backend the settings name, opened (SQLite file, or an ``incidents serve`` URL)."""
-    from backends import open_backend
-
-    return await open_backend(settings)

@@ -14,11 +14,9 @@ start a heading.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from console.domain.kpis import format_seconds
@@ -27,9 +25,8 @@ from console.domain.sla import SlaPolicy, SlaState, counted, sla_clock
 from console.domain.text import clean
 
 if TYPE_CHECKING:
-    import argparse
 
-    from console.domain.config import Settings
+    pass
 
 # Characters that carry meaning inline in CommonMark / GFM tables; each gets a backslash.
 _INLINE = re.compile(r"([\\`*_\[\]<>|#~!])")
@@ -348,67 +345,3 @@ def render_pir(
     return "\n".join(out)
 
 
-def default_path(incident: Incident, directory: Path | None = None) -> Path:
-    """Where the incident screen writes a draft: ``INC-1042-review.md`` in ``directory``."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", incident.key)
-    return (directory or Path.cwd()) / f"{safe}-review.md"
-
-
-async def draft_for(backend: Any, ref: int | str, *, policy: SlaPolicy, now: datetime) -> str:
-    """Fetch what a draft needs from ``backend`` and render it."""
-    incident = await backend.get_incident(ref)
-    timeline = await backend.timeline(incident.id)
-    services = await backend.services()
-    users = await backend.users()
-    return render_pir(
-        incident, timeline, services=services, users=users, sla_policy=policy, now=now
-    )
-
-
-async def write_pir(
-    backend: Any, ref: int | str, path: Path, *, policy: SlaPolicy, now: datetime
-) -> Path:
-    """Write the draft for ``ref`` to ``path`` and return the path written."""
-    text = await draft_for(backend, ref, policy=policy, now=now)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def cmd_pir(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents pir KEY [--out FILE]``."""
-    import asyncio
-
-    from backends.base import BackendError, NotFound
-    from console.domain.clock import SystemClock
-    from console.domain.kpis import open_configured
-
-    async def run() -> str:
-        backend = await open_configured(settings)
-        try:
-            return await draft_for(backend, args.key, policy=settings.sla, now=SystemClock().now())
-        finally:
-            await backend.close()
-
-    try:
-        text = asyncio.run(run())
-    except NotFound:
-        print(
-            f"incidents pir: there is no incident {args.key!r}; check the key (e.g. INC-1042)",
-            file=sys.stderr,
-        )
-        return 1
-    except BackendError as exc:
-        print(f"incidents pir: {exc}", file=sys.stderr)
-        return 1
-    if args.out is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"incidents pir: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    print(f"wrote the review draft of {args.key} to {args.out}", file=sys.stderr)
-    return 0

@@ -1,1 +1,1 @@
-"""console/http."""
+"""The HTTP server: FastAPI app, roles, errors, routes, change stream, metrics, serve."""

@@ -28,14 +28,12 @@ Conventions (``docs/interfaces.md`` has the table of routes):
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import importlib
 import logging
-import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -47,7 +45,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backends.base import Backend, BackendError, Conflict, Unavailable
+from backends.base import Backend, BackendError, Conflict
+from backends.sqlite.tokens import TokenStore
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.domain.kpis import Kpis, stats_window
@@ -69,7 +68,7 @@ from console.domain.models import (
 )
 from console.domain.problems import NewProblem, Problem, ProblemState
 from console.domain.sla import SlaState, active_clock
-from console.domain.tokens import ROLES, Principal, TokenStore
+from console.domain.tokens import ROLES, Principal
 from console.http.change_stream import ChangeHub, NotifyingBackend, follow
 from console.http.metrics import RequestMetrics, gauge
 
@@ -850,6 +849,21 @@ def _include_optional_routers(app: FastAPI) -> None:
     app.include_router(intake_api.router)
 
 
+# incidents serve -----------------------------------------------------------------------------
+
+
+__all__ = [
+    "ApiError",
+    "ChangeHub",
+    "KEY_AUTH_PREFIX",
+    "OPEN_PATHS",
+    "RoleGuard",
+    "create_app",
+    "required_role",
+    "route_table",
+]
+
+
 def _start_escalator(backend: Any, clock: Clock) -> asyncio.Task[Any] | None:
     """Run ``console.services.escalator.Escalator(backend, clock).run()`` for the server's lifetime."""
     try:
@@ -867,107 +881,3 @@ def _report_escalator_end(task: asyncio.Task[Any]) -> None:
     """The escalator runs forever; if it ever stops, the operator must hear about it."""
     if not task.cancelled() and task.exception() is not None:
         log.error("the automatic escalator stopped: %s", task.exception())
-
-
-# incidents serve -----------------------------------------------------------------------------
-
-
-def _uvicorn_server(app: FastAPI, host: str, port: int, on_listening: Callable[[str], None]):
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        """uvicorn waits for open connections on shutdown; SSE streams never finish by
-        themselves, so ending them is the first thing shutdown does."""
-
-        async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
-            await super().startup(sockets)
-            if self.started and self.servers:
-                sock_host, sock_port = self.servers[0].sockets[0].getsockname()[:2]
-                shown = f"[{sock_host}]" if ":" in sock_host else sock_host
-                on_listening(f"http://{shown}:{sock_port}")
-
-        async def shutdown(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
-            app.state.stop_streams()
-            await super().shutdown(sockets)
-
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=3,
-        timeout_keep_alive=30,
-    )
-    return Server(config)
-
-
-async def serve(settings: Settings, host: str, port: int, *, demo: bool = False) -> int:
-    from backends.sqlite.store import SqliteBackend
-
-    path = settings.database_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backend = SqliteBackend(path, settings=settings)
-    await backend.open()
-    try:
-        if demo:
-            await _seed_demo(backend, settings)
-        tokens = TokenStore(backend)
-        active = await tokens.list(include_revoked=False)
-        app = create_app(backend, settings, tokens=tokens)
-
-        def listening(url: str) -> None:
-            print(f"incidents serve: listening on {url} (database {path})", flush=True)
-            if not active:
-                print(
-                    "incidents serve: no tokens yet; create one with "
-                    f"`incidents token create --user NAME --role admin --db {path}`",
-                    flush=True,
-                )
-
-        server = _uvicorn_server(app, host, port, listening)
-        await server.serve()
-        return 0 if server.started else 1
-    finally:
-        await backend.close()
-
-
-async def _seed_demo(backend: Any, settings: Settings) -> None:
-    """``serve --demo``: the console's demo data, written once into an empty database."""
-    if await backend.last_seq() > 0:
-        return
-    from console.demo import seed as demo
-
-    summary = await demo.seed(
-        backend, now=backend.clock.now(), seed=settings.demo.seed, user=settings.user
-    )
-    print(
-        f"incidents serve: demo data written ({summary.open} open, {summary.history} resolved)",
-        flush=True,
-    )
-
-
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents serve [--db PATH] [--host H] [--port P] [--demo]``."""
-    host = args.host or settings.server.host
-    port = settings.server.port if args.port is None else args.port
-    logging.basicConfig(level=logging.WARNING, format="incidents serve: %(message)s")
-    try:
-        return asyncio.run(serve(settings, host, port, demo=bool(getattr(args, "demo", False))))
-    except Unavailable as exc:
-        print(f"incidents serve: {exc}", file=sys.stderr)
-        return 1
-
-
-__all__ = [
-    "ApiError",
-    "ChangeHub",
-    "KEY_AUTH_PREFIX",
-    "OPEN_PATHS",
-    "RoleGuard",
-    "cmd_serve",
-    "create_app",
-    "required_role",
-    "route_table",
-]

@@ -1,1 +1,1 @@
-"""console/services."""
+"""Background services (escalator, notifier, reviews) that use only the backend contract."""

@@ -9,18 +9,13 @@ changed incidents and posts ``IncidentsChanged`` to every screen on the stack.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import itertools
-import sqlite3
-import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from datetime import datetime
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
@@ -530,71 +525,3 @@ def make_app(
     )
 
 
-# the command line ----------------------------------------------------------------------------
-async def _open(settings: Settings, clock: Clock) -> Backend:
-    from backends import open_backend
-
-    try:
-        backend = await open_backend(settings, clock=clock)
-        await backend.last_seq()  # proves it answers (a remote server is up, a file readable)
-    except BackendError as exc:
-        raise StartupError(str(exc)) from None
-    except (OSError, sqlite3.Error) as exc:
-        raise StartupError(f"cannot open {settings.database_path()}: {exc}") from None
-    return backend
-
-
-async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
-    clock = SystemClock()
-    demo_path: Path | None = None
-    if args.demo:
-        if settings.backend:
-            raise StartupError("--demo runs on a local database; leave out --backend")
-        demo_path = settings.db or Path(tempfile.mkdtemp(prefix="incidents-demo-")) / "demo.db"
-        if demo_path.exists() and demo_path.stat().st_size > 0:
-            raise StartupError(f"{demo_path} already exists; --demo needs a fresh database file")
-        settings = settings.model_copy(update={"db": demo_path, "backend": None})
-    elif not settings.backend:
-        folder = settings.database_path().parent
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StartupError(f"cannot create the database folder {folder}: {exc}") from None
-    backend = await _open(settings, clock)
-    try:
-        if args.demo:
-            from console.demo.seed import seed
-
-            await seed(
-                backend, now=clock.now(), seed=settings.demo.seed, user=settings.user or "demo"
-            )
-        app = make_app(
-            backend,
-            clock=clock,
-            settings=settings,
-            # Over the network the server records the token's user as the actor: show that.
-            user=getattr(backend, "user", None) or settings.user,
-            readonly=args.readonly,
-            wall=args.wall,
-            demo=args.demo,
-        )
-        if settings.escalator and hasattr(backend, "transaction"):
-            # Local SQLite mode: nobody stays unpaged because no server runs. Several consoles
-            # on one file are safe: each move carries the version it read (one wins).
-            app.escalator = Escalator(backend, clock)
-        await app.run_async()
-    finally:
-        await backend.close()
-    return demo_path
-
-
-def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents``: open the console (see ``console.cli.main``)."""
-    try:
-        demo_path = asyncio.run(_console(args, settings))
-    except StartupError as exc:
-        print(f"incidents: {exc}", file=sys.stderr)
-        return 1
-    if demo_path is not None:
-        print(f"demo database kept at {demo_path}")
-    return 0

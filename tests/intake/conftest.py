@@ -139,7 +139,7 @@ async def api(intake: Intake) -> AsyncIterator[Api]:
     """The real FastAPI app of ``incidents serve`` in-process (httpx ASGI transport)."""
     import httpx
 
-    from console.domain.tokens import TokenStore
+    from backends.sqlite.tokens import TokenStore
     from console.http.app import create_app
 
     tokens = TokenStore(intake.store, clock=intake.clock)

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from backends.sqlite import intake as sqlite_intake
 from backends.sqlite.store import SqliteBackend
+from backends.sqlite.tokens import TokenStore
 from console.domain.clock import FrozenClock
 from console.domain.config import Settings
-from console.domain.tokens import TokenStore
 from console.http.app import create_app
 from tests.intake.conftest import T0, seed
 

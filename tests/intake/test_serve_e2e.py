@@ -18,6 +18,7 @@ import pytest
 
 from backends.sqlite import intake as sqlite_intake
 from backends.sqlite.store import SqliteBackend
+from backends.sqlite.tokens import TokenStore
 from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -26,7 +27,6 @@ from console.domain.models import (
     TargetKind,
     User,
 )
-from console.domain.tokens import TokenStore
 from tests.intake.receiver import Receiver
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from backends.sqlite.store import SqliteBackend
-from console.domain.tokens import TokenStore
+from backends.sqlite.tokens import TokenStore
 
 ROOT = Path(__file__).resolve().parents[2]
 

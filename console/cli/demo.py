@@ -1,0 +1,60 @@
+"""``incidents demo``: write a demo database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from backends.base import BackendError
+from console.demo.seed import DemoError, SeedSummary, seed
+from console.domain.clock import SystemClock
+from console.domain.config import Settings
+from console.domain.models import (
+    IncidentQuery,
+    Status,
+)
+
+
+async def _write_demo(path: str, args: argparse.Namespace, settings: Settings) -> SeedSummary:
+    from backends.sqlite.store import SqliteBackend
+
+    backend = SqliteBackend(path, settings=settings)
+    await backend.open()
+    try:
+        everything = IncidentQuery(statuses=tuple(Status), limit=1)
+        existing = await backend.count_incidents(everything)
+        services = await backend.services()
+        if existing or services:
+            raise DemoError(
+                f"{path} already holds {existing} incidents and {len(services)} services; "
+                "the demo only writes into a new or empty database. Pick another --db "
+                "or delete that file first."
+            )
+        return await seed(
+            backend,
+            now=SystemClock().now(),
+            seed=args.seed,
+            history=args.history,
+            open_count=args.open_count,
+            user=settings.user,
+            sla=settings.sla,
+        )
+    finally:
+        await backend.close()
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """``incidents demo [--db PATH] [--seed N] [--history N] [--open N]``."""
+    path = settings.database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        summary = asyncio.run(_write_demo(str(path), args, settings))
+    except (DemoError, BackendError) as exc:
+        print(f"incidents demo: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote a demo database to {path}")
+    for line in summary.lines():
+        print(line)
+    print(f"open it with: incidents --db {path}")
+    return 0
