@@ -95,17 +95,15 @@ def parse_window(text: str) -> timedelta:
 def stats_window(text: str) -> timedelta:
     """A window as the API takes it: ``24h`` / ``7d`` or a whole number of seconds.
 
-    Raises ``backends.base.InvalidAction`` (a 422 on the server) when it cannot be read.
+    Raises ``ReportError`` (the server answers 422) when it cannot be read.
     """
-    from backends.base import InvalidAction
-
     text = (text or "").strip()
     if text.isdigit() and int(text) > 0:
         return timedelta(seconds=int(text))
     try:
         return parse_window(text)
     except ReportError as exc:
-        raise InvalidAction(f"{exc}, or a number of seconds") from None
+        raise ReportError(f"{exc}, or a number of seconds") from None
 
 
 def format_window(since: timedelta) -> str:

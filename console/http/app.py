@@ -45,11 +45,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backends.base import Backend, BackendError, Conflict
+from backends.base import Backend, BackendError, Conflict, InvalidAction
 from backends.sqlite.tokens import TokenStore
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
-from console.domain.kpis import Kpis, stats_window
+from console.domain.kpis import Kpis, ReportError, stats_window
 from console.domain.lifecycle import Action, Escalate, InvalidTransition
 from console.domain.models import (
     Change,
@@ -635,7 +635,10 @@ def create_app(
         team: str | None = None,
         now: datetime | None = None,
     ) -> Response:
-        window = stats_window(since)
+        try:
+            window = stats_window(since)
+        except ReportError as exc:
+            raise InvalidAction(str(exc)) from None
         kpis = await store.stats(window, service=service, team=team, now=now)
         return Response(kpis.model_dump_json(), media_type="application/json")
 
