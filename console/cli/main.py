@@ -8,22 +8,13 @@ stack is never imported by the console (and vice versa).
 from __future__ import annotations
 
 import argparse
-import getpass
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from console import __version__
-from console.domain.config import ConfigError, Settings, load_settings
-
-
-def _user_default() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "responder")
+from console.domain.config import ConfigError, Settings, load_settings, login_name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,7 +112,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if updates.get("db") is not None and "backend" not in updates:
         updates["backend"] = None  # an explicit --db beats INCIDENTS_BACKEND
     if not (updates.get("user") or settings.user):
-        updates["user"] = _user_default()
+        updates["user"] = login_name()
     return settings.model_copy(update=updates)
 
 

@@ -8,6 +8,7 @@ the key named, so a typo never silently does nothing.
 
 from __future__ import annotations
 
+import getpass
 import os
 import tomllib
 import typing
@@ -228,3 +229,11 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
         if env.get(var):
             data[key] = env[var]
     return settings_from(data, str(path))
+
+
+def login_name() -> str:
+    """Who runs this process: the default user of the console and the CLI."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "responder")

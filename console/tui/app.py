@@ -30,7 +30,7 @@ from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from backends.base import Backend, BackendError, ConnectionState
 from console.domain.clock import Clock, SystemClock
-from console.domain.config import Settings
+from console.domain.config import Settings, login_name
 from console.domain.escalation import on_call
 from console.domain.keys import KEYS
 from console.domain.models import (
@@ -510,9 +510,7 @@ def make_app(
     settings = settings or Settings()
     user = user or settings.user
     if not user:
-        from console.cli.main import _user_default
-
-        user = _user_default()
+        user = login_name()
     readonly = readonly or wall or backend.role == "viewer"
     return IncidentApp(
         backend,
