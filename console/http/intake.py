@@ -36,7 +36,8 @@ from console.domain.intake import (
     parse_alertmanager,
     parse_event,
 )
-from console.http.app import AsAdmin, AsViewer, error_json
+from console.http.deps import AsAdmin, AsViewer
+from console.http.errors import error_json
 
 
 @contextlib.asynccontextmanager

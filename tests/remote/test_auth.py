@@ -16,7 +16,8 @@ from fastapi.routing import APIRoute
 from backends.sqlite.store import SqliteBackend
 from console.domain.config import Settings
 from console.domain.tokens import ROLES, role_allows
-from console.http.app import KEY_AUTH_PREFIX, OPEN_PATHS, create_app, required_role, route_table
+from console.http.app import create_app
+from console.http.deps import KEY_AUTH_PREFIX, OPEN_PATHS, required_role, route_table
 from tests.remote.conftest import Live
 
 PLACEHOLDERS = {"ref": "1", "incident_id": "1", "item_id": "web", "token_id": "nope"}

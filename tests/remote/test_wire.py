@@ -12,9 +12,9 @@ from backends.remote import Retry, query_params, sse_events
 from backends.sqlite.store import SqliteBackend
 from console.domain.models import IncidentQuery, Priority, Service, Status, User
 from console.domain.tokens import digest, role_allows, split_token
-from console.http.app import query_params as server_query
 from console.http.change_stream import ChangeHub
 from console.http.metrics import RequestMetrics, gauge
+from console.http.routes.incidents import query_params as server_query
 
 
 async def lines(*items: str):  # type: ignore[no-untyped-def]

@@ -1,0 +1,1 @@
+"""One ``APIRouter`` per resource; ``console.http.app`` includes them all."""
