@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
+from console.domain.directory import DirectoryChanges
 from console.domain.intake import Alert
 from console.domain.kpis import Kpis
 from console.domain.lifecycle import Action
@@ -188,6 +189,14 @@ class Backend(Protocol):
     async def put_policy(self, policy: EscalationPolicy) -> EscalationPolicy: ...
 
     async def put_schedule(self, schedule: Schedule) -> Schedule: ...
+
+    async def apply_directory(self, changes: DirectoryChanges) -> None:
+        """Write a planned directory change (``console.domain.directory.plan``) in one
+        transaction: all of it or none. ``InvalidAction`` (nothing written) when an open
+        incident still uses a service, person or policy being removed, naming the
+        incidents; ``Forbidden`` unless the caller is an admin. Each entry written or
+        removed appears on the change feed as ``<kind>.updated`` / ``<kind>.removed``."""
+        ...
 
     # escalation ----------------------------------------------------------------------------
     async def paged_now(self, incident_id: int, at: datetime | None = None) -> list[str]:

@@ -41,6 +41,7 @@ from backends.base import (
     Unauthorized,
     Unavailable,
 )
+from console.domain.directory import DirectoryChanges
 from console.domain.intake import Alert
 from console.domain.kpis import Kpis
 from console.domain.lifecycle import ACTION_ADAPTER, Action
@@ -439,6 +440,14 @@ class RemoteBackend:
 
     async def put_schedule(self, schedule: Schedule) -> Schedule:
         return await self._put("schedules", schedule)
+
+    async def apply_directory(self, changes: DirectoryChanges) -> None:
+        await self._request(
+            "POST",
+            "/v1/directory",
+            json=changes.model_dump(mode="json"),
+            what="applying the directory",
+        )
 
     # escalation ----------------------------------------------------------------------------
     async def paged_now(self, incident_id: int, at: datetime | None = None) -> list[str]:

@@ -60,6 +60,7 @@ from backends.base import (
 from console.domain import lifecycle
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
+from console.domain.directory import DirectoryChanges
 from console.domain.escalation import paged_at, plan_manual
 from console.domain.intake import Alert, IngestResult, Integration, Signal
 from console.domain.kpis import Kpis
@@ -999,6 +1000,11 @@ class SqliteBackend:
 
     async def put_schedule(self, schedule: Schedule) -> Schedule:
         return await self._put("schedule", schedule)
+
+    async def apply_directory(self, changes: DirectoryChanges) -> None:
+        from backends.sqlite.directory import apply_directory
+
+        await apply_directory(self, changes)
 
     # escalation ----------------------------------------------------------------------------
     async def paged_now(self, incident_id: int, at: datetime | None = None) -> list[str]:

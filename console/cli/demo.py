@@ -45,7 +45,9 @@ async def _write_demo(path: str, args: argparse.Namespace, settings: Settings) -
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents demo [--db PATH] [--seed N] [--history N] [--open N]``."""
+    """``incidents demo [--db PATH] [--seed N] [--history N] [--open N] [--export FILE]``."""
+    if args.export is not None:
+        return _export(args)
     path = settings.database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -58,3 +60,13 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(line)
     print(f"open it with: incidents --db {path}")
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """The demo organisation (without the person at the console) as a directory file."""
+    from console.cli.directory import EXPORT_HEADER, write_file
+    from console.demo.seed import directory
+    from console.domain.directory import render
+
+    text = render(directory(SystemClock().now()), header=EXPORT_HEADER)
+    return write_file(args.export, text, force=args.force, prog="incidents demo --export")

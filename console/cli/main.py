@@ -93,11 +93,36 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
         p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
 
+    directory = sub.add_parser(
+        "directory", help="people, teams, schedules, policies and services as a TOML file"
+    )
+    dir_sub = directory.add_subparsers(dest="directory_command", metavar="ACTION", required=True)
+    dapply = dir_sub.add_parser("apply", help="make the store match a file (shows the plan)")
+    dapply.add_argument("file", type=Path, help="the directory file, e.g. team.toml")
+    dapply.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
+    dexport = dir_sub.add_parser("export", help="write the store's directory as a file")
+    dexport.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    dexport.add_argument("--force", action="store_true", help="replace an existing --out file")
+    dcheck = dir_sub.add_parser("check", help="validate a file without touching a store")
+    dcheck.add_argument("file", type=Path)
+    for p in (dapply, dexport):
+        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
+        p.add_argument("--token", default=argparse.SUPPRESS, help="admin token for --backend")
+    directory.set_defaults(handler=("console.cli.directory", "cmd_directory"))
+
     demo = sub.add_parser("demo", help="write a demo database")
     demo.add_argument("--db", type=Path, dest="db", help="SQLite database file to create")
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--history", type=int, default=2000, help="resolved incidents to create")
     demo.add_argument("--open", dest="open_count", type=int, default=40)
+    demo.add_argument(
+        "--export",
+        type=Path,
+        metavar="FILE",
+        help="write the demo's directory as a team.toml instead of a database",
+    )
+    demo.add_argument("--force", action="store_true", help="replace an existing --export file")
     demo.set_defaults(handler=("console.cli.demo", "cmd_demo"))
     return parser
 

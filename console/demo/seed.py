@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
+from console.domain.directory import Directory
 from console.domain.escalation import (
     next_escalation_at,
     on_call,
@@ -126,15 +127,6 @@ SERVICES: tuple[tuple[str, str, str, int, str], ...] = (
 )
 
 SERVICE_WEIGHTS = {sid: weight for sid, _n, _t, weight, _d in SERVICES}
-
-
-@dataclass(frozen=True, slots=True)
-class Directory:
-    teams: tuple[Team, ...]
-    users: tuple[User, ...]
-    schedules: tuple[Schedule, ...]
-    policies: tuple[EscalationPolicy, ...]
-    services: tuple[Service, ...]
 
 
 def _zone(name: str) -> str:
@@ -1444,5 +1436,3 @@ class Simulator:
 
 
 # --- incidents demo ------------------------------------------------------------------------
-
-

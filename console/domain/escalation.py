@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from console.domain.models import (
     EscalationPolicy,
     Incident,
+    Rotation,
     Schedule,
     Status,
     TargetKind,
@@ -18,26 +19,117 @@ from console.domain.models import (
 from console.domain.sla import due_time
 
 
-def on_call(schedule: Schedule, at: datetime) -> str | None:
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    """Who is on call and why: ``layer`` is the index of the covering rotation, or ``None``
+    when an override covers the moment."""
+
+    user: str
+    layer: int | None
+
+
+def on_call_detail(schedule: Schedule, at: datetime) -> OnCall | None:
     """Who is on call for ``schedule`` at ``at``: an override wins, then the last layer that
     covers ``at`` (later layers sit on top of earlier ones)."""
     at = utc(at)
     for override in reversed(schedule.overrides):
         if utc(override.start) <= at < utc(override.end):
-            return override.user
+            return OnCall(override.user, None)
     zone = ZoneInfo(schedule.timezone)
-    for rotation in reversed(schedule.rotations):
-        start = utc(rotation.start)
-        if at < start:
-            continue
-        if rotation.active_hours is not None:
-            first, last = rotation.active_hours
-            hour = at.astimezone(zone).hour
-            inside = first <= hour < last if first < last else (hour >= first or hour < last)
-            if not inside:
-                continue
-        return rotation.users[_turn(start, at, rotation.shift, zone) % len(rotation.users)]
+    for index in range(len(schedule.rotations) - 1, -1, -1):
+        user = layer_on_call(schedule.rotations[index], zone, at)
+        if user is not None:
+            return OnCall(user, index)
     return None
+
+
+def on_call(schedule: Schedule, at: datetime) -> str | None:
+    """Who is on call for ``schedule`` at ``at`` (see ``on_call_detail``)."""
+    found = on_call_detail(schedule, at)
+    return None if found is None else found.user
+
+
+def layer_on_call(rotation: Rotation, zone: ZoneInfo, at: datetime) -> str | None:
+    """Whose turn it is in one layer at ``at``, or ``None`` if the layer does not cover it
+    (not started yet, or outside its active hours)."""
+    at = utc(at)
+    start = utc(rotation.start)
+    if at < start:
+        return None
+    if rotation.active_hours is not None:
+        first, last = rotation.active_hours
+        hour = at.astimezone(zone).hour
+        inside = first <= hour < last if first < last else (hour >= first or hour < last)
+        if not inside:
+            return None
+    return rotation.users[_turn(start, at, rotation.shift, zone) % len(rotation.users)]
+
+
+MAX_HANDOFFS = 5000
+"""Hand-offs of one layer looked at per call: bounds the work for absurdly short shifts."""
+
+
+def _aware(local: datetime, zone: ZoneInfo) -> datetime:
+    return utc(local.replace(tzinfo=zone))
+
+
+def handoffs(schedule: Schedule, start: datetime, end: datetime) -> list[datetime]:
+    """Every instant in ``[start, end)`` at which who is on call may change, ``start`` first:
+    layer starts and hand-offs (on the schedule's wall clock), active-hour edges, override
+    starts and ends. Between two of them the on-call person is constant."""
+    start, end = utc(start), utc(end)
+    zone = ZoneInfo(schedule.timezone)
+    points = {start}
+    local_from = start.astimezone(zone).replace(tzinfo=None)
+    local_to = end.astimezone(zone).replace(tzinfo=None)
+    for rotation in schedule.rotations:
+        first = utc(rotation.start)
+        local_first = first.astimezone(zone).replace(tzinfo=None)
+        seconds = rotation.shift.total_seconds()
+        turn = max(0, int((local_from - local_first).total_seconds() // seconds))
+        for _ in range(MAX_HANDOFFS):
+            at = _aware(local_first + turn * rotation.shift, zone)
+            if at >= end:
+                break
+            points.add(at)
+            turn += 1
+        if rotation.active_hours is not None:
+            day = local_from.date() - timedelta(days=1)
+            while day <= local_to.date():
+                midnight = datetime(day.year, day.month, day.day)
+                for hour in rotation.active_hours:
+                    points.add(_aware(midnight + timedelta(hours=hour), zone))
+                day += timedelta(days=1)
+    for override in schedule.overrides:
+        points.update((utc(override.start), utc(override.end)))
+    return sorted(p for p in points if start <= p < end)
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """``user`` is on call from ``start`` until ``end`` (``None``: nobody, a gap)."""
+
+    start: datetime
+    end: datetime
+    user: str | None
+    layer: int | None = None
+    """The covering layer's index; ``None`` for an override or a gap."""
+
+
+def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    """Who is on call over ``[start, end)``, as consecutive shifts; a shift that runs past
+    ``end`` is cut there. Adjacent moments with the same person and layer are one shift."""
+    points = handoffs(schedule, start, end)
+    found: list[Shift] = []
+    for index, at in enumerate(points):
+        until = points[index + 1] if index + 1 < len(points) else utc(end)
+        who = on_call_detail(schedule, at)
+        user, layer = (None, None) if who is None else (who.user, who.layer)
+        if found and found[-1].user == user:
+            found[-1] = Shift(found[-1].start, until, user, found[-1].layer)
+        else:
+            found.append(Shift(at, until, user, layer))
+    return found
 
 
 def _turn(start: datetime, at: datetime, shift: timedelta, zone: ZoneInfo) -> int:

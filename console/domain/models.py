@@ -265,11 +265,34 @@ class TimelineEntry(Model):
         return utc(value)
 
 
+class ContactKind(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PHONE = "phone"
+    SLACK = "slack"
+    WEBHOOK = "webhook"
+
+
+class Contact(Model):
+    """One way to reach a person (an address, a number, a chat handle or a webhook URL)."""
+
+    kind: ContactKind
+    to: str = Field(min_length=1, max_length=500)
+
+
 class User(Model):
     id: str = Field(min_length=1, max_length=64)
+    """The person's handle: what assign, schedules and policies name them by."""
     name: str
     email: str = ""
     team: str | None = None
+    contacts: tuple[Contact, ...] = ()
+    """Contact methods besides ``email``, in the order notifications should try them."""
+
+    @property
+    def reachable(self) -> bool:
+        """Whether a page can reach this person at all (an e-mail or another contact)."""
+        return bool(self.email) or bool(self.contacts)
 
 
 class Team(Model):
@@ -284,6 +307,8 @@ class Service(Model):
     policy: str | None = None
     auto_resolve: bool = True
     description: str = ""
+    depends_on: tuple[str, ...] = ()
+    """Ids of the services this one needs (an outage there explains one here)."""
 
 
 class TargetKind(StrEnum):
@@ -353,6 +378,10 @@ class Override(Model):
     user: str
     start: datetime
     end: datetime
+    by: str = ""
+    """Who wrote it from the console ("take on-call", "swap with"); empty for one that came
+    from a directory file. ``incidents directory apply`` keeps console overrides that have
+    not ended yet, so re-applying the team's file does not undo a swap made in the console."""
 
     @field_validator("start", "end")
     @classmethod

@@ -32,6 +32,7 @@ MUTATING_METHODS = frozenset(
         "put_team",
         "put_policy",
         "put_schedule",
+        "apply_directory",
     }
 )
 

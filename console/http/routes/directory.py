@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, TypeAdapter
 
 from backends.base import Backend
+from console.domain.directory import DirectoryChanges
 from console.domain.models import EscalationPolicy, Schedule, Service, Team, User
 from console.http.deps import AsAdmin, AsViewer, StoreDep
 from console.http.errors import ApiError
@@ -71,3 +72,10 @@ _kind("users", User, lambda s: s.users(), lambda s, item: s.put_user(item))
 _kind("teams", Team, lambda s: s.teams(), lambda s, item: s.put_team(item))
 _kind("policies", EscalationPolicy, lambda s: s.policies(), lambda s, item: s.put_policy(item))
 _kind("schedules", Schedule, lambda s: s.schedules(), lambda s, item: s.put_schedule(item))
+
+
+@router.post("/directory", status_code=204, name="apply_directory")
+async def apply_directory(body: DirectoryChanges, who: AsAdmin, store: StoreDep) -> Response:
+    """A planned directory change (``incidents directory apply``), in one transaction."""
+    await store.apply_directory(body)
+    return Response(status_code=204)
