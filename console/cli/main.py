@@ -86,6 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     pir.add_argument("--out", type=Path, help="file to write (default: standard output)")
     pir.set_defaults(handler=("console.cli.pir", "cmd_pir"))
 
+    replay = sub.add_parser(
+        "replay", help="run recorded alert bodies through intake without storing anything"
+    )
+    replay.add_argument("file", type=Path, help="JSON lines: one webhook or event body per line")
+    replay.add_argument(
+        "--integration", help="integration id (or service) for bare Alertmanager bodies"
+    )
+    replay.add_argument("--format", choices=["text", "json"], default="text")
+    replay.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="settings whose [intake] to try"
+    )
+    replay.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+    replay.set_defaults(handler=("console.cli.replay", "cmd_replay"))
+
     # Also after the subcommand (``incidents report --db x.db``); SUPPRESS keeps a value given
     # before it (``incidents --db x.db report``) instead of overwriting it with None.
     for p in (report, pir):
