@@ -7,7 +7,6 @@ relative to ``T0`` so countdowns on screen are the same on every run.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from console.domain.clock import FrozenClock
 from console.domain.config import Settings
 from console.domain.lifecycle import Acknowledge, Hold, Resolve
 from console.domain.models import HoldReason, NewIncident, Service, Team, User
+from tests.waiting import wait_until
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday morning: the frozen 'now' of every queue test."""
@@ -140,20 +140,9 @@ async def other(db: Path, clock: FrozenClock) -> AsyncIterator[SqliteBackend]:
     await opened.close()
 
 
-async def wait_until(pilot: Any, predicate: Callable[[], Any], timeout: float = 3.0) -> float:
-    """Let the app run until ``predicate()`` holds; return how long it took."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not predicate():
-        if loop.time() - start > timeout:
-            raise AssertionError(f"condition not reached within {timeout}s")
-        await pilot.pause(0.02)
-    return loop.time() - start
-
-
 async def loaded(pilot: Any) -> Any:
     """Wait for the first load; return the queue screen."""
-    await wait_until(pilot, lambda: getattr(pilot.app.screen, "loaded", False))
+    await wait_until(lambda: getattr(pilot.app.screen, "loaded", False), pilot=pilot)
     await pilot.pause()
     return pilot.app.screen
 

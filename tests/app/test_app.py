@@ -14,7 +14,8 @@ from console.domain.keys import KEYS, MUTATING
 from console.domain.models import Status
 from console.tui.app import connection_text, make_app
 from screens.help import HelpScreen
-from tests.app.conftest import T0, keys_shown, loaded, settings_with, wait_until
+from tests.app.conftest import T0, keys_shown, loaded, settings_with
+from tests.waiting import wait_until
 
 INCIDENTS = str(Path(sys.executable).with_name("incidents"))
 
@@ -71,9 +72,11 @@ async def test_keymap_remaps_by_binding_id(
         await pilot.pause(0.2)
         assert screen.model.incidents[1].status == Status.TRIGGERED
         await pilot.press("A")
-        await wait_until(pilot, lambda: screen.model.incidents[1].status == Status.ACKNOWLEDGED)
+        await wait_until(
+            lambda: screen.model.incidents[1].status == Status.ACKNOWLEDGED, pilot=pilot
+        )
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot)
         rows = {what: keys for keys, what, _ in app.screen.rows}
         assert rows["Ack"] == "A"
         assert rows["Down"] == "ctrl+n"
@@ -84,7 +87,7 @@ async def test_help_lists_every_binding(backend: SqliteBackend, clock: FrozenClo
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
         await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot)
         described = [what for _, what, _ in app.screen.rows]
         for key in KEYS:
             assert key.description in described, key.id
@@ -115,7 +118,7 @@ async def test_palette_runs_an_action(backend: SqliteBackend, clock: FrozenClock
         await pilot.press(*"sort")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: screen.model.sort == "priority")
+        await wait_until(lambda: screen.model.sort == "priority", pilot=pilot)
 
 
 async def test_backend_error_goes_to_the_status_line(
@@ -126,7 +129,7 @@ async def test_backend_error_goes_to_the_status_line(
         screen = await loaded(pilot)
         await backend.close()  # the store goes away under the running console
         await pilot.press("5")  # recently resolved needs a query
-        await wait_until(pilot, lambda: app.status_error)
+        await wait_until(lambda: app.status_error, pilot=pilot)
         assert "could not load resolved incidents" in app.status_text
         status = str(screen.query_one("#status").render())
         assert "could not load" in status
@@ -191,7 +194,7 @@ async def test_directory_follows_the_change_feed(
         await loaded(pilot)
         assert "dave" not in {u.id for u in app.directory.users}
         await other.put_user(User(id="dave", name="Dave Diaz", team="sre"))
-        await wait_until(pilot, lambda: "dave" in {u.id for u in app.directory.users})
+        await wait_until(lambda: "dave" in {u.id for u in app.directory.users}, pilot=pilot)
         assert app.directory.user_name("dave") == "Dave Diaz"
 
 
@@ -209,7 +212,7 @@ async def test_bell_rings_on_new_p1_when_configured(
         await other.create_incident(
             NewIncident(title="Down", service="checkout", impact=1, urgency=1), "alertmanager"
         )
-        await wait_until(pilot, lambda: "INC-9" in keys_shown(screen))
+        await wait_until(lambda: "INC-9" in keys_shown(screen), pilot=pilot)
         assert rings == [1]
 
 
@@ -226,11 +229,11 @@ async def test_palette_does_not_stack_with_a_triage_dialog(
 
         app._driver.send_message(events.Key("p", "p"))
         app._driver.send_message(events.Key("colon", ":"))
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "PriorityScreen")
+        await wait_until(lambda: type(app.screen).__name__ == "PriorityScreen", pilot=pilot)
         await pilot.pause()
         assert not CommandPalette.is_open(app)
         assert "close the open dialog first" in app.status_text
         await pilot.press("escape", "enter", "escape", "2")
         assert app.is_running
         await pilot.press("colon")  # with no dialog the palette opens as usual
-        await wait_until(pilot, lambda: CommandPalette.is_open(app))
+        await wait_until(lambda: CommandPalette.is_open(app), pilot=pilot)

@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock, SystemClock
 from console.domain.models import Status
 from tests.app.conftest import Row, seed_queue
+from tests.waiting import wait_until_sync
 
 pytestmark = [
     pytest.mark.slow,
@@ -49,26 +49,26 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         for key in keys:
             self.tmux("send-keys", "-t", "console", key)
-            time.sleep(0.15)
 
-    def wait_for_line(self, predicate: Any, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in self.screen().splitlines():
-                if predicate(line):
-                    return line
-            time.sleep(0.1)
-        raise AssertionError(f"no such line; the screen shows:\n{self.screen()}")
+    def wait_for_line(self, predicate: Any) -> str:
+        """The first line on screen that satisfies ``predicate``, once there is one."""
 
-    def wait_for(self, text: str, timeout: float = 15.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen}")
+        def line() -> str | None:
+            return next((text for text in self.screen().splitlines() if predicate(text)), None)
+
+        return wait_until_sync(line, what="such a line", detail=self._shows)
+
+    def wait_for(self, text: str) -> str:
+        """The whole screen, once it shows ``text``."""
+
+        def screen() -> str | None:
+            shown = self.screen()
+            return shown if text in shown else None
+
+        return wait_until_sync(screen, what=repr(text), detail=self._shows)
+
+    def _shows(self) -> str:
+        return f"the screen shows:\n{self.screen()}"
 
 
 @pytest.fixture
@@ -102,12 +102,9 @@ async def test_acknowledge_in_a_real_terminal(tmp_path: Path, terminal: Terminal
     screen = terminal.wait_for("> INC-2")
     terminal.keys("a")
     terminal.wait_for("INC-2 acknowledged")  # the status line
-    row = terminal.wait_for_line(lambda line: "INC-2" in line and "Payment" in line)
-    deadline = time.monotonic() + 5
-    while not (" ack " in row and "alice" in row) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        row = terminal.wait_for_line(lambda line: "INC-2" in line and "Payment" in line)
-    assert " ack " in row and "alice" in row, row
+    terminal.wait_for_line(
+        lambda line: "INC-2" in line and "Payment" in line and " ack " in line and "alice" in line
+    )
 
     backend = await SqliteBackend(db).open()
     try:
@@ -119,7 +116,6 @@ async def test_acknowledge_in_a_real_terminal(tmp_path: Path, terminal: Terminal
     assert inc1.status == Status.TRIGGERED  # the row the cursor left was not touched
 
     terminal.keys("q")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and "console" in terminal.tmux("list-sessions"):
-        time.sleep(0.1)
-    assert "console" not in terminal.tmux("list-sessions")  # q quit the real process
+    wait_until_sync(  # q quit the real process
+        lambda: "console" not in terminal.tmux("list-sessions"), what="q to end the console"
+    )

@@ -16,7 +16,8 @@ from console.domain.lifecycle import AddNote
 from screens.incident import IncidentScreen
 from screens.queue import QueueScreen
 from tests.app import triage_helpers as helpers
-from tests.app.triage_helpers import T0, console, open_incident, plain, shown_on, wait_until
+from tests.app.triage_helpers import T0, console, open_incident, plain, shown_on
+from tests.waiting import wait_until
 
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
 
@@ -97,7 +98,7 @@ async def test_met_and_paused_clocks(store: Path, live: SqliteBackend, tclock: F
         await pilot.press("h")
         await pilot.pause(0.3)
         await pilot.press("ctrl+s")  # awaiting caller
-        await wait_until(pilot, lambda: "paused" in text(screen, "#sla"))
+        await wait_until(lambda: "paused" in text(screen, "#sla"), pilot=pilot)
         assert "(on hold)" in text(screen, "#sla")
         assert "on hold (awaiting caller)" in text(screen, "#details")
 
@@ -114,7 +115,7 @@ async def test_timeline_updates_live_from_another_console(
         await elsewhere.act(
             incident.id, AddNote(text="bob here: \x1b[2Jlooking [red]now[/red]"), "bob", 1
         )
-        await wait_until(pilot, lambda: len(screen.entries) == before + 1, timeout=3)
+        await wait_until(lambda: len(screen.entries) == before + 1, pilot=pilot)
         await pilot.pause()
         timeline = text(screen, "#timeline")
         assert "03-02 09:01:00" in timeline
@@ -142,7 +143,7 @@ async def test_keys_and_escape_back(store: Path, live: SqliteBackend, tclock: Fr
         for binding_id in ("acknowledge", "resolve", "escalate", "priority", "assign", "note"):
             assert binding_id in keys
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen))
+        await wait_until(lambda: isinstance(app.screen, QueueScreen), pilot=pilot)
 
 
 async def test_opened_from_the_queue_with_enter(
@@ -150,12 +151,12 @@ async def test_opened_from_the_queue_with_enter(
 ) -> None:
     app = console(live, tclock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: getattr(app.screen, "loaded", False))
+        await wait_until(lambda: getattr(app.screen, "loaded", False), pilot=pilot)
         await pilot.press("enter")  # the cursor starts on the most urgent: INC-1
-        await wait_until(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        await wait_until(lambda: isinstance(app.screen, IncidentScreen), pilot=pilot)
         screen = app.screen
         assert isinstance(screen, IncidentScreen)
-        await wait_until(pilot, lambda: bool(screen.entries))
+        await wait_until(lambda: bool(screen.entries), pilot=pilot)
         assert shown_on(screen).key == "INC-1"
 
 
@@ -171,7 +172,7 @@ async def test_review_draft_key_writes_markdown(
     async with app.run_test(size=SIZE) as pilot:
         await open_incident(pilot, "INC-2")
         await pilot.press("P")
-        await wait_until(pilot, lambda: "review draft" in app.status_text)
+        await wait_until(lambda: "review draft" in app.status_text, pilot=pilot)
         assert app.status_text.endswith("INC-2-review.md")
     draft = (tmp_path / "INC-2-review.md").read_text(encoding="utf-8")
     assert "INC-2" in draft and "Payment webhooks delayed" in draft
@@ -182,10 +183,10 @@ async def test_unknown_incident_says_so(
 ) -> None:
     app = console(live, tclock)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: getattr(app.screen, "loaded", False))
+        await wait_until(lambda: getattr(app.screen, "loaded", False), pilot=pilot)
         screen = IncidentScreen(999)
         await app.push_screen(screen)
-        await wait_until(pilot, lambda: "no longer exists" in text(screen, "#headline"))
+        await wait_until(lambda: "no longer exists" in text(screen, "#headline"), pilot=pilot)
         await pilot.press("a")  # nothing to act on; no crash, no dialog
-        await wait_until(pilot, lambda: "incident 999 no longer exists" in app.status_text)
+        await wait_until(lambda: "incident 999 no longer exists" in app.status_text, pilot=pilot)
         assert app.screen is screen

@@ -8,7 +8,8 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.lifecycle import AddNote
 from console.tui.app import make_app
-from tests.app.conftest import keys_shown, loaded, wait_until
+from tests.app.conftest import keys_shown, loaded
+from tests.waiting import wait_until
 
 
 async def test_mark_three_and_assign_with_one_conflict(
@@ -27,19 +28,19 @@ async def test_mark_three_and_assign_with_one_conflict(
         await other.act(inc4.id, AddNote(text="looking"), "carol", inc4.version)
 
         await pilot.press("o")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "AssignScreen")
+        await wait_until(lambda: type(app.screen).__name__ == "AssignScreen", pilot=pilot)
         await pilot.press(*"bob")
         await pilot.pause(0.2)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "BulkPreviewScreen")
+        await wait_until(lambda: type(app.screen).__name__ == "BulkPreviewScreen", pilot=pilot)
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "BulkSummaryScreen")
+        await wait_until(lambda: type(app.screen).__name__ == "BulkSummaryScreen", pilot=pilot)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await wait_until(lambda: app.screen is screen, pilot=pilot)
 
         assert "2 done, 1 failed" in app.status_text
         # the failed one stays marked, the others are unmarked
-        await wait_until(pilot, lambda: [i.key for i in screen.targets()] == ["INC-4"])
+        await wait_until(lambda: [i.key for i in screen.targets()] == ["INC-4"], pilot=pilot)
 
     check = await SqliteBackend(db, clock=clock).open()
     try:

@@ -20,6 +20,7 @@ from console.domain.lifecycle import Acknowledge
 from console.tui.app import IncidentApp, make_app
 from screens.incident import IncidentScreen
 from tests.app.triage_helpers import T0, seed
+from tests.waiting import wait_until
 
 OPENED: list[SqliteBackend] = []
 
@@ -39,14 +40,6 @@ def close_stores() -> Iterator[None]:
         asyncio.run(OPENED.pop().close())
 
 
-async def _until(pilot: Any, predicate: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the screen never got there")
-
-
 async def _steady(pilot: Any) -> None:
     for widget in pilot.app.screen.query("Input, TextArea"):
         widget.cursor_blink = False
@@ -61,10 +54,10 @@ def on_incident(
 
     async def run(pilot: Any) -> None:
         app = pilot.app
-        await _until(pilot, lambda: getattr(app.screen, "loaded", False))
+        await wait_until(lambda: getattr(app.screen, "loaded", False), pilot=pilot)
         screen = IncidentScreen(incident_id)
         await app.push_screen(screen)
-        await _until(pilot, lambda: bool(screen.entries))
+        await wait_until(lambda: bool(screen.entries), pilot=pilot)
         for key in keys:
             await pilot.press(key)
             await pilot.pause(0.05)
@@ -82,7 +75,7 @@ def on_queue_marked(*keys: str, conflict: bool = False) -> Callable[[Any], Any]:
 
     async def run(pilot: Any) -> None:
         app = pilot.app
-        await _until(pilot, lambda: getattr(app.screen, "loaded", False))
+        await wait_until(lambda: getattr(app.screen, "loaded", False), pilot=pilot)
         queue = app.screen
         for incident_id in (1, 3, 4):
             queue.list.move_to(incident_id)

@@ -32,8 +32,8 @@ from tests.app.triage_helpers import (
     state,
     status_is,
     wait_for_screen,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 # the shared fixtures (a seeded file, the console's store, another console's store)
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
@@ -54,8 +54,8 @@ async def test_acknowledge_needs_no_confirmation(
         await pilot.press("a")
         assert await status_is(pilot, "INC-1") == "INC-1 acknowledged"
         assert app.screen is screen  # no dialog in between
-        await wait_until(pilot, lambda: shown_on(screen).status == Status.ACKNOWLEDGED)
-        await wait_until(pilot, lambda: screen.entries[-1].kind == EntryKind.ACKNOWLEDGED)
+        await wait_until(lambda: shown_on(screen).status == Status.ACKNOWLEDGED, pilot=pilot)
+        await wait_until(lambda: screen.entries[-1].kind == EntryKind.ACKNOWLEDGED, pilot=pilot)
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.status == Status.ACKNOWLEDGED
     assert incident.assignee == "alice"
@@ -210,7 +210,7 @@ async def test_multi_line_note(store: Path, live: SqliteBackend, tclock: FrozenC
         assert "empty" in text_of(dialog.query_one("#text-error", Static))
         await pilot.press(*"LB drained", "enter", *"[bold]not markup[/bold]", "ctrl+s")
         await status_is(pilot, "note added")
-        await wait_until(pilot, lambda: len(screen.entries) == before + 1)
+        await wait_until(lambda: len(screen.entries) == before + 1, pilot=pilot)
     _, timeline = await state(store, tclock, "INC-1")
     assert timeline[-1].kind == EntryKind.NOTE
     assert timeline[-1].message == "LB drained\n[bold]not markup[/bold]"
@@ -232,7 +232,7 @@ async def test_hold_with_reason_then_same_key_resumes(
         assert incident.hold_reason == HoldReason.AWAITING_VENDOR
         assert timeline[-1].kind == EntryKind.ON_HOLD
         assert "vendor ticket 4411" in timeline[-1].message
-        await wait_until(pilot, lambda: shown_on(screen).status == Status.ON_HOLD)
+        await wait_until(lambda: shown_on(screen).status == Status.ON_HOLD, pilot=pilot)
         await pilot.press("h")  # on hold: the same key resumes, no dialog
         await status_is(pilot, "resumed")
     incident, timeline = await state(store, tclock, "INC-1")
@@ -296,7 +296,7 @@ async def test_cancelled_dialogs_change_nothing(
             await pilot.press(key)
             await wait_for_screen(pilot, dialog)
             await pilot.press("escape")
-            await wait_until(pilot, lambda: app.screen is screen)
+            await wait_until(lambda: app.screen is screen, pilot=pilot)
             await status_is(pilot, "cancelled, nothing was changed")
     after, after_timeline = await state(store, tclock, "INC-1")
     assert after == before
@@ -320,7 +320,7 @@ async def test_stale_version_is_refused_and_names_the_change(
         assert text.startswith("INC-1 changed since you saw it: acknowledged by bob")
         assert app.status_error
         # the screen now shows the current version
-        await wait_until(pilot, lambda: shown_on(screen).version == seen.version + 1)
+        await wait_until(lambda: shown_on(screen).version == seen.version + 1, pilot=pilot)
         assert shown_on(screen).assignee == "bob"
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.assignee == "bob"  # nothing overwritten
@@ -390,7 +390,7 @@ async def test_one_action_at_a_time(store: Path, live: SqliteBackend, tclock: Fr
         await app.triage.run("acknowledge", [shown_on(screen)])  # e.g. from the palette
         assert app.status_text == "the previous action is still open or running: finish it first"
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await wait_until(lambda: app.screen is screen, pilot=pilot)
         await pilot.press("a")
         await status_is(pilot, "INC-1 acknowledged")
     incident, _ = await state(store, tclock, "INC-1")

@@ -18,7 +18,8 @@ from screens.confirm import ConfirmScreen
 from screens.priority import PriorityScreen
 from screens.resolve import ResolveScreen
 from tests.app import triage_helpers as helpers
-from tests.app.triage_helpers import console, plain, started, state, wait_for_screen, wait_until
+from tests.app.triage_helpers import console, plain, started, state, wait_for_screen
+from tests.waiting import wait_until
 
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
 
@@ -66,9 +67,9 @@ async def test_bulk_acknowledge_one_conflict_does_not_stop_the_others(
         assert "ok      INC-1" in text and "ok      INC-4" in text
         assert app.status_text == "acknowledge: 2 done, 1 failed" and app.status_error
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is queue)
+        await wait_until(lambda: app.screen is queue, pilot=pilot)
         # the succeeded ones are unmarked; the one that failed stays marked
-        await wait_until(pilot, lambda: len(queue.list.marks) == 1)
+        await wait_until(lambda: len(queue.list.marks) == 1, pilot=pilot)
         assert [queue.list.model.incidents[i].key for i in queue.list.marks] == ["INC-3"]
     for key in ("INC-1", "INC-4"):
         incident, timeline = await state(store, tclock, key)
@@ -125,7 +126,7 @@ async def test_bulk_resolve_and_cancelled_preview(
         await pilot.press("ctrl+s")
         await wait_for_screen(pilot, BulkPreviewScreen)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is queue)
+        await wait_until(lambda: app.screen is queue, pilot=pilot)
         for key in MARKED:
             incident, _ = await state(store, tclock, key)
             assert incident.status == Status.TRIGGERED

@@ -20,8 +20,8 @@ from tests.app.triage_helpers import (
     state,
     status_is,
     wait_for_screen,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
 
@@ -80,7 +80,7 @@ async def test_create_from_the_incident_screen_and_cancel(
         await pilot.press("c")
         await wait_for_screen(pilot, CreateScreen)
         await pilot.press(*"something", "escape")
-        await wait_until(pilot, lambda: app.screen is screen)
+        await wait_until(lambda: app.screen is screen, pilot=pilot)
         await status_is(pilot, "create: cancelled, nothing was created")
     assert await count(live) == 4
 
@@ -99,7 +99,7 @@ async def test_a_refused_create_keeps_what_was_typed(store: Path, tclock: Frozen
             dialog.query_one("#service", Select).value = "search"
             blocker.execute("BEGIN IMMEDIATE")  # hold the write lock
             await pilot.press("ctrl+s")
-            await wait_until(pilot, lambda: app.screen is not dialog, timeout=5)
+            await wait_until(lambda: app.screen is not dialog, pilot=pilot)
             again = await wait_for_screen(pilot, CreateScreen)
             problem = plain(again.query_one("#problem", Static))
             assert "nothing was changed" in problem

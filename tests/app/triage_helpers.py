@@ -37,6 +37,7 @@ from console.domain.models import (
 )
 from console.tui.app import IncidentApp, make_app
 from screens.incident import IncidentScreen
+from tests.waiting import TIMEOUT, wait_until
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 """A Monday morning: the frozen 'now' of every test."""
@@ -157,23 +158,19 @@ async def state(path: Path, clock: FrozenClock, ref: str) -> tuple[Incident, lis
         await backend.close()
 
 
-async def wait_for_screen(pilot: Pilot[Any], kind: type[Screen[Any]], timeout: float = 5.0) -> Any:
-    """Let the app run until a screen of ``kind`` is on top; fail clearly if it never is."""
-    steps = int(timeout / 0.02)
-    for _ in range(steps):
-        if isinstance(pilot.app.screen, kind):
-            await pilot.pause()
-            return pilot.app.screen
-        await pilot.pause(0.02)
-    raise AssertionError(f"{kind.__name__} never opened; top screen is {pilot.app.screen!r}")
-
-
-async def wait_until(pilot: Pilot[Any], predicate: Any, timeout: float = 5.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached in time")
+async def wait_for_screen(
+    pilot: Pilot[Any], kind: type[Screen[Any]], timeout: float = TIMEOUT
+) -> Any:
+    """Let the app run until a screen of ``kind`` is on top; return it."""
+    await wait_until(
+        lambda: isinstance(pilot.app.screen, kind),
+        pilot=pilot,
+        timeout=timeout,
+        what=f"{kind.__name__} to open",
+        detail=lambda: f"the top screen is {pilot.app.screen!r}",
+    )
+    await pilot.pause()
+    return pilot.app.screen
 
 
 # fixtures: import them into a test module to use them --------------------------------------
@@ -213,8 +210,8 @@ def console(backend: SqliteBackend, clock: FrozenClock, **kwargs: Any) -> Incide
 
 async def started(pilot: Pilot[Any]) -> None:
     """Wait until the console has loaded the queue."""
-    await wait_until(pilot, lambda: getattr(pilot.app, "loaded", False))
-    await wait_until(pilot, lambda: getattr(pilot.app.screen, "loaded", False))
+    await wait_until(lambda: getattr(pilot.app, "loaded", False), pilot=pilot)
+    await wait_until(lambda: getattr(pilot.app.screen, "loaded", False), pilot=pilot)
     await pilot.pause()
 
 
@@ -225,7 +222,7 @@ async def open_incident(pilot: Pilot[Any], key: str) -> IncidentScreen:
     incident = await app.backend.get_incident(key)  # open or not, as the queue's views allow
     screen = IncidentScreen(incident.id)
     await app.push_screen(screen)
-    await wait_until(pilot, lambda: screen.incident is not None and bool(screen.entries))
+    await wait_until(lambda: screen.incident is not None and bool(screen.entries), pilot=pilot)
     await pilot.pause()
     return screen
 
@@ -233,7 +230,7 @@ async def open_incident(pilot: Pilot[Any], key: str) -> IncidentScreen:
 async def status_is(pilot: Pilot[Any], fragment: str) -> str:
     """Wait until the status line contains ``fragment``; return the whole text."""
     app: Any = pilot.app
-    await wait_until(pilot, lambda: fragment in app.status_text)
+    await wait_until(lambda: fragment in app.status_text, pilot=pilot)
     return str(app.status_text)
 
 

@@ -16,24 +16,22 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from backends.sqlite import intake as sqlite_intake
 from backends.sqlite.store import SqliteBackend
 from console.domain.models import Incident, IncidentQuery, Service, Status
+from tests.waiting import wait_until_sync
 
 pytestmark = pytest.mark.slow
 
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
 AMTOOL = shutil.which("amtool") or "/usr/bin/amtool"
-T = TypeVar("T")
 
 
 def _require_alertmanager() -> None:
@@ -54,15 +52,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(what: str, check: Callable[[], T | None], timeout: float, logs: list[Path]) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    tails = "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{tails}")
+def tails(logs: list[Path]) -> str:
+    """The end of every log, for a failure message."""
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in logs)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -132,14 +124,13 @@ def stack(tmp_path: Path) -> Iterator[tuple[Path, int, list[Path]]]:
     )
     processes = [server]
     try:
-        url = wait_for(
-            "incidents serve to listen",
+        url = wait_until_sync(
             lambda: (
                 (m := re.search(r"listening on (http://\S+)", server_log.read_text()))
                 and m.group(1)
             ),
-            30,
-            logs,
+            what="incidents serve to listen",
+            detail=lambda: tails(logs),
         )
         am_port = free_port()
         config = tmp_path / "alertmanager.yml"
@@ -181,7 +172,7 @@ receivers:
             except OSError:
                 return False
 
-        wait_for("Alertmanager to be ready", ready, 30, logs)
+        wait_until_sync(ready, what="Alertmanager to be ready", detail=lambda: tails(logs))
         yield db, am_port, logs
     finally:
         for process in reversed(processes):
@@ -203,7 +194,9 @@ LABELS = ["alertname=CheckoutErrors", "service=checkout", "severity=critical"]
 def test_alertmanager_pages_dedups_and_auto_resolves(stack: tuple[Path, int, list[Path]]) -> None:
     db, am_port, logs = stack
     amtool(am_port, *LABELS, "instance=web-1", "--annotation=summary=5xx above 5% on checkout")
-    [(incident, alerts)] = wait_for("the incident", lambda: incidents(db), 30, logs)
+    [(incident, alerts)] = wait_until_sync(
+        lambda: incidents(db), what="the incident", detail=lambda: tails(logs)
+    )
     assert incident.title == "5xx above 5% on checkout"
     assert incident.source == "alertmanager" and incident.status == Status.TRIGGERED
     assert incident.labels["severity"] == "critical" and incident.priority.value == "P1"
@@ -218,7 +211,9 @@ def test_alertmanager_pages_dedups_and_auto_resolves(stack: tuple[Path, int, lis
         found = incidents(db)
         return found if found and len(found[0][1]) == 2 else None
 
-    found = wait_for("the second alert to join the incident", grouped, 30, logs)
+    found = wait_until_sync(
+        grouped, what="the second alert to join the incident", detail=lambda: tails(logs)
+    )
     assert len(found) == 1, "deduplicated into one incident"
     [(incident, alerts)] = found
     assert sorted(alerts) == [("web-1", "firing", 2), ("web-2", "firing", 1)]
@@ -239,7 +234,9 @@ def test_alertmanager_pages_dedups_and_auto_resolves(stack: tuple[Path, int, lis
         [(current, _)] = incidents(db)
         return current if current.status == Status.RESOLVED else None
 
-    incident = wait_for("the incident to auto-resolve", resolved, 40, logs)
+    incident = wait_until_sync(
+        resolved, what="the incident to auto-resolve", timeout=40, detail=lambda: tails(logs)
+    )
     assert incident.resolution_code is not None
     assert incident.resolution_code.value == "auto_resolved"
     [(_, alerts)] = incidents(db)

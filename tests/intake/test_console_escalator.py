@@ -3,7 +3,6 @@ incident escalates by itself while the console is open."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from console.domain.models import EntryKind, NewIncident
 from console.services.escalator import Escalator
 from console.tui.app import make_app
 from tests.intake.conftest import T0, seed
+from tests.waiting import wait_until
 
 
 async def test_console_worker_escalates_an_overdue_incident(tmp_path: Path) -> None:
@@ -28,11 +28,12 @@ async def test_console_worker_escalates_an_overdue_incident(tmp_path: Path) -> N
         app = make_app(store, clock=clock, settings=settings, user="alice")
         app.escalator = Escalator(store, clock, interval=0.05)
         async with app.run_test(size=(100, 30)) as pilot:
-            for _ in range(100):
+
+            async def escalated() -> bool:
                 kinds = [e.kind for e in await store.timeline(incident.id)]
-                if EntryKind.ESCALATED in kinds:
-                    break
-                await asyncio.sleep(0.05)
+                return EntryKind.ESCALATED in kinds
+
+            await wait_until(escalated, pilot=pilot, interval=0.05)
             await pilot.pause()
         entry = [e for e in await store.timeline(incident.id) if e.kind == EntryKind.ESCALATED]
         assert len(entry) == 1 and entry[0].actor == "escalator"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from rich.text import Text
@@ -14,6 +13,7 @@ from console.domain.models import NewIncident
 from console.tui.app import make_app
 from screens.incident import IncidentScreen
 from tests.intake.conftest import Intake, am_body
+from tests.waiting import wait_until
 
 
 def shown(screen: IncidentScreen, selector: str) -> str:
@@ -45,10 +45,7 @@ async def test_incident_screen_lists_its_alerts(intake: Intake) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = IncidentScreen(incident.id)
         await app.push_screen(screen)
-        for _ in range(100):
-            if screen.alerts:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: screen.alerts, pilot=pilot)
         await pilot.pause()
         assert screen.has_class("-has-alerts")
         assert screen.query_one("#alerts").display
@@ -61,10 +58,7 @@ async def test_incident_screen_lists_its_alerts(intake: Intake) -> None:
         await app.pop_screen()
         other = IncidentScreen(manual.id)
         await app.push_screen(other)
-        for _ in range(50):
-            if other.entries:
-                break
-            await asyncio.sleep(0.02)
+        await wait_until(lambda: other.entries, pilot=pilot)
         await pilot.pause()
         assert not other.has_class("-has-alerts")
         assert not other.query_one("#alerts").display, "no alerts section for a manual incident"

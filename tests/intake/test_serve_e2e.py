@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,18 +27,9 @@ from console.domain.models import (
     User,
 )
 from tests.intake.receiver import Receiver
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-
-
-async def until(what: str, check, timeout: float, log: Path):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}\n{log.read_text()[-3000:]}")
 
 
 async def test_events_page_slack_and_escalate_by_themselves(tmp_path: Path) -> None:
@@ -88,13 +78,12 @@ async def test_events_page_slack_and_escalate_by_themselves(tmp_path: Path) -> N
             env={**os.environ, "INCIDENTS_CONFIG": str(config)},
         )
         try:
-            url = await until(
-                "the server",
+            url = await wait_until(
                 lambda: (
                     (m := re.search(r"listening on (http://\S+)", log.read_text())) and m.group(1)
                 ),
-                30,
-                log,
+                what="the server",
+                detail=lambda: log.read_text()[-3000:],
             )
             async with httpx.AsyncClient(base_url=url, timeout=10) as client:
                 response = await client.post(
@@ -112,13 +101,16 @@ async def test_events_page_slack_and_escalate_by_themselves(tmp_path: Path) -> N
                 )
                 assert response.status_code == 202, response.text
                 texts = lambda: [r["text"] for r in receiver.requests]  # noqa: E731
-                await until("the new-incident message", lambda: texts(), 20, log)
+                await wait_until(
+                    lambda: texts(),
+                    what="the new-incident message",
+                    detail=lambda: log.read_text()[-3000:],
+                )
                 assert "[P1] INC-1 new incident: card authorisations failing" in texts()[0]
-                await until(
-                    "the escalation message",
+                await wait_until(
                     lambda: any("escalated" in t for t in texts()),
-                    20,
-                    log,
+                    what="the escalation message",
+                    detail=lambda: log.read_text()[-3000:],
                 )
                 incident = (
                     await client.get(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,23 +15,16 @@ from backends.sqlite.store import SqliteBackend
 from console.tui.app import IncidentApp, make_app
 from screens.reports import ReportsScreen
 from tests.kpi.fixture import NOW, WEEK, replay
+from tests.waiting import wait_until
 
 OPENED: list[SqliteBackend] = []
 
 
-async def until(pilot: Any, predicate: Callable[[], Any]) -> None:
-    for _ in range(250):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the reports screen never got there")
-
-
 async def open_reports(pilot: Any) -> ReportsScreen:
     app = pilot.app
-    await until(pilot, lambda: app.loaded)
+    await wait_until(lambda: app.loaded, pilot=pilot)
     await pilot.press("K")
-    await until(pilot, lambda: isinstance(app.screen, ReportsScreen) and app.screen.kpis)
+    await wait_until(lambda: isinstance(app.screen, ReportsScreen) and app.screen.kpis, pilot=pilot)
     await pilot.pause()
     return app.screen
 
@@ -54,13 +47,13 @@ async def test_the_screen_shows_the_backend_numbers_and_filters(tmp_path: Path) 
                 0.0,
             ]
             screen.query_one("#report-window", Select).value = "24h"
-            await until(pilot, lambda: screen.kpis.since == "24h")
+            await wait_until(lambda: screen.kpis.since == "24h", pilot=pilot)
             assert screen.kpis == await backend.stats(timedelta(hours=24), now=NOW)
             screen.query_one("#report-team", Select).value = "data"
-            await until(pilot, lambda: screen.kpis.team == "data")
+            await wait_until(lambda: screen.kpis.team == "data", pilot=pilot)
             assert screen.kpis.created == 0
             screen.query_one("#report-window", Select).value = "7d"
-            await until(pilot, lambda: screen.kpis.since == "7d")
+            await wait_until(lambda: screen.kpis.since == "7d", pilot=pilot)
             assert (screen.kpis.created, screen.kpis.mttr.mean) == (2, 21600.0)
             await pilot.press("escape")
             await pilot.pause()

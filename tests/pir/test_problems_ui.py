@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,7 @@ from screens.incident import IncidentScreen
 from screens.problems import ProblemsScreen
 from screens.reason import ReasonScreen
 from tests.pir.test_problems import seed
-
-
-async def until(pilot: Any, predicate: Callable[[], Any]) -> None:
-    for _ in range(250):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the console never got there")
+from tests.waiting import wait_until
 
 
 async def palette(pilot: Any, text: str) -> None:
@@ -43,15 +35,15 @@ async def test_create_a_problem_then_resolve_it_and_the_incidents_waiting(tmp_pa
         await seed(backend)
         app = make_app(backend, user="alice")
         async with app.run_test(size=(120, 36)) as pilot:
-            await until(pilot, lambda: app.loaded)
+            await wait_until(lambda: app.loaded, pilot=pilot)
             screen = IncidentScreen(1)
             await app.push_screen(screen)
-            await until(pilot, lambda: screen.incident is not None)
+            await wait_until(lambda: screen.incident is not None, pilot=pilot)
             await palette(pilot, "Create a problem")
-            await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+            await wait_until(lambda: isinstance(app.screen, ReasonScreen), pilot=pilot)
             await pilot.press(*"replication breaks under load")
             await pilot.press("enter")
-            await until(pilot, lambda: "PRB-1 created" in app.status_text)
+            await wait_until(lambda: "PRB-1 created" in app.status_text, pilot=pilot)
             incident = await backend.get_incident(1)
             assert [(link.kind, link.ref) for link in incident.links] == [
                 (LinkKind.PROBLEM, "PRB-1")
@@ -61,18 +53,20 @@ async def test_create_a_problem_then_resolve_it_and_the_incidents_waiting(tmp_pa
             )
 
             await palette(pilot, "Problems")
-            await until(pilot, lambda: isinstance(app.screen, ProblemsScreen) and app.screen.items)
+            await wait_until(
+                lambda: isinstance(app.screen, ProblemsScreen) and app.screen.items, pilot=pilot
+            )
             await pilot.press("r")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await wait_until(lambda: isinstance(app.screen, ConfirmScreen), pilot=pilot)
             await pilot.press("ctrl+s")
-            await until(
-                pilot,
+            await wait_until(
                 lambda: (
                     isinstance(app.screen, ConfirmScreen) and "waiting" in str(app.screen._title)
                 ),
+                pilot=pilot,
             )
             assert "INC-1" in str(app.screen.query_one("#confirm-body").render())
             await pilot.press("ctrl+s")
-            await until(pilot, lambda: "1 of 1 waiting" in app.status_text)
+            await wait_until(lambda: "1 of 1 waiting" in app.status_text, pilot=pilot)
             assert (await backend.get_incident(1)).status == Status.RESOLVED
             assert [p.state for p in await backend.problems()] == [ProblemState.RESOLVED]

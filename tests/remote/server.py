@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import httpx
 
 from backends.sqlite.store import SqliteBackend
 from backends.sqlite.tokens import TokenStore
+from tests.waiting import TIMEOUT, wait_until_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,18 +46,16 @@ async def make_tokens(db: Path, wanted: dict[str, str]) -> dict[str, str]:
         return made
 
 
-def wait_readyz(url: str, timeout: float = 10.0) -> None:
+def wait_readyz(url: str, timeout: float = TIMEOUT) -> None:
     """Poll ``/readyz`` until the server says its store answers."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def ready() -> bool:
         try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
         except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url}/readyz never answered 200")
-        time.sleep(0.02)
+            return False
+
+    wait_until_sync(ready, timeout=timeout, interval=0.02, what=f"{url}/readyz to answer 200")
 
 
 def cli_token(db: Path, user: str, role: str, home: Path) -> str:
@@ -180,19 +180,24 @@ class ForkedServer:
         self.url = ""
 
     def wait_ready(self, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
-        while not self.url:
-            text = self.log.read_text() if self.log.exists() else ""
-            for line in text.splitlines():
-                if "listening on " in line:
-                    self.url = line.split("listening on ", 1)[1].split()[0]
-            if self.url:
-                break
-            if time.monotonic() > deadline or not self.alive():
-                raise RuntimeError(f"forked server did not start:\n{text}")
-            time.sleep(0.01)
+        def listening() -> str | None:
+            if not self.alive():
+                raise RuntimeError(f"forked server died:\n{self._log()}")
+            found = re.search(r"listening on (\S+)", self._log())
+            return found.group(1) if found else None
+
+        self.url = wait_until_sync(
+            listening,
+            timeout=timeout,
+            interval=0.01,
+            what="the forked server to listen",
+            detail=self._log,
+        )
         wait_readyz(self.url)
         return self.url
+
+    def _log(self) -> str:
+        return self.log.read_text() if self.log.exists() else ""
 
     async def ready(self, timeout: float = 20.0) -> str:
         return await asyncio.to_thread(self.wait_ready, timeout)
@@ -204,16 +209,18 @@ class ForkedServer:
             return False
         return True
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
-        started = time.monotonic()
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> bool:
+        """Send ``sig`` and wait for the exit; returns False if it had to be killed."""
         if not self.alive():
-            return 0.0
+            return True
         os.kill(self.pid, sig)
-        while self.alive():
-            if time.monotonic() - started > timeout:
-                os.kill(self.pid, signal.SIGKILL)
-            time.sleep(0.01)
-        return time.monotonic() - started
+        try:
+            wait_until_sync(lambda: not self.alive(), timeout=timeout, interval=0.01)
+        except AssertionError:
+            os.kill(self.pid, signal.SIGKILL)
+            wait_until_sync(lambda: not self.alive(), interval=0.01, what="SIGKILL to end it")
+            return False
+        return True
 
 
 class Zygote:

@@ -13,9 +13,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.models import EntryKind, NewIncident, Status
 from tests.remote.conftest import ROLES, seed_directory
 from tests.remote.server import ROOT, ServerProcess, hermetic_env, make_tokens
+from tests.waiting import wait_until_sync
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,15 +50,18 @@ class Tmux:
     def screen(self, name: str) -> str:
         return self.run("capture-pane", "-p", "-t", name)
 
-    def wait_for(self, name: str, predicate, what: str, timeout: float = 20.0) -> str:  # type: ignore[no-untyped-def]
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
+    def wait_for(self, name: str, predicate: Callable[[str], bool], what: str) -> str:
+        """Console ``name``'s screen, once ``predicate`` holds for it."""
+
+        def shown() -> str | None:
             screen = self.screen(name)
-            if predicate(screen):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"console {name}: {what} never showed; the screen is:\n{screen}")
+            return screen if predicate(screen) else None
+
+        return wait_until_sync(
+            shown,
+            what=f"console {name}: {what}",
+            detail=lambda: f"the screen is:\n{self.screen(name)}",
+        )
 
 
 def row(screen: str, key: str) -> str:

@@ -15,15 +15,7 @@ from console.domain.lifecycle import Acknowledge, AddNote
 from console.domain.models import Change, NewIncident
 from tests.remote.conftest import ROLES, seed_directory
 from tests.remote.server import ServerProcess, make_tokens
-
-
-async def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
+from tests.waiting import wait_until
 
 
 @pytest.mark.slow
@@ -49,17 +41,17 @@ async def test_watch_reconnects_after_a_restart_and_catches_up(tmp_path: Path) -
     task = asyncio.create_task(follow())
     try:
         incident = await actor.create_incident(NewIncident(title="before", service="web"), "rex")
-        await wait_for(lambda: len(seen) == 1)
+        await wait_until(lambda: len(seen) == 1)
 
         server.stop(signal.SIGKILL)
-        await wait_for(lambda: not watcher.connection.connected)
+        await wait_until(lambda: not watcher.connection.connected)
         assert watcher.connection.status in ("reconnecting", "offline")
         assert watcher.connection.since is not None
 
         # Actions while the server is down fail at once, saying nothing was sent.
         with pytest.raises(Unavailable, match="was not sent and nothing changed"):
             await actor.act(incident.id, Acknowledge(), "rex", incident.version)
-        await wait_for(lambda: watcher.connection.status == "offline")
+        await wait_until(lambda: watcher.connection.status == "offline")
 
         # Meanwhile another writer changes the store directly (a local console, say).
         async with SqliteBackend(db) as local:
@@ -69,12 +61,12 @@ async def test_watch_reconnects_after_a_restart_and_catches_up(tmp_path: Path) -
 
         server.restart()
         await server.ready()
-        await wait_for(lambda: watcher.connection.connected)
+        await wait_until(lambda: watcher.connection.connected)
         current = await actor.get_incident(incident.id)
         await actor.act(incident.id, Acknowledge(), "rex", current.version)
         async with SqliteBackend(db) as local:
             every = await local.changes(0)
-        await wait_for(lambda: bool(seen) and seen[-1].seq == every[-1].seq)
+        await wait_until(lambda: bool(seen) and seen[-1].seq == every[-1].seq)
         # Every change since the watch began, the ones made while the server was down
         # included, exactly once and in order.
         assert [c.seq for c in seen] == [c.seq for c in every if c.seq >= seen[0].seq]

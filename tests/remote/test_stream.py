@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import signal
 
 import httpx
 
@@ -11,6 +11,7 @@ from backends.remote import sse_events
 from console.domain.lifecycle import AddNote
 from console.domain.models import Change, NewIncident
 from tests.remote.conftest import Live
+from tests.waiting import TIMEOUT
 
 
 async def read_changes(
@@ -64,8 +65,10 @@ async def test_a_stream_from_now_gets_live_changes_and_pings(live: Live) -> None
     rex = await live.remote("responder")
     async with live.http("viewer") as client:
         lines: list[str] = []
-        started = time.monotonic()
-        async with client.stream("GET", "/v1/stream", params={"ping": 0.5}) as response:
+        async with (
+            asyncio.timeout(TIMEOUT),
+            client.stream("GET", "/v1/stream", params={"ping": 0.5}) as response,
+        ):
             created = False
             async for line in response.aiter_lines():
                 lines.append(line)
@@ -74,8 +77,6 @@ async def test_a_stream_from_now_gets_live_changes_and_pings(live: Live) -> None
                     await rex.create_incident(NewIncident(title="live", service="web"), "rex")
                 got_change = any(seen.startswith("id: ") for seen in lines)
                 if got_change and line == ": ping":
-                    break
-                if time.monotonic() - started > 10:
                     break
     assert any(line.startswith("id: ") for line in lines)
     assert ": ping" in lines
@@ -102,7 +103,7 @@ async def test_watch_yields_each_change_once_in_order(live: Live) -> None:
     assert vic.connection.connected
 
 
-async def test_sigterm_stops_the_server_within_seconds_with_streams_open(live: Live) -> None:
+async def test_sigterm_stops_the_server_with_streams_open(live: Live) -> None:
     clients = [live.http("viewer") for _ in range(3)]
     opened: list[asyncio.Task[None]] = []
     ready = asyncio.Event()
@@ -120,8 +121,10 @@ async def test_sigterm_stops_the_server_within_seconds_with_streams_open(live: L
     for client in clients:
         opened.append(asyncio.create_task(hold(client)))
     await asyncio.wait_for(ready.wait(), 10)
-    took = await asyncio.to_thread(live.server.stop)
-    assert took < 3.0, f"the server took {took:.1f}s to stop"
+    # It must end by itself: uvicorn would otherwise wait for the streams forever (and be
+    # killed after 30 s). How fast it goes is a figure, not an assertion.
+    ended = await asyncio.to_thread(live.server.stop, signal.SIGTERM, 30.0)
+    assert ended, "SIGTERM did not stop the server with streams open; it had to be killed"
     # Every stream ended cleanly or with a dropped connection; none hangs.
     done, pending = await asyncio.wait(opened, timeout=5)
     assert not pending

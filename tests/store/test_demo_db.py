@@ -17,6 +17,7 @@ from console.domain.clock import FrozenClock
 from console.domain.lifecycle import AddNote
 from console.domain.models import IncidentQuery, Status
 from console.domain.sla import SlaPolicy, SlaState, active_clock
+from tests.waiting import wait_until
 
 NOW = datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
 EVERYTHING = IncidentQuery(statuses=tuple(Status), limit=100_000)
@@ -117,10 +118,7 @@ async def test_simulator_runs_until_cancelled(tmp_path: Path) -> None:
     try:
         simulator = demo.Simulator(backend, clock, rate=1200, seed=2, user="root")
         task = asyncio.create_task(simulator.run())
-        for _ in range(100):
-            await asyncio.sleep(0.05)
-            if simulator.steps >= 3:
-                break
+        await wait_until(lambda: simulator.steps >= 3, interval=0.05)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

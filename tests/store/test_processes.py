@@ -13,6 +13,7 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.lifecycle import AddNote
 from console.domain.models import EntryKind, NewIncident
 from tests.store.conftest import run_python
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -125,10 +126,11 @@ async def _race(store: SqliteBackend, db_path: Path, tmp_path: Path, retry: bool
         for name in names
     ]
     # A barrier: go only once every process has started and read version 1.
-    for _ in range(600):
-        if all(Path(f"{go}.{name}").exists() for name in names):
-            break
-        await asyncio.sleep(0.05)
+    await wait_until(
+        lambda: all(Path(f"{go}.{name}").exists() for name in names),
+        what="every process to read version 1",
+        interval=0.05,
+    )
     go.touch()
     outcomes = [json.loads(out) for out in await asyncio.gather(*runs)]
     return [incident.id, names, outcomes]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from console.domain.clock import FrozenClock
 from console.domain.models import NewIncident
 from console.tui.app import IncidentApp, make_app
 from screens.wall import WallScreen, connection_label
+from tests.waiting import wait_until
 from tests.wall.data import MTTA_TODAY_SECONDS, T0, seed_wall
 from widgets.wall_model import PAGE_SECONDS, countdown, mtta_digits
 from widgets.wall_tile import WallTile
@@ -39,20 +39,11 @@ def wall_app(backend: SqliteBackend, clock: FrozenClock) -> IncidentApp:
     return make_app(backend, clock=clock, wall=True, user="noc")
 
 
-async def until(pilot: Any, predicate: Callable[[], Any], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not predicate():
-        if loop.time() - start > timeout:
-            raise AssertionError("the wall never got there")
-        await pilot.pause(0.02)
-
-
 async def ready(pilot: Any) -> WallScreen:
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, WallScreen) and app.loaded)
+    await wait_until(lambda: isinstance(app.screen, WallScreen) and app.loaded, pilot=pilot)
     wall = app.screen
-    await until(pilot, lambda: wall._mtta is not None)
+    await wait_until(lambda: wall._mtta is not None, pilot=pilot)
     await pilot.pause()
     return wall
 
@@ -129,7 +120,7 @@ async def test_a_new_p1_from_elsewhere_is_announced(
             )
         finally:
             await other.close()
-        await until(pilot, lambda: tile(wall, "p1") == "3")
+        await wait_until(lambda: tile(wall, "p1") == "3", pilot=pilot)
         assert "INC-21 Core router down" in text_of(wall, "#wall-banner")
         assert "+1 more" in text_of(wall, "#wall-banner")
         assert len(list(wall.walk_children())) == widgets
