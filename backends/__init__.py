@@ -32,6 +32,13 @@ async def open_backend(settings: Settings, clock: Clock | None = None) -> Backen
         remote = RemoteBackend(settings.backend, token=settings.token)
         await remote.open()
         return remote
+    return await open_store(settings, clock)
+
+
+async def open_store(settings: Settings, clock: Clock | None = None) -> Backend:
+    """The store itself (never a server): the database ``--db`` / ``INCIDENTS_DB`` names,
+    opened, created and migrated if needed. What the server, the token and integration
+    commands and the demo write to."""
     from backends.sqlite.store import SqliteBackend
 
     local = SqliteBackend(settings.database_path(), settings=settings, clock=clock)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, runtime_checkable
 
+from backends.capabilities import Capabilities
 from console.domain.directory import DirectoryChanges
 from console.domain.intake import Alert
 from console.domain.kpis import Kpis
@@ -124,6 +125,11 @@ class Backend(Protocol):
     @property
     def role(self) -> str:
         """What the caller may do: ``viewer``, ``responder`` or ``admin``."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this backend can do beyond the contract (``backends.capabilities``)."""
         ...
 
     async def close(self) -> None: ...

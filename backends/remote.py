@@ -41,6 +41,7 @@ from backends.base import (
     Unauthorized,
     Unavailable,
 )
+from backends.capabilities import Capabilities
 from console.domain.directory import DirectoryChanges
 from console.domain.intake import Alert
 from console.domain.kpis import Kpis
@@ -201,6 +202,12 @@ class RemoteBackend:
     def user(self) -> str:
         """The token's user: the actor the server records for this client's mutations."""
         return self._user
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """A client of a server: it acts as the token's user; the server keeps intake,
+        tokens and deliveries and runs the automation."""
+        return Capabilities(identity=self)
 
     def on_connection(self, callback: Callable[[ConnectionState], None]) -> None:
         """Call ``callback(state)`` on every connection state change (besides polling)."""

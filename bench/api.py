@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from backends.remote import RemoteBackend  # noqa: E402
 from backends.sqlite.store import SqliteBackend  # noqa: E402
+from backends.sqlite.tokens import SqliteTokenStore  # noqa: E402
 from console.domain.lifecycle import AddNote  # noqa: E402
 from console.domain.models import IncidentQuery, NewIncident, Service, User  # noqa: E402
-from console.domain.tokens import TokenStore  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "api.json"
 
@@ -58,7 +58,7 @@ def summary(seconds: list[float]) -> dict[str, float]:
 
 async def prepare(db: Path, clients: int) -> dict[str, str]:
     async with SqliteBackend(db) as store:
-        tokens = TokenStore(store)
+        tokens = SqliteTokenStore(store)
         made = {}
         for n in range(clients + 2):
             user = f"bench{n}"

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import aiosqlite
 
 from backends.base import InvalidAction, NotFound
+from backends.common.incidents import build_incident
 from console.domain import lifecycle
 from console.domain.intake import (
     Alert,
@@ -253,7 +254,7 @@ async def ingest(
     stamp = now.timestamp()
     actor = integration.actor
     async with store.transaction() as db:
-        services = {s.id: s for s in await store._directory(db, Service)}
+        services = {s.id: s for s in await store.directory(db, Service)}
         service = services.get(integration.service)
         if service is None:
             raise InvalidAction(
@@ -271,25 +272,25 @@ async def ingest(
             users: set[str] = set()
             policies: set[str] = set()
             if any(item.new.assignee or item.new.policy for item in decided.new_incidents):
-                users = {u.id for u in await store._directory(db, User)}
-                policies = {p.id for p in await store._directory(db, EscalationPolicy)}
-            first = await store._next_id(db, "incidents")
-            entry_id = await store._next_id(db, "timeline")
+                users = {u.id for u in await store.directory(db, User)}
+                policies = {p.id for p in await store.directory(db, EscalationPolicy)}
+            first = await store.next_id(db, "incidents")
+            entry_id = await store.next_id(db, "timeline")
             entries: list[TimelineEntry] = []
             for n, item in enumerate(decided.new_incidents):
-                incident = store._build(first + n, item.new, now, services, users, policies)
+                incident = build_incident(first + n, item.new, now, services, users, policies)
                 incident = incident.model_copy(update={"alert_count": item.alert_count})
                 created.append(incident)
                 entries.append(
                     lifecycle.created_entry(incident, actor).model_copy(update={"id": entry_id + n})
                 )
-            await store._insert(db, created, entries, now)
+            await store.insert_incidents(db, created, entries, now)
 
         def incident_id(ref: int | NewRef) -> int:
             return created[ref.index].id if isinstance(ref, NewRef) else ref
 
         # Alert rows: new occurrences, then updates of known ones.
-        alert_id = await store._next_id(db, "alerts")
+        alert_id = await store.next_id(db, "alerts")
         insert_rows = []
         for n, insert in enumerate(decided.inserts):
             insert_rows.append(_insert_row(insert, alert_id + n, incident_id, integration, now))
@@ -353,7 +354,7 @@ async def ingest(
         for target, incident in touched.items():
             if target not in before:
                 continue
-            row = store._incident_row(incident, now)
+            row = store.incident_row(incident, now)
             if target in created_ids:
                 await db.execute(
                     "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
@@ -369,12 +370,12 @@ async def ingest(
                     [*row[2:], target, before[target].version],
                 )
         if touched_entries:
-            entry_id = await store._next_id(db, "timeline")
+            entry_id = await store.next_id(db, "timeline")
             await db.executemany(
                 "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    store._entry_row(entry.model_copy(update={"id": entry_id + n}))
+                    store.entry_row(entry.model_copy(update={"id": entry_id + n}))
                     for n, entry in enumerate(touched_entries)
                 ],
             )

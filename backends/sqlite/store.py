@@ -39,10 +39,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -57,18 +57,32 @@ from backends.base import (
     NotFound,
     Unavailable,
 )
+from backends.capabilities import Capabilities
+from backends.common.incidents import (
+    build_incident,
+    complete_action,
+    conflict,
+    paged_now,
+    parse_ref,
+)
+from backends.common.rows import (
+    INCIDENT_COLUMNS,
+    INCIDENT_UPDATE,
+    change_from_row,
+    entry_row,
+    incident_row,
+)
+from backends.common.sql import marks
+from backends.common.sql import where as sql_where
 from console.domain import lifecycle
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.domain.directory import DirectoryChanges
-from console.domain.escalation import paged_at, plan_manual
-from console.domain.intake import Alert, IngestResult, Integration, Signal
+from console.domain.intake import Alert, IngestResult, Integration, IntegrationKind, Signal
 from console.domain.kpis import Kpis
-from console.domain.lifecycle import Action, Assign, Escalate, InvalidTransition, Merge
+from console.domain.lifecycle import Action, InvalidTransition
 from console.domain.models import (
-    OPEN_STATUSES,
     Change,
-    EntryKind,
     EscalationPolicy,
     Incident,
     IncidentQuery,
@@ -78,12 +92,9 @@ from console.domain.models import (
     Team,
     TimelineEntry,
     User,
-    priority_for,
     utc,
 )
 from console.domain.problems import Problem, ProblemState
-from console.domain.sla import sort_due
-from console.domain.text import clean
 
 Step = str | Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -277,26 +288,6 @@ _DIRECTORY: dict[str, tuple[str, type[BaseModel]]] = {
     "schedule": ("schedules", Schedule),
 }
 
-# Short past-tense phrases for conflict messages ("acknowledged by alice; note by bob").
-_CHANGED: dict[str, str] = {
-    EntryKind.CREATED: "created",
-    EntryKind.ACKNOWLEDGED: "acknowledged",
-    EntryKind.NOTE: "note",
-    EntryKind.PRIORITY_CHANGED: "priority changed",
-    EntryKind.REASSIGNED: "reassigned",
-    EntryKind.ESCALATED: "escalated",
-    EntryKind.ON_HOLD: "put on hold",
-    EntryKind.RESUMED: "resumed",
-    EntryKind.RESOLVED: "resolved",
-    EntryKind.CLOSED: "closed",
-    EntryKind.REOPENED: "reopened",
-    EntryKind.CANCELLED: "cancelled",
-    EntryKind.ALERT_REPEATED: "alert repeated",
-    EntryKind.SLA_BREACHED: "SLA breached",
-    EntryKind.LINKED: "linked",
-    EntryKind.MERGED: "merged",
-}
-
 _ORDER: dict[str, str] = {
     # Breached first (the ``?`` is now), then priority, then the nearest due time.
     "urgency": "CASE WHEN sla_due <= ? THEN 0 ELSE 1 END, priority, sla_due IS NULL, sla_due, id",
@@ -307,24 +298,33 @@ _ORDER: dict[str, str] = {
 }
 
 _WATCH_PAGE = 500
-_INCIDENT_COLUMNS = (
-    "id, key, status, is_open, priority, service, assignee, title, sla_due, "
-    "created_at, resolved_at, updated_at, version, data"
-)
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def _ts(value: datetime | None) -> float | None:
-    return None if value is None else utc(value).timestamp()
+class _ActionContext:
+    """``backends.common.incidents.ActionContext`` inside one write transaction."""
 
+    def __init__(self, store: SqliteBackend, db: aiosqlite.Connection) -> None:
+        self.store = store
+        self.db = db
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    async def policy(self, policy_id: str | None) -> EscalationPolicy | None:
+        return await self.store.directory_get(self.db, EscalationPolicy, policy_id)
 
+    async def schedules(self) -> list[Schedule]:
+        return await self.store.directory(self.db, Schedule)
 
-def _marks(values: Sequence[object]) -> str:
-    return ",".join("?" * len(values))
+    async def user_ids(self) -> set[str]:
+        return {u.id for u in await self.store.directory(self.db, User)}
+
+    async def incident_key(self, ref: int | str) -> str | None:
+        column, value = parse_ref(ref)
+        rows = list(
+            await self.db.execute_fetchall(
+                f"SELECT key FROM incidents WHERE {column} = ?", [value]
+            )
+        )
+        return str(rows[0][0]) if rows else None
 
 
 class SqliteBackend:
@@ -351,6 +351,7 @@ class SqliteBackend:
         self._watch_connections: set[aiosqlite.Connection] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._capabilities: Capabilities | None = None
 
     # lifecycle of the store ----------------------------------------------------------------
     @property
@@ -377,6 +378,23 @@ class SqliteBackend:
     @property
     def settings(self) -> Settings:
         return self._settings
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """This store is a ``Store`` and an ``Importer`` and keeps intake, tokens and the
+        delivery log (``backends.capabilities``)."""
+        if self._capabilities is None:
+            from backends.sqlite.deliveries import SqliteDeliveryLog
+            from backends.sqlite.tokens import SqliteTokenStore
+
+            self._capabilities = Capabilities(
+                store=self,
+                importer=self,
+                intake=self,
+                tokens=SqliteTokenStore(self),
+                deliveries=SqliteDeliveryLog(self),
+            )
+        return self._capabilities
 
     async def __aenter__(self) -> SqliteBackend:
         return await self.open()
@@ -568,43 +586,22 @@ class SqliteBackend:
     def _now(self) -> datetime:
         return utc(self._clock.now())
 
-    def _incident_row(self, incident: Incident, now: datetime) -> tuple[Any, ...]:
-        due = sort_due(incident, self._settings.sla, now)
-        return (
-            incident.id,
-            incident.key,
-            incident.status.value,
-            1 if incident.is_open else 0,
-            incident.priority.rank,
-            incident.service,
-            incident.assignee,
-            incident.title,
-            _ts(due),
-            _ts(incident.created_at),
-            _ts(incident.resolved_at),
-            _ts(incident.updated_at),
-            incident.version,
-            incident.model_dump_json(),
-        )
+    def incident_row(self, incident: Incident, now: datetime) -> tuple[Any, ...]:
+        """The ``incidents`` row of ``incident`` (``backends.common.rows``), due times on
+        this store's SLA policy."""
+        return incident_row(incident, self._settings.sla, now)
 
     @staticmethod
-    def _entry_row(entry: TimelineEntry) -> tuple[Any, ...]:
-        return (
-            entry.id,
-            entry.incident_id,
-            entry.version,
-            _ts(entry.at),
-            entry.actor,
-            entry.kind.value,
-            entry.model_dump_json(),
-        )
+    def entry_row(entry: TimelineEntry) -> tuple[Any, ...]:
+        return entry_row(entry)
 
     @staticmethod
-    async def _next_id(db: aiosqlite.Connection, table: str) -> int:
+    async def next_id(db: aiosqlite.Connection, table: str) -> int:
+        """The next free id of ``table`` (inside the caller's write transaction)."""
         rows = list(await db.execute_fetchall(f"SELECT coalesce(max(id), 0) + 1 FROM {table}"))
         return int(rows[0][0])
 
-    async def _insert(
+    async def insert_incidents(
         self,
         db: aiosqlite.Connection,
         incidents: Sequence[Incident],
@@ -612,13 +609,13 @@ class SqliteBackend:
         now: datetime,
     ) -> None:
         await db.executemany(
-            f"INSERT INTO incidents ({_INCIDENT_COLUMNS}) VALUES ({_marks(range(14))})",
-            [self._incident_row(incident, now) for incident in incidents],
+            f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(14))})",
+            [self.incident_row(incident, now) for incident in incidents],
         )
         await db.executemany(
             "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [self._entry_row(entry) for entry in entries],
+            [entry_row(entry) for entry in entries],
         )
         stamp = now.timestamp()
         await db.executemany(
@@ -630,53 +627,9 @@ class SqliteBackend:
         )
 
     # incidents: reads ----------------------------------------------------------------------
-    def _where(self, query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        statuses = sorted({status.value for status in query.statuses})
-        if statuses:
-            if set(statuses) <= {status.value for status in OPEN_STATUSES}:
-                # The literal lets SQLite use the partial index of open incidents.
-                clauses.append("is_open = 1")
-                if len(statuses) < len(OPEN_STATUSES):
-                    clauses.append(f"status IN ({_marks(statuses)})")
-                    params += statuses
-            else:
-                clauses.append(f"status IN ({_marks(statuses)})")
-                params += statuses
-        if query.priorities:
-            ranks = sorted({priority.rank for priority in query.priorities})
-            clauses.append(f"priority IN ({_marks(ranks)})")
-            params += ranks
-        if query.services:
-            clauses.append(f"service IN ({_marks(query.services)})")
-            params += list(query.services)
-        if query.assignees:
-            named = [name for name in query.assignees if name is not None]
-            either = []
-            if named:
-                either.append(f"assignee IN ({_marks(named)})")
-                params += named
-            if None in query.assignees:
-                either.append("assignee IS NULL")
-            clauses.append("(" + " OR ".join(either) + ")")
-        if query.text.strip():
-            clauses.append("title LIKE ? ESCAPE '\\'")
-            params.append(_like(query.text.strip()))
-        if query.breached is True:
-            clauses.append("sla_due <= ?")
-            params.append(now)
-        elif query.breached is False:
-            clauses.append("(sla_due IS NULL OR sla_due > ?)")
-            params.append(now)
-        if query.resolved_since is not None:
-            clauses.append("resolved_at >= ?")
-            params.append(_ts(query.resolved_since))
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
         now = self._now().timestamp()
-        where, params = self._where(query, now)
+        where, params = sql_where(query, now)
         order = _ORDER[query.sort]
         if "?" in order:
             params.append(now)
@@ -702,25 +655,16 @@ class SqliteBackend:
         return {row[0]: Incident.model_validate_json(row[1]) for row in rows}
 
     async def count_incidents(self, query: IncidentQuery) -> int:
-        where, params = self._where(query, self._now().timestamp())
+        where, params = sql_where(query, self._now().timestamp())
         rows = await self.fetchall(f"SELECT count(*) FROM incidents{where}", params)
         return int(rows[0][0])
 
     async def get_incident(self, ref: int | str) -> Incident:
-        column, value = self._ref(ref)
+        column, value = parse_ref(ref)
         rows = await self.fetchall(f"SELECT data FROM incidents WHERE {column} = ?", [value])
         if not rows:
             raise NotFound(f"there is no incident {ref}")
         return Incident.model_validate_json(rows[0][0])
-
-    @staticmethod
-    def _ref(ref: int | str) -> tuple[str, int | str]:
-        if isinstance(ref, int):
-            return "id", ref
-        text = ref.strip()
-        if text.isdigit():
-            return "id", int(text)
-        return "key", text.upper()
 
     async def get_incidents(self, ids: Sequence[int]) -> list[Incident]:
         return list((await self._load(ids)).values())
@@ -742,65 +686,21 @@ class SqliteBackend:
             return []
         now = self._now()
         async with self.transaction() as db:
-            services = {s.id: s for s in await self._directory(db, Service)}
-            users = {u.id for u in await self._directory(db, User)}
-            policies = {p.id for p in await self._directory(db, EscalationPolicy)}
-            first = await self._next_id(db, "incidents")
-            entry_id = await self._next_id(db, "timeline")
+            services = {s.id: s for s in await self.directory(db, Service)}
+            users = {u.id for u in await self.directory(db, User)}
+            policies = {p.id for p in await self.directory(db, EscalationPolicy)}
+            first = await self.next_id(db, "incidents")
+            entry_id = await self.next_id(db, "timeline")
             incidents = [
-                self._build(first + n, new, now, services, users, policies)
+                build_incident(first + n, new, now, services, users, policies)
                 for n, new in enumerate(batch)
             ]
             entries = [
                 lifecycle.created_entry(incident, actor).model_copy(update={"id": entry_id + n})
                 for n, incident in enumerate(incidents)
             ]
-            await self._insert(db, incidents, entries, now)
+            await self.insert_incidents(db, incidents, entries, now)
         return incidents
-
-    @staticmethod
-    def _build(
-        incident_id: int,
-        new: NewIncident,
-        now: datetime,
-        services: Mapping[str, Service],
-        users: set[str],
-        policies: set[str],
-    ) -> Incident:
-        service = services.get(new.service)
-        if service is None:
-            known = ", ".join(sorted(services)) or "none yet; add one first"
-            raise InvalidAction(f"unknown service {new.service!r} (known services: {known})")
-        if new.assignee is not None and new.assignee not in users:
-            known = ", ".join(sorted(users)) or "none"
-            raise InvalidAction(f"unknown assignee {new.assignee!r} (known users: {known})")
-        if new.policy is not None and new.policy not in policies:
-            known = ", ".join(sorted(policies)) or "none"
-            raise InvalidAction(
-                f"unknown escalation policy {new.policy!r} (known policies: {known})"
-            )
-        matrix = priority_for(new.impact, new.urgency)
-        created = utc(new.created_at) if new.created_at is not None else now
-        return Incident(
-            id=incident_id,
-            key=f"INC-{incident_id}",
-            title=clean(new.title, limit=500),
-            description=clean(new.description, multiline=True),
-            service=service.id,
-            impact=new.impact,
-            urgency=new.urgency,
-            priority=new.priority or matrix,
-            priority_override=new.priority is not None and new.priority != matrix,
-            assignee=new.assignee,
-            policy=new.policy or service.policy,
-            created_at=created,
-            source=clean(new.source, limit=64) or "manual",
-            dedup_key=new.dedup_key,
-            labels={clean(k, limit=64): clean(v, limit=500) for k, v in new.labels.items()},
-            links=new.links,
-            version=1,
-            updated_at=created,
-        )
 
     async def import_records(
         self, records: Sequence[tuple[Incident, Sequence[TimelineEntry]]]
@@ -815,8 +715,8 @@ class SqliteBackend:
             return []
         now = self._now()
         async with self.transaction() as db:
-            first = await self._next_id(db, "incidents")
-            entry_id = await self._next_id(db, "timeline")
+            first = await self.next_id(db, "incidents")
+            entry_id = await self.next_id(db, "timeline")
             incidents: list[Incident] = []
             entries: list[TimelineEntry] = []
             for n, (incident, timeline) in enumerate(records):
@@ -825,7 +725,7 @@ class SqliteBackend:
                 for entry in timeline:
                     entries.append(entry.model_copy(update={"id": entry_id, "incident_id": new_id}))
                     entry_id += 1
-            await self._insert(db, incidents, entries, now)
+            await self.insert_incidents(db, incidents, entries, now)
         return incidents
 
     async def act(
@@ -841,16 +741,14 @@ class SqliteBackend:
             incident = Incident.model_validate_json(rows[0][0])
             if incident.version != expected_version:
                 raise await self._conflict(db, incident, expected_version)
-            action = await self._complete(db, incident, action, now)
+            action = await complete_action(incident, action, now, _ActionContext(self, db))
             try:
                 updated, entries = lifecycle.apply(incident, action, actor, now)
             except InvalidTransition as exc:
                 raise InvalidAction(str(exc)) from exc
             cursor = await db.execute(
-                "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
-                " assignee = ?, title = ?, sla_due = ?, created_at = ?, resolved_at = ?,"
-                " updated_at = ?, version = ?, data = ? WHERE id = ? AND version = ?",
-                [*self._incident_row(updated, now)[2:], incident.id, incident.version],
+                f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?",
+                [*self.incident_row(updated, now)[2:], incident.id, incident.version],
             )
             if cursor.rowcount != 1:  # pragma: no cover - the write lock makes this impossible
                 raise Conflict(
@@ -858,12 +756,12 @@ class SqliteBackend:
                     key=incident.key,
                     expected_version=expected_version,
                 )
-            entry_id = await self._next_id(db, "timeline")
+            entry_id = await self.next_id(db, "timeline")
             await db.executemany(
                 "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    self._entry_row(entry.model_copy(update={"id": entry_id + n}))
+                    entry_row(entry.model_copy(update={"id": entry_id + n}))
                     for n, entry in enumerate(entries)
                 ],
             )
@@ -872,76 +770,27 @@ class SqliteBackend:
             )
         return updated
 
-    async def _complete(
-        self, db: aiosqlite.Connection, incident: Incident, action: Action, now: datetime
-    ) -> Action:
-        """Fill in what only the store knows (who an escalation pages) and check references."""
-        if isinstance(action, Escalate) and action.level is None:
-            policy = await self._directory_get(db, EscalationPolicy, incident.policy)
-            schedules = {s.id: s for s in await self._directory(db, Schedule)}
-            step, paged = plan_manual(incident, policy, schedules, now)
-            return action.model_copy(
-                update={"level": step.level, "loop": step.loop, "paged": tuple(paged)}
-            )
-        if isinstance(action, Assign) and action.assignee is not None:
-            users = {u.id for u in await self._directory(db, User)}
-            if action.assignee not in users:
-                known = ", ".join(sorted(users)) or "none"
-                raise InvalidAction(
-                    f"cannot assign {incident.key} to {action.assignee!r}: no such user "
-                    f"(known users: {known})"
-                )
-        if isinstance(action, Merge):
-            column, value = self._ref(action.into)
-            rows = list(
-                await db.execute_fetchall(f"SELECT key FROM incidents WHERE {column} = ?", [value])
-            )
-            if not rows:
-                raise InvalidAction(
-                    f"cannot merge {incident.key} into {action.into}: there is no such incident"
-                )
-            return action.model_copy(update={"into": rows[0][0]})
-        return action
-
     async def _conflict(
         self, db: aiosqlite.Connection, incident: Incident, expected: int
     ) -> Conflict:
-        current = incident.version
-        if expected > current:
-            return Conflict(
-                f"{incident.key} is at v{current}, not v{expected}; reload it and try again",
-                key=incident.key,
-                expected_version=expected,
-                current_version=current,
-            )
+        if expected > incident.version:
+            return conflict(incident, expected)
         rows = await db.execute_fetchall(
             "SELECT actor, kind FROM timeline WHERE incident_id = ? AND version > ? ORDER BY id",
             [incident.id, expected],
         )
-        changed = [
-            f"{_CHANGED.get(kind, kind.replace('_', ' '))} by {actor}" for actor, kind in rows
-        ]
-        shown = changed[-5:]
-        summary = "; ".join(shown)
-        if len(changed) > len(shown):
-            summary = f"{len(changed) - len(shown)} earlier changes; " + summary
-        return Conflict(
-            f"{incident.key} changed since you saw it (v{expected}, now v{current}): {summary}",
-            key=incident.key,
-            expected_version=expected,
-            current_version=current,
-            changed=changed,
-        )
+        return conflict(incident, expected, [(actor, kind) for actor, kind in rows])
 
     # directory -----------------------------------------------------------------------------
     @staticmethod
-    async def _directory(db: aiosqlite.Connection, model: type[_M]) -> list[_M]:
+    async def directory(db: aiosqlite.Connection, model: type[_M]) -> list[_M]:
+        """Every entry of one directory table, by id (inside the caller's transaction)."""
         table = next(t for t, m in _DIRECTORY.values() if m is model)
         rows = await db.execute_fetchall(f"SELECT data FROM {table} ORDER BY id")
         return [model.model_validate_json(row[0]) for row in rows]
 
     @staticmethod
-    async def _directory_get(
+    async def directory_get(
         db: aiosqlite.Connection, model: type[_M], entity_id: str | None
     ) -> _M | None:
         if entity_id is None:
@@ -955,7 +804,7 @@ class SqliteBackend:
     async def _list(self, model: type[_M]) -> list[_M]:
         db = self._require(reader=True)
         try:
-            return await self._directory(db, model)
+            return await self.directory(db, model)
         except (sqlite3.Error, ValueError) as exc:
             raise self._unavailable(exc) from exc
 
@@ -1008,16 +857,7 @@ class SqliteBackend:
 
     # escalation ----------------------------------------------------------------------------
     async def paged_now(self, incident_id: int, at: datetime | None = None) -> list[str]:
-        incident = await self.get_incident(incident_id)
-        if incident.policy is None:
-            return []
-        policies = {p.id: p for p in await self.policies()}
-        policy = policies.get(incident.policy)
-        if policy is None:
-            return []
-        schedules = {s.id: s for s in await self.schedules()}
-        when = utc(at) if at is not None else self._now()
-        return paged_at(policy, incident.escalation_level, when, schedules)
+        return await paged_now(self, incident_id, utc(at) if at is not None else self._now())
 
     # KPIs ----------------------------------------------------------------------------------
     async def stats(
@@ -1064,7 +904,7 @@ class SqliteBackend:
             " WHERE seq > ? ORDER BY seq LIMIT ?",
             [since_seq, limit],
         )
-        return [_change(row) for row in rows]
+        return [change_from_row(row) for row in rows]
 
     async def watch(self, since_seq: int | None = None) -> AsyncIterator[Change]:
         """Yield changes as they commit (from any process), in order, each exactly once.
@@ -1109,7 +949,7 @@ class SqliteBackend:
                         full = len(rows) == _WATCH_PAGE
                         failures = 0
                         for row in rows:
-                            change = _change(row)
+                            change = change_from_row(row)
                             last = change.seq
                             yield change
                             if self._closed:
@@ -1175,17 +1015,27 @@ class SqliteBackend:
 
         return await sqlite_intake.alerts(self, incident_id)
 
+    async def create_integration(
+        self, service: str, kind: IntegrationKind, name: str = ""
+    ) -> tuple[Integration, str]:
+        from backends.sqlite import intake as sqlite_intake
 
-def _change(row: Sequence[Any]) -> Change:
-    seq, at, kind, entity, entity_id, version = row
-    return Change(
-        seq=seq,
-        at=datetime.fromtimestamp(at, UTC),
-        kind=kind,
-        entity=entity,
-        entity_id=entity_id,
-        version=version,
-    )
+        return await sqlite_intake.create_integration(self, service, kind, name)
+
+    async def integrations(self) -> list[Integration]:
+        from backends.sqlite import intake as sqlite_intake
+
+        return await sqlite_intake.integrations(self)
+
+    async def revoke_integration(self, integration_id: str) -> Integration:
+        from backends.sqlite import intake as sqlite_intake
+
+        return await sqlite_intake.revoke_integration(self, integration_id)
+
+    async def integration_for_key(self, key: str) -> Integration | None:
+        from backends.sqlite import intake as sqlite_intake
+
+        return await sqlite_intake.integration_for_key(self, key)
 
 
 __all__ = ["MIGRATIONS", "Migration", "SchemaTooNew", "SqliteBackend"]

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 from backends.base import NotFound, Unavailable
 from console.domain.clock import Clock
-from console.domain.config import Settings
 from console.domain.models import utc
 from console.domain.tokens import _RANK, PREFIX, ROLES, Principal, TokenInfo, digest, split_token
 
@@ -29,8 +28,8 @@ def _epoch() -> datetime:
     return datetime.fromtimestamp(0, UTC)
 
 
-class TokenStore:
-    """Create, list, revoke and verify tokens in the ``tokens`` table of the SQLite store.
+class SqliteTokenStore:
+    """The ``TokenStore`` capability: tokens in the ``tokens`` table of the SQLite store.
 
     It goes through the store's ``transaction()`` and ``fetchall()``, so token writes share
     the store's write lock, busy timeout and error mapping (``Unavailable``).
@@ -129,11 +128,3 @@ class TokenStore:
             # A busy database must not turn a valid request into an error; the next
             # request records the use.
             self._touched.pop(token_id, None)
-
-
-async def open_store_for(settings: Settings) -> SqliteBackend:
-    """Open (creating / migrating if needed) the SQLite store of ``settings``."""
-    from backends.sqlite.store import SqliteBackend
-
-    store = SqliteBackend(settings.database_path(), settings=settings)
-    return await store.open()

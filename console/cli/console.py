@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from backends import capabilities
 from backends.base import Backend, BackendError
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
@@ -54,17 +55,18 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
             await seed(
                 backend, now=clock.now(), seed=settings.demo.seed, user=settings.user or "demo"
             )
+        identity = capabilities.identity(backend)
         app = make_app(
             backend,
             clock=clock,
             settings=settings,
             # Over the network the server records the token's user as the actor: show that.
-            user=getattr(backend, "user", None) or settings.user,
+            user=(identity.user if identity is not None else "") or settings.user,
             readonly=args.readonly,
             wall=args.wall,
             demo=args.demo,
         )
-        if settings.escalator and hasattr(backend, "transaction"):
+        if settings.escalator and capabilities.store(backend) is not None:
             # Local SQLite mode: nobody stays unpaged because no server runs. Several consoles
             # on one file are safe: each move carries the version it read (one wins).
             app.escalator = Escalator(backend, clock)

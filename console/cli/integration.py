@@ -12,9 +12,9 @@ import argparse
 import asyncio
 import sys
 
-from backends.base import InvalidAction, NotFound, Unavailable
-from backends.sqlite import intake as sqlite_intake
-from backends.sqlite.store import SqliteBackend
+from backends import capabilities, open_store
+from backends.base import Backend, InvalidAction, NotFound, Unavailable
+from backends.capabilities import IntakeStore
 from console.domain.config import Settings
 from console.domain.intake import Integration
 from console.domain.models import Service
@@ -47,36 +47,46 @@ def _usage(integration: Integration, key: str, port: int) -> str:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    async with SqliteBackend(settings.database_path(), settings=settings) as store:
-        command = args.integration_command
-        if command == "create":
-            if getattr(args, "create_service", False):
-                known = {service.id for service in await store.services()}
-                if args.service not in known:
-                    await store.put_service(Service(id=args.service, name=args.service))
-                    print(f"created service {args.service}")
-            integration, key = await sqlite_intake.create_integration(
-                store, args.service, args.kind, args.name
-            )
-            print(f"integration {integration.id} ({integration.kind}) for {integration.service}")
-            print(f"key: {key}")
-            print("The key is shown only now; store it where the sender can read it.")
-            print(_usage(integration, key, settings.server.port))
-            return 0
-        if command == "list":
-            found = await sqlite_intake.integrations(store)
-            if not found:
-                print("no integrations yet: incidents integration create --service NAME --kind ...")
-                return 0
-            print("id        kind          service           state    created           name")
-            for integration in found:
-                print(_row(integration))
-            return 0
-        revoked = await sqlite_intake.revoke_integration(store, args.integration_id)
-        print(
-            f"revoked {revoked.id} ({revoked.kind} for {revoked.service}): its key no longer works"
-        )
+    store = await open_store(settings)
+    try:
+        intake = capabilities.intake(store)
+        if intake is None:
+            raise Unavailable(f"{store.description} takes no alerts, so it has no integrations")
+        return await _command(args, settings, store, intake)
+    finally:
+        await store.close()
+
+
+async def _command(
+    args: argparse.Namespace, settings: Settings, store: Backend, intake: IntakeStore
+) -> int:
+    command = args.integration_command
+    if command == "create":
+        if getattr(args, "create_service", False):
+            known = {service.id for service in await store.services()}
+            if args.service not in known:
+                await store.put_service(Service(id=args.service, name=args.service))
+                print(f"created service {args.service}")
+        integration, key = await intake.create_integration(args.service, args.kind, args.name)
+        print(f"integration {integration.id} ({integration.kind}) for {integration.service}")
+        print(f"key: {key}")
+        print("The key is shown only now; store it where the sender can read it.")
+        print(_usage(integration, key, settings.server.port))
         return 0
+    if command == "list":
+        found = await intake.integrations()
+        if not found:
+            print("no integrations yet: incidents integration create --service NAME --kind ...")
+            return 0
+        print("id        kind          service           state    created           name")
+        for integration in found:
+            print(_row(integration))
+        return 0
+    revoked = await intake.revoke_integration(args.integration_id)
+    print(
+        f"revoked {revoked.id} ({revoked.kind} for {revoked.service}): its key no longer works"
+    )
+    return 0
 
 
 def cmd_integration(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,14 +6,10 @@ import argparse
 import asyncio
 import sys
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from backends import capabilities, open_store
 from backends.base import NotFound, Unavailable
-from backends.sqlite.tokens import TokenStore, open_store_for
 from console.domain.config import Settings
-
-if TYPE_CHECKING:
-    pass
 
 
 def _format_time(value: datetime | None) -> str:
@@ -21,9 +17,11 @@ def _format_time(value: datetime | None) -> str:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    backend = await open_store_for(settings)
-    store = TokenStore(backend)
+    backend = await open_store(settings)
     try:
+        store = capabilities.tokens(backend)
+        if store is None:
+            raise Unavailable(f"{backend.description} keeps no API tokens")
         if args.token_command == "create":
             info, token = await store.create(args.user, args.role, args.name)
             print(token)

@@ -21,9 +21,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from backends import capabilities
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
@@ -1135,15 +1136,6 @@ def build(
     )
 
 
-@runtime_checkable
-class Importer(Protocol):
-    """A store that can take pre-built incidents with their timelines in one transaction."""
-
-    async def import_records(
-        self, records: Sequence[tuple[Incident, Sequence[TimelineEntry]]]
-    ) -> Any: ...
-
-
 class DemoError(Exception):
     """The demo cannot be written here; the message says why and what to do instead."""
 
@@ -1190,21 +1182,22 @@ async def seed(
     from the backend itself: ``now`` from its clock, the SLA policy from its settings, so the
     open incidents sit where they are meant to on the clocks the console will show.
     """
-    if not isinstance(backend, Importer):
+    importer = capabilities.importer(backend)
+    if importer is None:
         raise DemoError(
             f"{backend.description} cannot take bulk imports; the demo needs a local "
             "SQLite database (use --db or --demo without --backend)"
         )
-    own: Settings | None = getattr(backend, "settings", None)
+    store = capabilities.store(backend)
+    own = store.settings if store is not None else None
     if settings is not None:
         user = user if user is not None else settings.user
         seed = seed if seed is not None else settings.demo.seed
         sla = sla or settings.sla
-    if sla is None and isinstance(own, Settings):
+    if sla is None and own is not None:
         sla = own.sla
     if now is None:
-        clock = getattr(backend, "clock", None)
-        now = clock.now() if clock is not None else SystemClock().now()
+        now = store.clock.now() if store is not None else SystemClock().now()
     started = time.perf_counter()
     data = build(now=now, seed=seed, history=history, open_count=open_count, user=user, sla=sla)
     built = time.perf_counter()
@@ -1219,7 +1212,7 @@ async def seed(
         await backend.put_policy(policy)
     for service in dirs.services:
         await backend.put_service(service)
-    await backend.import_records(data.records)
+    await importer.import_records(data.records)
     written = time.perf_counter()
     return SeedSummary(
         seed=data.seed,

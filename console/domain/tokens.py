@@ -17,7 +17,7 @@ create, notes); ``admin`` also manages services, people, teams, policies, schedu
 tokens.
 
 Storage: the ``tokens`` table is migration 3 of the SQLite store (``backends/sqlite.py``);
-``TokenStore`` reads and writes it through the store's ``fetchall()`` / ``transaction()``,
+``SqliteTokenStore`` (``backends/sqlite/tokens.py``, the ``TokenStore`` capability) keeps it,
 so the Backend Protocol stays about incidents and this module stays the one place that
 knows about secrets.
 """

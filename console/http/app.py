@@ -18,8 +18,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from backends import capabilities
 from backends.base import Backend
-from backends.sqlite.tokens import TokenStore
+from backends.capabilities import TokenStore
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.http import intake
@@ -55,16 +56,16 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API over ``backend``.
 
-    ``tokens`` defaults to a ``TokenStore`` on ``backend`` (which must then be the SQLite
-    store: it keeps the ``tokens`` table).
-    The app's lifespan starts the change hub, the intake router's needs and the escalator,
+    ``tokens`` defaults to the backend's own ``TokenStore`` capability (a store keeps its
+    ``tokens`` table; a backend without one needs ``tokens`` given).
+    The app's lifespan starts the change hub, the intake router's needs and the escalator
     and stops them again.
     """
     clock = clock or SystemClock()
     if tokens is None:
-        if not hasattr(backend, "transaction"):
-            raise ValueError("create_app needs a TokenStore for a backend other than SQLite")
-        tokens = TokenStore(backend, clock=clock)  # type: ignore[arg-type]
+        tokens = capabilities.tokens(backend)
+        if tokens is None:
+            raise ValueError(f"create_app needs a TokenStore: {backend.description} keeps none")
     hub = ChangeHub(backend, poll=poll)
     store = NotifyingBackend(backend, hub)
     metrics = RequestMetrics()

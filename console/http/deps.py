@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backends.base import Backend
-from backends.sqlite.tokens import TokenStore
+from backends.capabilities import TokenStore
 from console.domain.clock import Clock
 from console.domain.config import Settings
 from console.domain.tokens import ROLES, Principal

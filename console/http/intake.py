@@ -10,7 +10,7 @@
 - ``GET /v1/incidents/{ref}/alerts`` (viewer): the alerts grouped into an incident.
 - ``GET /v1/deliveries`` (admin): the outgoing ChatOps webhook delivery log.
 
-A 2xx means the batch is committed (one transaction, ``SqliteBackend.ingest``). A malformed
+A 2xx means the batch is committed (one transaction, the store's ``IntakeStore.ingest``). A malformed
 body, wrong types, a missing field, an unknown or revoked key, or too many alerts get a 4xx
 and store nothing; the store being unreachable gets a 503 (Alertmanager retries those).
 
@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 
-from backends.sqlite import intake as sqlite_intake
+from backends import capabilities
+from backends.base import Unavailable
+from backends.capabilities import IntakeStore
 from console.domain.config import Settings
 from console.domain.intake import (
     Alert,
@@ -46,7 +48,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
     settings: Settings = app.state.settings
     notifier = None
-    if settings.notify.webhooks and hasattr(app.state.store, "transaction"):
+    if settings.notify.webhooks and capabilities.deliveries(app.state.store) is not None:
         notifier = Notifier(app.state.store, settings.notify, clock=app.state.clock)
         await notifier.start()
     app.state.notifier = notifier
@@ -62,18 +64,17 @@ router = APIRouter(lifespan=_lifespan)
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="alert intake"'}
 
 
-def _store(request: Request) -> Any:
+def _intake(request: Request) -> IntakeStore:
     store = request.app.state.store
-    if not hasattr(store, "ingest"):
-        # Only a server over the SQLite store takes alerts in (it owns the integrations).
-        raise RuntimeError("alert intake needs the SQLite store behind incidents serve")
-    return store
+    intake = capabilities.intake(store)
+    if intake is None:
+        # Only a server over a store takes alerts in (the store owns the integrations).
+        raise Unavailable(f"{store.description} takes no alerts: serve a store with --db")
+    return intake
 
 
 def _poke(request: Request) -> None:
-    hub = getattr(request.app.state, "hub", None)
-    if hub is not None:
-        hub.poke()
+    request.app.state.hub.poke()
 
 
 def _bearer(request: Request, key: str | None) -> str | None:
@@ -99,8 +100,8 @@ async def alertmanager(
             "alertmanager.yml, or add ?key=KEY (incidents integration create prints one)",
             _CHALLENGE,
         )
-    store = _store(request)
-    integration = await sqlite_intake.integration_for_key(store, secret)
+    store = _intake(request)
+    integration = await store.integration_for_key(secret)
     if integration is None:
         return error_json(
             401,
@@ -157,10 +158,8 @@ async def events(request: Request) -> JSONResponse:
         event, signal = parse_event(body, settings.intake)
     except IntakeError as exc:
         return _invalid_event(str(exc), exc.errors)
-    store = _store(request)
-    integration: Integration | None = await sqlite_intake.integration_for_key(
-        store, event.routing_key
-    )
+    store = _intake(request)
+    integration: Integration | None = await store.integration_for_key(event.routing_key)
     if integration is None:
         return _invalid_event(
             "Event object is invalid",
@@ -185,7 +184,7 @@ async def events(request: Request) -> JSONResponse:
 @router.get("/v1/incidents/{ref}/alerts", response_model=list[Alert], tags=["incidents"])
 async def incident_alerts(ref: str, request: Request, who: AsViewer) -> JSONResponse:
     """The alerts grouped into an incident (by id or key), oldest first."""
-    store = _store(request)
+    store = request.app.state.store
     incident = await store.get_incident(int(ref) if ref.isdigit() else ref)
     alerts = await store.alerts(incident.id)
     return JSONResponse([alert.model_dump(mode="json") for alert in alerts])
@@ -200,5 +199,5 @@ async def deliveries(
     """The newest outgoing webhook deliveries: target, event, status, attempts, last error."""
     from console.services.notifier import deliveries as delivery_log
 
-    rows = await delivery_log(_store(request), limit)
+    rows = await delivery_log(request.app.state.store, limit)
     return JSONResponse([row.model_dump(mode="json") for row in rows])

@@ -8,7 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from backends.sqlite.tokens import TokenStore
+from backends import capabilities, open_store
+from backends.base import Unavailable
 from console.domain.config import Settings
 from console.http.app import create_app
 
@@ -47,16 +48,14 @@ def _uvicorn_server(app: FastAPI, host: str, port: int, on_listening: Callable[[
 
 
 async def serve(settings: Settings, host: str, port: int, *, demo: bool = False) -> int:
-    from backends.sqlite.store import SqliteBackend
-
-    path = settings.database_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backend = SqliteBackend(path, settings=settings)
-    await backend.open()
+    backend = await open_store(settings)
+    path = backend.description
     try:
         if demo:
             await _seed_demo(backend, settings)
-        tokens = TokenStore(backend)
+        tokens = capabilities.tokens(backend)
+        if tokens is None:
+            raise Unavailable(f"{path} keeps no API tokens; serve needs a store that does")
         active = await tokens.list(include_revoked=False)
         app = create_app(backend, settings, tokens=tokens)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from backends import capabilities
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
 from console.domain.clock import Clock
 from console.domain.escalation import plan_automatic
@@ -47,7 +48,8 @@ class Escalator:
         self.backend = backend
         self.clock = clock
         self.interval = interval
-        self.sla = sla or getattr(getattr(backend, "settings", None), "sla", None) or SlaPolicy()
+        store = capabilities.store(backend)
+        self.sla = sla or (store.settings.sla if store is not None else SlaPolicy())
         self.passes = 0
 
     async def tick(self) -> list[str]:

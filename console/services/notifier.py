@@ -11,7 +11,8 @@ How it stays out of the way of intake and triage:
 - Every attempt has a timeout; failures (connection errors, timeouts, 5xx, 408, 429) are
   retried with exponential backoff (``backoff``, twice as long each time, at most 5 min)
   up to ``attempts`` times; other 4xx answers fail at once (retrying cannot fix them).
-- Every message has a row in the ``deliveries`` table (the store's migration 2): queued,
+- Every message has a row in the store's delivery log (the ``DeliveryLog`` capability,
+  ``backends/sqlite/deliveries.py`` on SQLite): queued,
   retrying, delivered, failed or dropped, with attempts, the last HTTP status and error.
   Admins read it with ``GET /v1/deliveries``. Only the receiver's scheme and host are
   stored, since webhook URLs often carry their secret in the path.
@@ -23,16 +24,17 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ConfigDict
 
-from backends.base import BackendError
+from backends import capabilities
+from backends.base import Backend, BackendError
+from backends.capabilities import DeliveryLog
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import NotifySettings, WebhookTarget
+from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery
 from console.domain.models import Change, EntryKind, Incident, Priority, TimelineEntry
 from console.domain.text import clean
 
@@ -57,25 +59,6 @@ _VERBS = {
 }
 MAX_BACKOFF = 300.0
 RETRY_STATUSES = frozenset({408, 425, 429})
-
-
-class Delivery(BaseModel):
-    """One message to one receiver, as the delivery log shows it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: int
-    created_at: datetime
-    updated_at: datetime
-    target: str
-    url: str
-    """Scheme and host only: the path of a webhook URL is often its secret."""
-    event: str
-    incident_key: str
-    status: Literal["queued", "retrying", "delivered", "failed", "dropped"]
-    attempts: int = 0
-    response_code: int | None = None
-    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,25 +167,21 @@ def backoff_delay(settings: NotifySettings, attempt: int) -> float:
 
 # --- the delivery log ------------------------------------------------------------------------
 
-_COLUMNS = (
-    "id, created_at, updated_at, target, url, event, incident_key, status, attempts,"
-    " response_code, error"
-)
+
+def delivery_log(store: Backend) -> DeliveryLog:
+    """The store's delivery log; a backend without one cannot run the notifier."""
+    log_ = capabilities.deliveries(store)
+    if log_ is None:
+        raise BackendError(
+            f"{store.description} keeps no delivery log; webhooks are sent by the server "
+            "that owns the store"
+        )
+    return log_
 
 
-def _delivery(row: Sequence[Any]) -> Delivery:
-    values = dict(zip([c.strip() for c in _COLUMNS.split(",")], row, strict=True))
-    values["created_at"] = datetime.fromtimestamp(values["created_at"], UTC)
-    values["updated_at"] = datetime.fromtimestamp(values["updated_at"], UTC)
-    return Delivery.model_validate(values)
-
-
-async def deliveries(store: Any, limit: int = 100) -> list[Delivery]:
+async def deliveries(store: Backend, limit: int = 100) -> list[Delivery]:
     """The newest deliveries first."""
-    rows = await store.fetchall(
-        f"SELECT {_COLUMNS} FROM deliveries ORDER BY id DESC LIMIT ?", [limit]
-    )
-    return [_delivery(row) for row in rows]
+    return await delivery_log(store).recent(limit)
 
 
 @dataclass(slots=True)
@@ -226,13 +205,14 @@ class Notifier:
 
     def __init__(
         self,
-        store: Any,
+        store: Backend,
         settings: NotifySettings,
         *,
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.store = store
+        self.log = delivery_log(store)
         self.settings = settings
         self.clock = clock or SystemClock()
         self._client = httpx.AsyncClient(
@@ -250,13 +230,9 @@ class Notifier:
         self.since = await self.store.last_seq() if since is None else since
         # Messages wait in memory only; whatever a previous run left undelivered is lost,
         # and the log says so instead of showing it queued forever.
-        async with self.store.transaction() as db:
-            await db.execute(
-                "UPDATE deliveries SET status = 'failed', updated_at = ?,"
-                " error = 'the server stopped before it was delivered'"
-                " WHERE status IN ('queued', 'retrying')",
-                [self.clock.now().timestamp()],
-            )
+        await self.log.abandon_unfinished(
+            "the server stopped before it was delivered", self.clock.now()
+        )
         for receiver in self._receivers:
             receiver.task = asyncio.create_task(self._deliver(receiver), name="notify-deliver")
         self._feed = asyncio.create_task(self._follow(), name="notify-feed")
@@ -299,38 +275,32 @@ class Notifier:
         ]
         if not jobs:
             return
-        now = self.clock.now().timestamp()
-        async with self.store.transaction() as db:
-            first = list(
-                await db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM deliveries")
-            )
-            next_id = int(first[0][0])
-            rows = []
-            queued: list[_Job] = []
-            for n, (receiver, message) in enumerate(jobs):
-                full = receiver.queue.full()
-                rows.append(
-                    (
-                        next_id + n,
-                        now,
-                        now,
-                        receiver.name,
-                        redacted(receiver.target.url),
-                        message.event,
-                        message.incident.key,
-                        "dropped" if full else "queued",
-                        "" if not full else f"queue full ({receiver.queue.maxsize} waiting)",
-                    )
+        now = self.clock.now()
+        rows: list[NewDelivery] = []
+        accepted: list[tuple[_Receiver, Message]] = []
+        room = {id(r): r.queue.maxsize - r.queue.qsize() for r in self._receivers}
+        for receiver, message in jobs:
+            # maxsize 0 would be an unbounded queue: never full.
+            full = receiver.queue.maxsize > 0 and room[id(receiver)] <= 0
+            rows.append(
+                NewDelivery(
+                    at=now,
+                    target=receiver.name,
+                    url=redacted(receiver.target.url),
+                    event=message.event,
+                    incident_key=message.incident.key,
+                    status="dropped" if full else "queued",
+                    error="" if not full else f"queue full ({receiver.queue.maxsize} waiting)",
                 )
-                if not full:
-                    job = _Job(next_id + n, receiver.target, body_for(receiver.target, message))
-                    queued.append(job)
-                    receiver.queue.put_nowait(job)
-            await db.executemany(
-                "INSERT INTO deliveries (id, created_at, updated_at, target, url, event,"
-                " incident_key, status, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
             )
+            if not full:
+                room[id(receiver)] -= 1
+            accepted.append((receiver, message))
+        ids = await self.log.add(rows)
+        for delivery_id, row, (receiver, message) in zip(ids, rows, accepted, strict=True):
+            if row.status == "queued":
+                job = _Job(delivery_id, receiver.target, body_for(receiver.target, message))
+                receiver.queue.put_nowait(job)
 
     # delivering ---------------------------------------------------------------------------
     async def _deliver(self, receiver: _Receiver) -> None:
@@ -365,13 +335,15 @@ class Notifier:
             await self._log(job, "retrying", code, error)
             await asyncio.sleep(backoff_delay(self.settings, job.attempts))
 
-    async def _log(self, job: _Job, status: str, code: int | None, error: str) -> None:
-        async with self.store.transaction() as db:
-            await db.execute(
-                "UPDATE deliveries SET status = ?, attempts = ?, response_code = ?, error = ?,"
-                " updated_at = ? WHERE id = ?",
-                [status, job.attempts, code, error, self.clock.now().timestamp(), job.delivery_id],
-            )
+    async def _log(self, job: _Job, status: DeliveryStatus, code: int | None, error: str) -> None:
+        await self.log.update(
+            job.delivery_id,
+            status,
+            attempts=job.attempts,
+            response_code=code,
+            error=error,
+            at=self.clock.now(),
+        )
 
     async def drain(self) -> None:
         """Wait until every queued message is delivered or given up (tests, shutdown)."""

@@ -139,10 +139,10 @@ async def api(intake: Intake) -> AsyncIterator[Api]:
     """The real FastAPI app of ``incidents serve`` in-process (httpx ASGI transport)."""
     import httpx
 
-    from backends.sqlite.tokens import TokenStore
+    from backends.sqlite.tokens import SqliteTokenStore
     from console.http.app import create_app
 
-    tokens = TokenStore(intake.store, clock=intake.clock)
+    tokens = SqliteTokenStore(intake.store, clock=intake.clock)
     _, admin = await tokens.create("root", "admin")
     _, viewer = await tokens.create("val", "viewer")
     app = create_app(intake.store, intake.store.settings, clock=intake.clock, tokens=tokens)

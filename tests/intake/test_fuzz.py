@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from backends.sqlite import intake as sqlite_intake
 from backends.sqlite.store import SqliteBackend
-from backends.sqlite.tokens import TokenStore
+from backends.sqlite.tokens import SqliteTokenStore
 from console.domain.clock import FrozenClock
 from console.domain.config import Settings
 from console.http.app import create_app
@@ -133,7 +133,7 @@ class Harness:
         await seed(self.store)
         _, am = await sqlite_intake.create_integration(self.store, "checkout", "alertmanager")
         _, ev = await sqlite_intake.create_integration(self.store, "checkout", "events")
-        app = create_app(self.store, Settings(), clock=clock, tokens=TokenStore(self.store))
+        app = create_app(self.store, Settings(), clock=clock, tokens=SqliteTokenStore(self.store))
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://fuzz.test"
         )

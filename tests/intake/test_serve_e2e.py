@@ -17,7 +17,7 @@ import pytest
 
 from backends.sqlite import intake as sqlite_intake
 from backends.sqlite.store import SqliteBackend
-from backends.sqlite.tokens import TokenStore
+from backends.sqlite.tokens import SqliteTokenStore
 from console.domain.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -55,7 +55,7 @@ async def test_events_page_slack_and_escalate_by_themselves(tmp_path: Path) -> N
         )
         await store.put_service(Service(id="payments", name="Payments", policy="fast"))
         _, key = await sqlite_intake.create_integration(store, "payments", "events")
-        _, admin = await TokenStore(store).create("root", "admin")
+        _, admin = await SqliteTokenStore(store).create("root", "admin")
 
     async with Receiver() as receiver:
         config = tmp_path / "config.toml"

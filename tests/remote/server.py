@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from backends.sqlite.store import SqliteBackend
-from backends.sqlite.tokens import TokenStore
+from backends.sqlite.tokens import SqliteTokenStore
 from tests.waiting import TIMEOUT, wait_until_sync
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def hermetic_env(home: Path) -> dict[str, str]:
 async def make_tokens(db: Path, wanted: dict[str, str]) -> dict[str, str]:
     """Create (migrating the file first) one token per ``user -> role``; returns user -> token."""
     async with SqliteBackend(db) as store:
-        tokens = TokenStore(store)
+        tokens = SqliteTokenStore(store)
         made = {}
         for user, role in wanted.items():
             _, token = await tokens.create(user, role, "test")

@@ -10,6 +10,7 @@ import pytest
 
 from backends import open_backend
 from backends.base import Unavailable
+from backends.common.sql import where as sql_where
 from backends.sqlite.store import MIGRATIONS, Migration, SchemaTooNew, SqliteBackend
 from console.domain.config import Settings
 from console.domain.models import IncidentQuery, NewIncident
@@ -130,7 +131,7 @@ async def test_timeline_is_append_only_in_the_schema(store: SqliteBackend, db_pa
 
 async def test_the_queue_query_uses_the_open_index(store: SqliteBackend, db_path: Path) -> None:
     query = IncidentQuery()
-    where, params = store._where(query, 0.0)
+    where, params = sql_where(query, 0.0)
     with sqlite3.connect(db_path) as conn:
         plan = " ".join(
             str(row[-1])

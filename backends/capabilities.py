@@ -1,0 +1,188 @@
+"""Optional backend capabilities: small Protocols a backend declares, one typed getter each.
+
+The ``Backend`` contract (``backends.base``) is what every backend does. Some backends can do
+more, and the code that needs the extra asks for it here instead of probing attributes:
+
+- ``Store``: the backend *is* the data store (not a client of a server), so it knows the
+  settings and clock it writes with; whoever opens one runs the automation (escalator) that
+  a server would otherwise run.
+- ``Importer``: takes pre-built incidents with their timelines in one transaction (the demo,
+  ``incidents migrate``).
+- ``IntakeStore``: alert intake, integrations and their keys.
+- ``TokenStore``: API tokens for ``incidents serve``.
+- ``DeliveryLog``: the outgoing-webhook delivery log the notifier keeps.
+- ``Identified``: a client that acts as a known user (the token's user on a server).
+
+A backend declares what it has through its ``capabilities`` property (a ``Capabilities``
+value); callers use the getters below (``intake(backend) -> IntakeStore | None``), so the
+declaration is explicit, typed and checked by mypy, and a wrapper (the server's
+``NotifyingBackend``) passes it through unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from console.domain.clock import Clock
+from console.domain.config import Settings
+from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery
+from console.domain.intake import IngestResult, Integration, IntegrationKind, Signal
+from console.domain.models import Incident, TimelineEntry
+from console.domain.tokens import Principal, TokenInfo
+
+
+class Store(Protocol):
+    """The backend holds the data itself and writes with these settings and this clock."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+class Importer(Protocol):
+    """Bulk-insert pre-built incidents with their timelines in one transaction.
+
+    Each incident gets a fresh id and key (its entries are re-pointed at it); the records
+    are trusted as given (no lifecycle replay), and each appears on the change feed as
+    ``incident.created``.
+    """
+
+    async def import_records(
+        self, records: Sequence[tuple[Incident, Sequence[TimelineEntry]]]
+    ) -> list[Incident]: ...
+
+
+class IntakeStore(Protocol):
+    """Alert intake: integrations (only a digest of each key is kept) and alert batches."""
+
+    async def ingest(self, integration: Integration, signals: Sequence[Signal]) -> IngestResult:
+        """One batch from one integration, in one transaction."""
+        ...
+
+    async def create_integration(
+        self, service: str, kind: IntegrationKind, name: str = ""
+    ) -> tuple[Integration, str]:
+        """A new integration and its key (returned once, never stored)."""
+        ...
+
+    async def integrations(self) -> list[Integration]: ...
+
+    async def revoke_integration(self, integration_id: str) -> Integration: ...
+
+    async def integration_for_key(self, key: str) -> Integration | None:
+        """The active integration whose key this is, or ``None``."""
+        ...
+
+
+class TokenStore(Protocol):
+    """API tokens: create (the secret is shown once), list, revoke, verify."""
+
+    async def create(self, user: str, role: str, name: str = "") -> tuple[TokenInfo, str]: ...
+
+    async def list(self, *, include_revoked: bool = True) -> list[TokenInfo]: ...
+
+    async def revoke(self, token_id: str) -> TokenInfo: ...
+
+    async def verify(self, token: str) -> Principal | None: ...
+
+
+class DeliveryLog(Protocol):
+    """The log of outgoing webhook messages (``console.services.notifier``)."""
+
+    async def add(self, deliveries: Sequence[NewDelivery]) -> list[int]:
+        """Append rows in one transaction; their ids, in order."""
+        ...
+
+    async def update(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        *,
+        attempts: int,
+        response_code: int | None,
+        error: str,
+        at: datetime,
+    ) -> None: ...
+
+    async def abandon_unfinished(self, error: str, at: datetime) -> int:
+        """Mark every queued or retrying row failed with ``error``; how many there were."""
+        ...
+
+    async def recent(self, limit: int = 100) -> list[Delivery]:
+        """The newest deliveries first."""
+        ...
+
+
+class Identified(Protocol):
+    """A client that acts as one user (the server records that user as the actor)."""
+
+    @property
+    def user(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a backend can do beyond the contract; ``None`` means it cannot."""
+
+    store: Store | None = None
+    importer: Importer | None = None
+    intake: IntakeStore | None = None
+    tokens: TokenStore | None = None
+    deliveries: DeliveryLog | None = None
+    identity: Identified | None = None
+
+
+NONE = Capabilities()
+
+
+class Capable(Protocol):
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+
+def store(backend: Capable) -> Store | None:
+    return backend.capabilities.store
+
+
+def importer(backend: Capable) -> Importer | None:
+    return backend.capabilities.importer
+
+
+def intake(backend: Capable) -> IntakeStore | None:
+    return backend.capabilities.intake
+
+
+def tokens(backend: Capable) -> TokenStore | None:
+    return backend.capabilities.tokens
+
+
+def deliveries(backend: Capable) -> DeliveryLog | None:
+    return backend.capabilities.deliveries
+
+
+def identity(backend: Capable) -> Identified | None:
+    return backend.capabilities.identity
+
+
+__all__ = [
+    "NONE",
+    "Capabilities",
+    "Capable",
+    "DeliveryLog",
+    "Identified",
+    "Importer",
+    "IntakeStore",
+    "Store",
+    "TokenStore",
+    "deliveries",
+    "identity",
+    "importer",
+    "intake",
+    "store",
+    "tokens",
+]

@@ -1,0 +1,70 @@
+"""The incident query's WHERE clause, in standard SQL with ``?`` placeholders.
+
+A store whose driver numbers its parameters (``$1``) rewrites the marks; nothing here is
+specific to one engine. ``is_open = 1`` is written as a literal so a partial index of open
+incidents applies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from backends.common.rows import ts
+from console.domain.models import OPEN_STATUSES, IncidentQuery
+
+
+def like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere (``ESCAPE '\\'``)."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def where(query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
+    """``(" WHERE ...", params)`` selecting what ``query`` asks for (``now`` in epoch s)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    statuses = sorted({status.value for status in query.statuses})
+    if statuses:
+        if set(statuses) <= {status.value for status in OPEN_STATUSES}:
+            # The literal lets the engine use the partial index of open incidents.
+            clauses.append("is_open = 1")
+            if len(statuses) < len(OPEN_STATUSES):
+                clauses.append(f"status IN ({marks(statuses)})")
+                params += statuses
+        else:
+            clauses.append(f"status IN ({marks(statuses)})")
+            params += statuses
+    if query.priorities:
+        ranks = sorted({priority.rank for priority in query.priorities})
+        clauses.append(f"priority IN ({marks(ranks)})")
+        params += ranks
+    if query.services:
+        clauses.append(f"service IN ({marks(query.services)})")
+        params += list(query.services)
+    if query.assignees:
+        named = [name for name in query.assignees if name is not None]
+        either = []
+        if named:
+            either.append(f"assignee IN ({marks(named)})")
+            params += named
+        if None in query.assignees:
+            either.append("assignee IS NULL")
+        clauses.append("(" + " OR ".join(either) + ")")
+    if query.text.strip():
+        clauses.append("title LIKE ? ESCAPE '\\'")
+        params.append(like(query.text.strip()))
+    if query.breached is True:
+        clauses.append("sla_due <= ?")
+        params.append(now)
+    elif query.breached is False:
+        clauses.append("(sla_due IS NULL OR sla_due > ?)")
+        params.append(now)
+    if query.resolved_since is not None:
+        clauses.append("resolved_at >= ?")
+        params.append(ts(query.resolved_since))
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
