@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +12,7 @@ from textual.widgets import Static
 
 from console.domain.keys import KEYS
 from console.domain.query import HELP as FILTER_HELP
+from console.tui.context import context
 from widgets.keybindings import display_keys, effective_keys
 
 WHERE = {
@@ -66,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        app: Any = self.app
+        app = context(self)
         self.rows = help_rows(app.keymap_ids, app.readonly)
 
     def compose(self) -> ComposeResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -35,6 +35,7 @@ from console.domain.sla import (
     sla_clock,
 )
 from console.domain.text import clean
+from console.tui.context import context
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import DirectoryChanged, IncidentsChanged
 from screens.priority import format_span
@@ -214,12 +215,12 @@ class IncidentScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        app: Any = self.app
+        app = context(self)
         known = app.incidents.get(self.incident_id)
         if known is not None:
             self.incident = known
             self._show()
-        self.watch(app, "now", self._tick, init=False)
+        self.watch(self.app, "now", self._tick, init=False)
         self.query_one("#timeline-scroll").focus()
         self.load()
 
@@ -227,7 +228,7 @@ class IncidentScreen(Screen[None]):
     @work(exclusive=True, group="incident-load", exit_on_error=False)
     async def load(self) -> None:
         """Read the incident (if needed) and its timeline from the backend."""
-        app: Any = self.app
+        app = context(self)
         try:
             incident = await app.backend.get_incident(self.incident_id)
             entries = await app.backend.timeline(self.incident_id)
@@ -292,7 +293,7 @@ class IncidentScreen(Screen[None]):
             self.query_one("#alerts", Static).update(alert_lines(self.alerts))
 
     def _now(self) -> datetime:
-        app: Any = self.app
+        app = context(self)
         now = getattr(app, "now", None)
         return now if isinstance(now, datetime) else app.clock.now()
 
@@ -300,12 +301,12 @@ class IncidentScreen(Screen[None]):
         incident = self.incident
         if incident is None:
             return
-        app: Any = self.app
+        app = context(self)
         self.query_one("#sla", SlaPanel).show(incident, now, app.settings.sla)
         self.query_one("#escalation", Static).update(self._escalation(incident, now))
 
     def _details(self, incident: Incident) -> Table:
-        app: Any = self.app
+        app = context(self)
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True)
         table.add_column()
@@ -363,7 +364,7 @@ class IncidentScreen(Screen[None]):
         return table
 
     def _escalation(self, incident: Incident, now: datetime) -> Table:
-        app: Any = self.app
+        app = context(self)
         directory = app.directory
         policies: dict[str, EscalationPolicy] = {p.id: p for p in directory.policies}
         schedules = {s.id: s for s in directory.schedules}
@@ -428,7 +429,7 @@ class IncidentScreen(Screen[None]):
     # keys ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Read-only consoles hide and disable every mutating key.
-        if action == "triage" and getattr(self.app, "readonly", False):
+        if action == "triage" and context(self).readonly:
             return False
         return True
 
@@ -442,11 +443,11 @@ class IncidentScreen(Screen[None]):
 
     @work(group="triage", exit_on_error=False)
     async def _run_triage(self, action_id: str) -> None:
-        app: Any = self.app
+        app = context(self)
         if self.incident is None and action_id != "create":
             app.set_status(self.load_error or "the incident is still loading", error=True)
             return
-        targets = [] if action_id == "create" else [self.incident]
+        targets = [self.incident] if action_id != "create" and self.incident else []
         await app.triage.run(action_id, targets)
 
     def action_pir(self) -> None:
@@ -457,7 +458,7 @@ class IncidentScreen(Screen[None]):
         """Write a post-incident review draft (Markdown) next to where the console runs."""
         from console.services.reviews import default_path, write_pir
 
-        app: Any = self.app
+        app = context(self)
         if self.incident is None:
             app.set_status(self.load_error or "the incident is still loading", error=True)
             return

@@ -24,6 +24,7 @@ from console.domain.lifecycle import Resolve
 from console.domain.models import Incident
 from console.domain.problems import Problem, ProblemState
 from console.domain.text import clean
+from console.tui.context import context
 from screens.confirm import ConfirmScreen
 from screens.dialog import incidents_text
 from screens.reason import ReasonScreen
@@ -78,7 +79,7 @@ class ProblemsScreen(Screen[None]):
 
     @work(exclusive=True, group="problems", exit_on_error=False)
     async def load(self) -> None:
-        app: Any = self.app
+        app = context(self)
         state = self.query_one("#problems-state", Static)
         try:
             items = await app.backend.problems()
@@ -113,12 +114,12 @@ class ProblemsScreen(Screen[None]):
 
     @work(group="problems-resolve", exclusive=True, exit_on_error=False)
     async def _resolve(self, problem: Problem) -> None:
-        app: Any = self.app
+        app = context(self)
         if problem.state == ProblemState.RESOLVED:
             app.set_status(f"{problem.key} is already resolved")
             return
         body = Text(f"{problem.key}: {clean(problem.title, limit=200)}")
-        if not await app.push_screen_wait(
+        if not await self.app.push_screen_wait(
             ConfirmScreen(f"Resolve {problem.key}?", body, confirm_label="Resolve problem")
         ):
             return
@@ -135,7 +136,7 @@ class ProblemsScreen(Screen[None]):
         offer = Text(
             f"{len(waiting)} incident(s) on hold waiting for {problem.key}:\n\n"
         ) + incidents_text(waiting)
-        if not await app.push_screen_wait(
+        if not await self.app.push_screen_wait(
             ConfirmScreen(
                 f"Resolve the incidents waiting for {problem.key}?",
                 offer,

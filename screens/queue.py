@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import gc
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
@@ -23,6 +22,7 @@ from backends.base import BackendError
 from console.domain.models import Incident
 from console.domain.query import VIEWS, Filter, QueryError, parse
 from console.domain.text import clean
+from console.tui.context import ConsoleContext, context
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
@@ -31,9 +31,6 @@ from widgets.keybindings import bindings_for
 from widgets.queue_header import QueueHeader
 from widgets.queue_model import SORTS, Counts, QueueModel
 from widgets.status_line import StatusLine
-
-if TYPE_CHECKING:
-    from console.tui.app import IncidentApp
 
 VIEW_KEYS = tuple(VIEWS)
 
@@ -65,7 +62,7 @@ class QueueScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="queue")
-        app: Any = self.app
+        app = context(self)
         self.model = QueueModel(app.tracker, app.user)
         self.view_id = "all"
         self.typed = Filter()
@@ -73,8 +70,8 @@ class QueueScreen(Screen[None]):
         self._counts: Counts | None = None
 
     @property
-    def console_app(self) -> IncidentApp:
-        return self.app  # type: ignore[return-value]
+    def console_app(self) -> ConsoleContext:
+        return context(self)
 
     def compose(self) -> ComposeResult:
         yield QueueHeader(id="queue-header")

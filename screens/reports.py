@@ -7,7 +7,7 @@ newer filter always wins. ``esc`` goes back to the queue.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -19,6 +19,7 @@ from textual.widgets import Footer, Select, Sparkline, Static
 from backends.base import BackendError
 from console.domain.kpis import Kpis, parse_window
 from console.domain.text import clean
+from console.tui.context import context
 from widgets.report_tables import (
     day_caption,
     service_table,
@@ -113,7 +114,7 @@ class ReportsScreen(Screen[None]):
         self.kpis: Kpis | None = None
 
     def compose(self) -> ComposeResult:
-        app: Any = self.app
+        app = context(self)
         services = [(clean(s.name or s.id, limit=40), s.id) for s in app.directory.services]
         teams = [(clean(t.name or t.id, limit=40), t.id) for t in app.directory.teams]
         yield Static("Reports: KPIs", id="report-title", markup=False)
@@ -172,7 +173,7 @@ class ReportsScreen(Screen[None]):
     # data ----------------------------------------------------------------------------------
     @work(exclusive=True, group="reports", exit_on_error=False)
     async def load(self) -> None:
-        app: Any = self.app
+        app = context(self)
         state = self.query_one("#report-state", Static)
         state.update("loading…")
         state.remove_class("-error")

@@ -14,9 +14,10 @@ own, a failure does not stop the others, and a summary says what happened to eac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import ValidationError
 from rich.text import Text
@@ -33,19 +34,25 @@ from backends.base import (
     Unavailable,
 )
 from console.domain.escalation import paged_at, plan_manual
+from console.domain.keys import BY_ID, Key
 from console.domain.lifecycle import (
     Acknowledge,
     Action,
+    AddNote,
+    Assign,
     Cancel,
     Escalate,
+    Hold,
     InvalidTransition,
     Reopen,
+    Resolve,
     Resume,
     SetPriority,
     allowed_actions,
 )
 from console.domain.models import Incident, NewIncident, Service, Status
 from console.domain.text import clean
+from console.tui.context import ConsoleContext
 from screens.assign import AssignScreen
 from screens.bulk import BulkPreviewScreen
 from screens.bulk_summary import BulkSummaryScreen, Outcome
@@ -63,22 +70,6 @@ if TYPE_CHECKING:
     from textual.app import App
 
 T = TypeVar("T")
-
-ACTIONS = (
-    "acknowledge",
-    "resolve",
-    "escalate",
-    "priority",
-    "impact",
-    "urgency",
-    "assign",
-    "note",
-    "hold",
-    "reopen",
-    "cancel",
-    "create",
-)
-"""The ``keys.KEYS`` ids that ``Triage.run`` handles."""
 
 
 class TriageDone(Message):
@@ -110,6 +101,224 @@ class Plan:
     typed: str = ""
     """What the user typed into the dialog (``note``, ``resolution note``): after a conflict
     on one incident it is offered again for the current version instead of being lost."""
+
+
+@dataclass
+class Request:
+    """One run of a targeted action, as its dialog and planner see it."""
+
+    targets: tuple[Incident, ...]
+    ctx: ConsoleContext
+    now: datetime
+    prepared: dict[int, Escalate] = field(default_factory=dict)
+    """What the dialog worked out for the planner (escalate: each incident's next step)."""
+
+
+DialogFactory = Callable[[Request], "Screen[Any] | None"]
+"""Builds the dialog that asks what the action needs (``None``: nothing to ask this time)."""
+Planner = Callable[[Request, Any], Plan]
+"""Turns the dialog's answer (``None`` without a dialog) into the ``Plan``."""
+
+
+@dataclass(frozen=True)
+class TriageAction:
+    """One triage action: a ``keys.KEYS`` id (which gives its key, label and help sentence),
+    the dialog it opens and the planner that turns the answer into lifecycle actions."""
+
+    id: str
+    dialog: DialogFactory | None = None
+    planner: Planner | None = None
+    perform: Callable[[Triage], Awaitable[None]] | None = None
+    """Instead of dialog and planner, for an action without targets (create)."""
+
+    @property
+    def key(self) -> Key:
+        return BY_ID[self.id]
+
+
+def _plan_acknowledge(request: Request, answer: None) -> Plan:
+    return Plan("acknowledge", lambda i: Acknowledge(), lambda i: "acknowledged")
+
+
+def _plan_resolve(request: Request, resolve: Resolve) -> Plan:
+    detail = f"code: {code_label(resolve.code)}" + (
+        f"; note: {clean(resolve.note, limit=60)}" if resolve.note else ""
+    )
+    return Plan(
+        "resolve",
+        lambda i: resolve,
+        lambda i: f"resolved ({code_label(resolve.code)})",
+        detail=detail,
+        typed=resolve.note,
+    )
+
+
+def _escalate_dialog(request: Request) -> Screen[Any]:
+    """The confirmation shows, per incident, the next level and who it pages."""
+    directory = request.ctx.directory
+    policies = {p.id: p for p in directory.policies}
+    schedules = {s.id: s for s in directory.schedules}
+    now = request.now
+    targets = request.targets
+    body = Text()
+    for index, incident in enumerate(targets):
+        policy = policies.get(incident.policy or "")
+        step, paged = plan_manual(incident, policy, schedules, now)
+        request.prepared[incident.id] = Escalate(
+            level=step.level, loop=step.loop, paged=tuple(paged)
+        )
+        if index:
+            body.append("\n")
+        body.append_text(incident_line(incident))
+        if policy is None:
+            body.append("\n    no escalation policy: the level goes up, nobody is paged")
+            continue
+        levels = len(policy.levels)
+        now_paged = paged_at(policy, incident.escalation_level, now, schedules)
+        body.append(f"\n    now:  level {incident.escalation_level} of {levels}, paging ")
+        body.append(", ".join(clean(p) for p in now_paged) or "nobody")
+        body.append(f"\n    next: level {step.level} of {levels}")
+        if step.level == incident.escalation_level and step.loop == incident.escalation_loop:
+            body.append(" again (no level above it)", style="italic")
+        elif step.loop != incident.escalation_loop:
+            body.append(f" (pass {step.loop + 1})")
+        body.append(", paging ")
+        who = ", ".join(clean(p) for p in paged) if paged else "nobody (no one on call)"
+        body.append(who, style="bold")
+    return ConfirmScreen(
+        f"Escalate {naming(targets)}?", body, confirm_label="Escalate", danger=True
+    )
+
+
+def _plan_escalate(request: Request, answer: bool) -> Plan:
+    steps = request.prepared
+
+    def done(incident: Incident) -> str:
+        paged = steps[incident.id].paged
+        who = ", ".join(paged) if paged else "nobody"
+        return f"escalated to level {incident.escalation_level}, paging {who}"
+
+    return Plan("escalate", lambda i: steps[i.id], done, confirmed=True)
+
+
+def _priority_dialog(focus: str | None) -> DialogFactory:
+    def dialog(request: Request) -> Screen[Any]:
+        return PriorityScreen(
+            request.targets,
+            sla=request.ctx.settings.sla,
+            now=request.now,
+            focus=focus,  # type: ignore[arg-type]
+        )
+
+    return dialog
+
+
+def _plan_priority(request: Request, chosen: SetPriority) -> Plan:
+    return Plan(
+        f"set priority (impact {chosen.impact}, urgency {chosen.urgency})",
+        lambda i: chosen,
+        lambda i: f"priority now {i.priority.value} (impact {i.impact}, urgency {i.urgency})",
+        detail=_priority_detail(chosen),
+    )
+
+
+def _assign_dialog(request: Request) -> Screen[Any]:
+    directory = request.ctx.directory
+    return AssignScreen(request.targets, directory.users, directory.on_call_now())
+
+
+def _plan_assign(request: Request, assign: Assign) -> Plan:
+    who = assign.assignee
+    return Plan(
+        f"assign to {who}" if who else "unassign",
+        lambda i: assign,
+        lambda i: f"assigned to {i.assignee}" if i.assignee else "unassigned",
+    )
+
+
+def _plan_note(request: Request, note: AddNote) -> Plan:
+    return Plan(
+        "add a note",
+        lambda i: note,
+        lambda i: "note added",
+        detail=f"note: {clean(note.text, limit=70)}",
+        typed=note.text,
+    )
+
+
+def _hold_dialog(request: Request) -> Screen[Any] | None:
+    """Hold toggles: when every target is on hold it resumes them, with nothing to ask."""
+    if all(t.status == Status.ON_HOLD for t in request.targets):
+        return None
+    return HoldScreen(request.targets)
+
+
+def _plan_hold(request: Request, hold: Hold | None) -> Plan:
+    if hold is None:
+        return Plan("resume", lambda i: Resume(), lambda i: f"resumed ({i.status.label})")
+    return Plan(
+        "put on hold",
+        lambda i: hold,
+        lambda i: f"on hold ({reason_label(hold.reason)})",
+        detail=f"reason: {reason_label(hold.reason)}",
+        typed=hold.note,
+    )
+
+
+def _reopen_dialog(request: Request) -> Screen[Any]:
+    return ReasonScreen(
+        f"Reopen {naming(request.targets)}?",
+        request.targets,
+        confirm_label="Reopen",
+        required=False,
+        placeholder="what came back",
+    )
+
+
+def _plan_reopen(request: Request, reason: str) -> Plan:
+    reopen = Reopen(reason=reason)
+    return Plan("reopen", lambda i: reopen, lambda i: "reopened", confirmed=True, typed=reason)
+
+
+def _cancel_dialog(request: Request) -> Screen[Any]:
+    targets = request.targets
+    many = len(targets) > 1
+    title = f"Cancel {naming(targets)}? (it leaves the queue, no resolution)"
+    if many:
+        title = f"Cancel these {len(targets)} incidents? (they leave the queue)"
+    return ReasonScreen(
+        title,
+        targets,
+        confirm_label="Cancel incident" + ("s" if many else ""),
+        required=True,
+        placeholder="e.g. opened by mistake, duplicate of INC-7",
+        danger=True,
+    )
+
+
+def _plan_cancel(request: Request, reason: str) -> Plan:
+    cancel = Cancel(reason=reason)
+    return Plan("cancel", lambda i: cancel, lambda i: "cancelled", confirmed=True, typed=reason)
+
+
+ACTIONS: dict[str, TriageAction] = {
+    action.id: action
+    for action in (
+        TriageAction("acknowledge", planner=_plan_acknowledge),
+        TriageAction("resolve", lambda r: ResolveScreen(r.targets), _plan_resolve),
+        TriageAction("escalate", _escalate_dialog, _plan_escalate),
+        TriageAction("priority", _priority_dialog(None), _plan_priority),
+        TriageAction("impact", _priority_dialog("impact"), _plan_priority),
+        TriageAction("urgency", _priority_dialog("urgency"), _plan_priority),
+        TriageAction("assign", _assign_dialog, _plan_assign),
+        TriageAction("note", lambda r: NoteScreen(r.targets), _plan_note),
+        TriageAction("hold", _hold_dialog, _plan_hold),
+        TriageAction("reopen", _reopen_dialog, _plan_reopen),
+        TriageAction("cancel", _cancel_dialog, _plan_cancel),
+        TriageAction("create", perform=lambda triage: triage.create()),
+    )
+}
+"""The triage actions by ``keys.KEYS`` id: adding one is one entry here (and its key row)."""
 
 
 def kind_of(action_id: str, incident: Incident) -> str:
@@ -178,8 +387,8 @@ class Triage:
     """Runs triage actions for the App's screens (see the module docstring)."""
 
     def __init__(self, app: App[Any]) -> None:
-        # Typed loosely: Triage relies only on the App attributes docs/interfaces.md lists.
-        self.app: Any = app
+        self.app = app
+        self.ctx: ConsoleContext = cast("ConsoleContext", app)
         self._busy = False
 
     # entry point ---------------------------------------------------------------------------
@@ -188,7 +397,7 @@ class Triage:
 
         Opens modal screens and waits for them, so call it from a worker.
         """
-        app: Any = self.app
+        app = self.ctx
         if action_id not in ACTIONS:
             app.set_status(f"unknown action {action_id!r}", error=True)
             return
@@ -200,8 +409,9 @@ class Triage:
             return
         self._busy = True
         try:
-            if action_id == "create":
-                await self._create()
+            entry = ACTIONS[action_id]
+            if entry.perform is not None:
+                await entry.perform(self)
             else:
                 await self._act(action_id, tuple(targets))
         finally:
@@ -220,7 +430,7 @@ class Triage:
             return
         plan = await self._plan(action_id, possible)
         if plan is None:
-            self.app.set_status(f"{action_id}: cancelled, nothing was changed")
+            self.ctx.set_status(f"{action_id}: cancelled, nothing was changed")
             return
         bulk = len(targets) > 1
         if bulk and not plan.confirmed:
@@ -231,7 +441,7 @@ class Triage:
                     + "; ".join(o.message for o in skipped)
                 )
             if not await self._ask(BulkPreviewScreen(plan.what, possible, detail=detail)):
-                self.app.set_status(f"{plan.what}: cancelled, nothing was changed")
+                self.ctx.set_status(f"{plan.what}: cancelled, nothing was changed")
                 return
         outcomes = [*skipped, *await self._apply(plan, possible)]
         await self._report(action_id, plan, outcomes, bulk=bulk)
@@ -244,7 +454,7 @@ class Triage:
         Nothing is re-sent without the user confirming against the incident as it is now.
         """
         try:
-            current = await self.app.backend.get_incident(refused.incident.id)
+            current = await self.ctx.backend.get_incident(refused.incident.id)
         except BackendError:
             current = None
         if current is None or refusal(action_id, current) is not None:
@@ -265,13 +475,13 @@ class Triage:
             )
         )
         if not again:
-            self.app.set_status(f"{plan.what}: dropped, nothing was changed")
+            self.ctx.set_status(f"{plan.what}: dropped, nothing was changed")
             return
         outcomes = await self._apply(plan, (current,))
         await self._report(action_id, plan, outcomes, bulk=False)
 
     async def _apply(self, plan: Plan, targets: Sequence[Incident]) -> list[Outcome]:
-        app: Any = self.app
+        app = self.ctx
         outcomes: list[Outcome] = []
         for incident in targets:
             try:
@@ -289,7 +499,7 @@ class Triage:
     async def _report(
         self, action_id: str, plan: Plan, outcomes: list[Outcome], *, bulk: bool
     ) -> None:
-        app: Any = self.app
+        app = self.ctx
         ok = [o for o in outcomes if o.ok]
         failed = [o for o in outcomes if not o.ok]
         await self._refresh(ok, failed)
@@ -308,7 +518,7 @@ class Triage:
 
     async def _refresh(self, ok: Sequence[Outcome], failed: Sequence[Outcome]) -> None:
         """Show the latest state: updated incidents as returned, failed ones re-read."""
-        app: Any = self.app
+        app = self.ctx
         changed = [o.incident for o in ok]
         stale = [o.incident.id for o in failed]
         if stale:
@@ -337,181 +547,21 @@ class Triage:
         return await future
 
     async def _plan(self, action_id: str, targets: tuple[Incident, ...]) -> Plan | None:
-        app: Any = self.app
-        many = len(targets) > 1
-        if action_id == "acknowledge":
-            return Plan("acknowledge", lambda i: Acknowledge(), lambda i: "acknowledged")
-        if action_id == "resolve":
-            resolve = await self._ask(ResolveScreen(targets))
-            if resolve is None:
+        """The registry entry's dialog (if any), then its planner; ``None`` when cancelled."""
+        entry = ACTIONS[action_id]
+        request = Request(targets, self.ctx, self.ctx.clock.now())
+        screen = entry.dialog(request) if entry.dialog is not None else None
+        answer: Any = None
+        if screen is not None:
+            answer = await self._ask(screen)
+            if answer is None or answer is False:
                 return None
-            detail = f"code: {code_label(resolve.code)}" + (
-                f"; note: {clean(resolve.note, limit=60)}" if resolve.note else ""
-            )
-            return Plan(
-                "resolve",
-                lambda i: resolve,
-                lambda i: f"resolved ({code_label(resolve.code)})",
-                detail=detail,
-                typed=resolve.note,
-            )
-        if action_id == "escalate":
-            return await self._plan_escalate(targets)
-        if action_id in ("priority", "impact", "urgency"):
-            focus = action_id if action_id != "priority" else None
-            chosen = await self._ask(
-                PriorityScreen(
-                    targets,
-                    sla=app.settings.sla,
-                    now=app.clock.now(),
-                    focus=focus,  # type: ignore[arg-type]
-                )
-            )
-            if chosen is None:
-                return None
-            return Plan(
-                f"set priority (impact {chosen.impact}, urgency {chosen.urgency})",
-                lambda i: chosen,
-                lambda i: (
-                    f"priority now {i.priority.value} (impact {i.impact}, urgency {i.urgency})"
-                ),
-                detail=_priority_detail(chosen),
-            )
-        if action_id == "assign":
-            directory = app.directory
-            assign = await self._ask(
-                AssignScreen(targets, directory.users, directory.on_call_now())
-            )
-            if assign is None:
-                return None
-            who = assign.assignee
-            return Plan(
-                f"assign to {who}" if who else "unassign",
-                lambda i: assign,
-                lambda i: f"assigned to {i.assignee}" if i.assignee else "unassigned",
-            )
-        if action_id == "note":
-            note = await self._ask(NoteScreen(targets))
-            if note is None:
-                return None
-            return Plan(
-                "add a note",
-                lambda i: note,
-                lambda i: "note added",
-                detail=f"note: {clean(note.text, limit=70)}",
-                typed=note.text,
-            )
-        if action_id == "hold":
-            if all(t.status == Status.ON_HOLD for t in targets):
-                return Plan("resume", lambda i: Resume(), lambda i: f"resumed ({i.status.label})")
-            hold = await self._ask(HoldScreen(targets))
-            if hold is None:
-                return None
-            return Plan(
-                "put on hold",
-                lambda i: hold,
-                lambda i: f"on hold ({reason_label(hold.reason)})",
-                detail=f"reason: {reason_label(hold.reason)}",
-                typed=hold.note,
-            )
-        if action_id == "reopen":
-            reason = await self._ask(
-                ReasonScreen(
-                    f"Reopen {naming(targets)}?",
-                    targets,
-                    confirm_label="Reopen",
-                    required=False,
-                    placeholder="what came back",
-                )
-            )
-            if reason is None:
-                return None
-            reopen = Reopen(reason=reason)
-            return Plan(
-                "reopen",
-                lambda i: reopen,
-                lambda i: "reopened",
-                confirmed=True,
-                typed=reason,
-            )
-        if action_id == "cancel":
-            title = f"Cancel {naming(targets)}? (it leaves the queue, no resolution)"
-            if many:
-                title = f"Cancel these {len(targets)} incidents? (they leave the queue)"
-            reason = await self._ask(
-                ReasonScreen(
-                    title,
-                    targets,
-                    confirm_label="Cancel incident" + ("s" if many else ""),
-                    required=True,
-                    placeholder="e.g. opened by mistake, duplicate of INC-7",
-                    danger=True,
-                )
-            )
-            if reason is None:
-                return None
-            cancel = Cancel(reason=reason)
-            return Plan(
-                "cancel",
-                lambda i: cancel,
-                lambda i: "cancelled",
-                confirmed=True,
-                typed=reason,
-            )
-        raise AssertionError(f"no plan for {action_id}")  # ACTIONS is checked in run()
-
-    async def _plan_escalate(self, targets: tuple[Incident, ...]) -> Plan | None:
-        """Escalate: the confirmation shows, per incident, the next level and who it pages."""
-        app: Any = self.app
-        directory = app.directory
-        policies = {p.id: p for p in directory.policies}
-        schedules = {s.id: s for s in directory.schedules}
-        now = app.clock.now()
-        steps: dict[int, Escalate] = {}
-        body = Text()
-        for index, incident in enumerate(targets):
-            policy = policies.get(incident.policy or "")
-            step, paged = plan_manual(incident, policy, schedules, now)
-            steps[incident.id] = Escalate(level=step.level, loop=step.loop, paged=tuple(paged))
-            if index:
-                body.append("\n")
-            body.append_text(incident_line(incident))
-            if policy is None:
-                body.append("\n    no escalation policy: the level goes up, nobody is paged")
-                continue
-            levels = len(policy.levels)
-            now_paged = paged_at(policy, incident.escalation_level, now, schedules)
-            body.append(f"\n    now:  level {incident.escalation_level} of {levels}, paging ")
-            body.append(", ".join(clean(p) for p in now_paged) or "nobody")
-            body.append(f"\n    next: level {step.level} of {levels}")
-            if step.level == incident.escalation_level and step.loop == incident.escalation_loop:
-                body.append(" again (no level above it)", style="italic")
-            elif step.loop != incident.escalation_loop:
-                body.append(f" (pass {step.loop + 1})")
-            body.append(", paging ")
-            who = ", ".join(clean(p) for p in paged) if paged else "nobody (no one on call)"
-            body.append(who, style="bold")
-        ok = await self._ask(
-            ConfirmScreen(
-                f"Escalate {naming(targets)}?",
-                body,
-                confirm_label="Escalate",
-                danger=True,
-            )
-        )
-        if not ok:
-            return None
-
-        def done(incident: Incident) -> str:
-            paged = steps[incident.id].paged
-            who = ", ".join(paged) if paged else "nobody"
-            return f"escalated to level {incident.escalation_level}, paging {who}"
-
-        return Plan("escalate", lambda i: steps[i.id], done, confirmed=True)
+        assert entry.planner is not None  # every targeted action has one (checked in tests)
+        return entry.planner(request, answer)
 
     # create --------------------------------------------------------------------------------
-    async def _create(self) -> None:
-        app: Any = self.app
+    async def create(self) -> None:
+        app = self.ctx
         directory = app.directory
         initial: NewIncident | None = None
         problem = ""
@@ -547,7 +597,7 @@ class Triage:
     # messages ------------------------------------------------------------------------------
     def _error(self, text: str) -> None:
         # The App shows errors in the status line, or as a notification where there is none.
-        self.app.set_status(text, error=True)
+        self.ctx.set_status(text, error=True)
 
 
 def _priority_detail(chosen: SetPriority) -> str:

@@ -28,6 +28,7 @@ from textual.strip import Strip
 from console.domain.models import Incident, Status
 from console.domain.sla import SlaState, active_kind, format_remaining, sla_clock
 from console.domain.text import clean
+from console.tui.context import context
 from widgets.queue_model import QueueModel
 
 
@@ -348,7 +349,7 @@ class IncidentList(ScrollView, can_focus=True):
         return Strip([Segment(set_cell_size(text, width), style)], width)
 
     def _row(self, incident: Incident, width: int, base: Style) -> Strip:
-        now = self.now or self.app.clock.now()  # type: ignore[attr-defined]
+        now = self.now or context(self).clock.now()
         cursor = incident.id == self.cursor_id
         marked = incident.id in self.marks
         style_of = self._style

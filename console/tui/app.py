@@ -19,31 +19,30 @@ from functools import partial
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from backends.base import Backend, BackendError, ConnectionState
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
-from console.domain.escalation import on_call
 from console.domain.keys import KEYS
-from console.domain.models import (
-    EscalationPolicy,
-    Incident,
-    IncidentQuery,
-    Schedule,
-    Service,
-    Team,
-    User,
-)
+from console.domain.models import Incident, IncidentQuery
+from console.domain.text import clean
 from console.services.escalator import Escalator
+from console.tui.context import ConsoleContext, Directory
+from screens.help import HelpScreen
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
+from screens.problems import problem_commands
+from screens.queue import QueueScreen
+from screens.reports import ReportsScreen
+from screens.triage import Triage
+from screens.wall import WallScreen
 from widgets.keybindings import display_keys, effective_keys
 from widgets.queue_model import SlaTracker
 
@@ -76,35 +75,6 @@ THEMES = {"default": "textual-dark", "high-contrast": "high-contrast"}
 
 class StartupError(Exception):
     """The console cannot start (no database, unreadable or too new schema, server down)."""
-
-
-class Directory:
-    """People, teams, services, escalation policies and schedules, refreshed on change."""
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self.users: list[User] = []
-        self.teams: list[Team] = []
-        self.services: list[Service] = []
-        self.policies: list[EscalationPolicy] = []
-        self.schedules: list[Schedule] = []
-
-    async def load(self, backend: Backend) -> None:
-        self.users = await backend.users()
-        self.teams = await backend.teams()
-        self.services = await backend.services()
-        self.policies = await backend.policies()
-        self.schedules = await backend.schedules()
-
-    def on_call_now(self) -> set[str]:
-        now = self._clock.now()
-        return {user for s in self.schedules if (user := on_call(s, now)) is not None}
-
-    def user_name(self, user_id: str | None) -> str:
-        for user in self.users:
-            if user.id == user_id:
-                return user.name
-        return user_id or ""
 
 
 class KeysProvider(Provider):
@@ -187,8 +157,6 @@ class IncidentApp(App[None]):
         self.set_reactive(IncidentApp.now, clock.now())
         self.register_theme(HIGH_CONTRAST)
         self.theme = THEMES.get(settings.theme, "textual-dark")
-        from screens.triage import Triage
-
         self.triage = Triage(self)
         self.escalator: Escalator | None = None
         """The automatic escalator, when this console runs one (see ``_console``)."""
@@ -199,12 +167,8 @@ class IncidentApp(App[None]):
         self.set_class(self.theme == "high-contrast", "-high-contrast")
         if self.keymap_ids:
             self.set_keymap(self.keymap_ids)
-        from screens.queue import QueueScreen
-
         self.push_screen(QueueScreen())
         if self.wall:
-            from screens.wall import WallScreen
-
             self.push_screen(WallScreen())
         self.sub_title = self._subtitle()
         self.set_interval(1.0, self.tick, name="clock")
@@ -431,8 +395,6 @@ class IncidentApp(App[None]):
         """Open the palette, unless a triage dialog is open or opening: stacked under or over
         a dialog the palette loses track of its own list and Textual crashes on the next
         key (reproduced with ``p`` then ``:`` pressed together)."""
-        from textual.screen import ModalScreen
-
         busy = any(w.group == "triage" and w.is_running for w in self.workers)
         if busy or isinstance(self.screen, ModalScreen):
             self.set_status("close the open dialog first (esc), then press : again")
@@ -440,17 +402,10 @@ class IncidentApp(App[None]):
         super().action_command_palette()
 
     def action_help(self) -> None:
-        from screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     def action_reports(self) -> None:
-        try:
-            from screens.reports import ReportsScreen
-        except ImportError:
-            self.set_status("reports are not available in this build", error=True)
-            return
         self.push_screen(ReportsScreen())
 
     def watch_theme(self, theme: str) -> None:
@@ -460,22 +415,16 @@ class IncidentApp(App[None]):
         self.theme = "high-contrast" if self.theme != "high-contrast" else "textual-dark"
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
-        from textual.app import SystemCommand
-
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "High contrast",
             "Switch between the default and high-contrast theme",
             self.action_toggle_theme,
         )
-        from screens.problems import problem_commands
-
         yield from problem_commands(self, screen)
 
 
 def clean_title(title: str) -> str:
-    from console.domain.text import clean
-
     return clean(title, limit=60)
 
 
@@ -523,3 +472,6 @@ def make_app(
     )
 
 
+def _as_context(app: IncidentApp) -> ConsoleContext:
+    """Never called: makes mypy check that ``IncidentApp`` satisfies ``ConsoleContext``."""
+    return app

@@ -1,0 +1,114 @@
+"""What screens and widgets may use of the App: the typed ``ConsoleContext`` Protocol.
+
+Screens and widgets never import ``console.tui.app`` (an import-linter contract checks it):
+they reach the console through ``context(self)``, typed as this Protocol, and use the
+Textual ``App`` API (``push_screen``, ``run_worker``, ``notify``) through ``self.app`` as
+any Textual widget does. ``IncidentApp`` is checked against the Protocol in ``app.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, cast
+
+from backends.base import Backend
+from console.domain.clock import Clock
+from console.domain.config import Settings
+from console.domain.escalation import on_call
+from console.domain.models import EscalationPolicy, Incident, Schedule, Service, Team, User
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from widgets.queue_model import SlaTracker
+
+
+class Directory:
+    """People, teams, services, escalation policies and schedules, refreshed on change."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.users: list[User] = []
+        self.teams: list[Team] = []
+        self.services: list[Service] = []
+        self.policies: list[EscalationPolicy] = []
+        self.schedules: list[Schedule] = []
+
+    async def load(self, backend: Backend) -> None:
+        self.users = await backend.users()
+        self.teams = await backend.teams()
+        self.services = await backend.services()
+        self.policies = await backend.policies()
+        self.schedules = await backend.schedules()
+
+    def on_call_now(self) -> set[str]:
+        now = self._clock.now()
+        return {user for s in self.schedules if (user := on_call(s, now)) is not None}
+
+    def user_name(self, user_id: str | None) -> str:
+        for user in self.users:
+            if user.id == user_id:
+                return user.name
+        return user_id or ""
+
+
+class TriageRunner(Protocol):
+    """``screens.triage.Triage`` as the screens see it."""
+
+    async def run(self, action_id: str, targets: Sequence[Incident]) -> None:
+        """Ask, confirm, act and report ``action_id`` over ``targets`` (from a worker)."""
+
+
+class ConsoleContext(Protocol):
+    """The console state and services every screen shares (see docs/interfaces.md)."""
+
+    backend: Backend
+    clock: Clock
+    settings: Settings
+    user: str
+    readonly: bool
+    wall: bool
+    demo: bool
+    incidents: dict[int, Incident]
+    """What the console knows: every open incident and the recently finished ones."""
+    directory: Directory
+    tracker: SlaTracker
+    retimed: set[int]
+    """Incidents whose SLA state moved with the last tick."""
+    loaded: bool
+    keymap_ids: dict[str, str]
+
+    @property
+    def triage(self) -> TriageRunner:
+        """Runs the mutating actions (``screens.triage.Triage``)."""
+
+    @property
+    def now(self) -> datetime:
+        """The app clock: ticks once a second; widgets watch ``app.now``."""
+
+    @property
+    def status_text(self) -> str:
+        """The status line's current text."""
+
+    @property
+    def status_error(self) -> bool:
+        """Whether the status line shows an error."""
+
+    @property
+    def connection_text(self) -> str:
+        """The connection state for the status line (empty when connected)."""
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        """Show ``text`` on the status line (an error notifies where there is none)."""
+
+    def remember(self, incidents: Iterable[Incident], *, announce: bool = True) -> None:
+        """Take newer versions of incidents (idempotent by version)."""
+
+    def tick(self) -> None:
+        """One beat of the app clock (tests and benches call it)."""
+
+
+def context(node: DOMNode) -> ConsoleContext:
+    """The console context of the App that ``node`` (a screen or widget) belongs to."""
+    return cast("ConsoleContext", node.app)

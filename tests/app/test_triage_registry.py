@@ -1,0 +1,13 @@
+"""The triage registry and the key table agree: every mutating key has exactly one entry."""
+
+from console.domain.keys import BY_ID, MUTATING
+from screens.triage import ACTIONS
+
+
+def test_every_mutating_key_is_a_registered_action_and_back() -> None:
+    assert set(ACTIONS) == set(MUTATING)
+    for action_id, entry in ACTIONS.items():
+        assert entry.key is BY_ID[action_id]
+        assert entry.key.action == f"triage('{action_id}')"
+        # a targeted action plans; an untargeted one (create) performs on its own
+        assert (entry.planner is None) == (entry.perform is not None), action_id
