@@ -200,7 +200,8 @@ class Backend(Protocol):
         """Write a planned directory change (``console.domain.directory.plan``) in one
         transaction: all of it or none. ``InvalidAction`` (nothing written) when an open
         incident still uses a service, person or policy being removed, naming the
-        incidents; ``Forbidden`` unless the caller is an admin. Each entry written or
+        incidents; ``Forbidden`` unless the caller is an admin (a responder may send
+        changes that only add ``overrides``, recorded as theirs). Each entry written or
         removed appears on the change feed as ``<kind>.updated`` / ``<kind>.removed``."""
         ...
 

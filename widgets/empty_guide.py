@@ -7,6 +7,9 @@ from textual.widgets import Static
 
 GUIDE = (
     ("No incidents yet.\n\n", "bold"),
+    ("First your team (people, on-call, escalation, services), from a file:\n", "bold"),
+    ("  incidents directory apply examples/team.toml   (copy and edit it first)\n", ""),
+    ("  then press O to see who is on call.\n\n", "dim"),
     ("Create one by hand: press ", ""),
     ("c", "bold reverse"),
     (" (title, service, impact and urgency).\n\n", ""),

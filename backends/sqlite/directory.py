@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.base import InvalidAction
-from console.domain.directory import DirectoryChanges, in_use
-from console.domain.models import Incident
+from backends.base import InvalidAction, NotFound
+from console.domain.directory import DirectoryChanges, in_use, with_override
+from console.domain.models import Incident, Schedule
 
 if TYPE_CHECKING:
     from backends.sqlite.store import SqliteBackend
@@ -41,6 +41,23 @@ async def apply_directory(backend: SqliteBackend, changes: DirectoryChanges) -> 
                 [item.id, item.model_dump_json()],
             )
             await backend.record_change(db, f"{kind}.updated", kind, item.id)
+        for added in changes.overrides:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT data FROM schedules WHERE id = ?", [added.schedule]
+                )
+            )
+            if not rows:
+                raise NotFound(f"there is no schedule {added.schedule!r}")
+            person = added.override.user
+            if not list(await db.execute_fetchall("SELECT 1 FROM users WHERE id = ?", [person])):
+                raise InvalidAction(f"there is nobody with the handle {person!r}")
+            schedule = with_override(Schedule.model_validate_json(rows[0][0]), added.override)
+            await db.execute(
+                "UPDATE schedules SET data = ? WHERE id = ?",
+                [schedule.model_dump_json(), schedule.id],
+            )
+            await backend.record_change(db, "schedule.updated", "schedule", schedule.id)
         for ref in changes.removed:
             await db.execute(f"DELETE FROM {TABLES[ref.kind]} WHERE id = ?", [ref.id])
             await backend.record_change(db, f"{ref.kind}.removed", ref.kind, ref.id)

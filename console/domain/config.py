@@ -15,6 +15,7 @@ import typing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -126,6 +127,9 @@ class Settings(Section):
     """Who you are (the actor of your actions); defaults to the login name."""
     theme: Literal["default", "high-contrast"] = "default"
     """Colour theme of the console."""
+    timezone: str | None = None
+    """Your time zone (an IANA name such as ``"Europe/Berlin"``) for on-call hand-off times
+    on the schedules screen; defaults to this machine's."""
     bell: bool = False
     """Ring the terminal bell on new P1/P2 incidents and new breaches."""
     escalator: bool = True
@@ -148,6 +152,18 @@ class Settings(Section):
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
         return None if value is None else value.expanduser()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r} (use an IANA name such as \"Europe/Berlin\")"
+                ) from None
+        return value
 
     @field_validator("keymap")
     @classmethod

@@ -892,6 +892,22 @@ class Ref(BaseModel):
     id: str
 
 
+class NewOverride(BaseModel):
+    """An override added to one schedule ("take on-call", "swap with" in the console)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schedule: str
+    override: Override
+
+
+def with_override(schedule: Schedule, override: Override) -> Schedule:
+    """``schedule`` with ``override`` added; overrides stay in start order, and among
+    overlapping ones the one added last wins (``on_call`` reads them from the end)."""
+    merged = (*schedule.overrides, override)
+    return schedule.model_copy(update={"overrides": merged})
+
+
 class DirectoryChanges(BaseModel):
     """What an apply writes, in one transaction: entries to create or replace, and entries
     to remove. What every backend's ``apply_directory`` takes (and the HTTP API carries)."""
@@ -904,6 +920,9 @@ class DirectoryChanges(BaseModel):
     policies: tuple[EscalationPolicy, ...] = ()
     services: tuple[Service, ...] = ()
     removed: tuple[Ref, ...] = ()
+    overrides: tuple[NewOverride, ...] = ()
+    """Overrides to add to stored schedules (read and written inside the transaction, so
+    two consoles adding overrides at once both keep theirs)."""
 
     def puts(self) -> Iterator[tuple[Kind, DirectoryItem]]:
         for kind in KINDS:
@@ -912,6 +931,11 @@ class DirectoryChanges(BaseModel):
 
     @property
     def empty(self) -> bool:
+        return not self.removed and not self.overrides and not any(True for _ in self.puts())
+
+    @property
+    def only_overrides(self) -> bool:
+        """Whether this only adds overrides (what a responder may do; the rest is admin's)."""
         return not self.removed and not any(True for _ in self.puts())
 
 
@@ -1051,6 +1075,7 @@ def in_use(changes: DirectoryChanges, open_incidents: Iterable[Incident]) -> lis
 __all__ = [
     "CHECK_HORIZON",
     "KINDS",
+    "NewOverride",
     "TABLES",
     "Directory",
     "DirectoryChanges",
@@ -1066,4 +1091,5 @@ __all__ = [
     "parse",
     "plan",
     "render",
+    "with_override",
 ]

@@ -240,3 +240,68 @@ def time_to_next(
 ) -> timedelta | None:
     due = next_escalation_at(incident, policy)
     return None if due is None else due - utc(at)
+
+
+WINDOW = timedelta(days=62)
+"""How far ahead ``window`` looks for the next hand-off."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Who is on call at a moment, until when, and who comes next.
+
+    ``until`` is ``None`` when nobody takes over within ``WINDOW`` (one person, no hand-off);
+    ``override`` says the current person is there by an override."""
+
+    user: str | None
+    until: datetime | None
+    next_user: str | None
+    override: bool = False
+
+
+def window(schedule: Schedule, at: datetime, horizon: timedelta = WINDOW) -> Window:
+    """The on-call ``Window`` of a schedule at ``at`` (overrides included)."""
+    found = shifts(schedule, at, utc(at) + horizon)
+    now = found[0]
+    later = found[1] if len(found) > 1 else None
+    override = now.user is not None and now.layer is None
+    if later is None:
+        return Window(now.user, None, None, override)
+    return Window(now.user, later.start, later.user, override)
+
+
+def layer_window(
+    schedule: Schedule, index: int, at: datetime, horizon: timedelta = WINDOW
+) -> Window:
+    """The ``Window`` of one layer alone (its own rotation, no other layer, no override)."""
+    alone = schedule.model_copy(update={"rotations": (schedule.rotations[index],), "overrides": ()})
+    return window(alone, at, horizon)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelWindow:
+    """Who a policy level pages now, until when that holds, and who it pages after."""
+
+    users: tuple[str, ...]
+    until: datetime | None
+    next_users: tuple[str, ...]
+
+
+def level_window(
+    policy: EscalationPolicy, level: int, at: datetime, schedules: Mapping[str, Schedule]
+) -> LevelWindow:
+    """The ``LevelWindow`` of level ``level`` (1-based): the earliest hand-off among the
+    level's schedules ends it (people named directly never hand off)."""
+    at = utc(at)
+    ends = []
+    for target in policy.levels[level - 1].targets:
+        schedule = schedules.get(target.id) if target.kind == TargetKind.SCHEDULE else None
+        if schedule is not None:
+            until = window(schedule, at).until
+            if until is not None:
+                ends.append(until)
+    now = tuple(paged_at(policy, level, at, schedules))
+    if not ends:
+        return LevelWindow(now, None, ())
+    until = min(ends)
+    return LevelWindow(now, until, tuple(paged_at(policy, level, until, schedules)))

@@ -50,6 +50,7 @@ KEYS: tuple[Key, ...] = (
     Key("view_breaching", "4", "view('breaching')", "View: breaching", screens=("queue",)),
     Key("view_resolved", "5", "view('resolved')", "View: recently resolved", screens=("queue",)),
     Key("reports", "K", "app.reports", "Reports (KPIs)", screens=("queue",)),
+    Key("schedules", "O", "app.schedules", "On call and schedules", screens=("queue", "incident")),
     Key("pir", "P", "pir", "Post-incident review", screens=("incident",)),
     Key("palette", "colon", "app.command_palette", "Commands", screens=("queue", "incident")),
     Key("help", "question_mark", "app.help", "Help", footer=True),

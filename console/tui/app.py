@@ -408,6 +408,13 @@ class IncidentApp(App[None]):
     def action_reports(self) -> None:
         self.push_screen(ReportsScreen())
 
+    def action_schedules(self) -> None:
+        """The on-call view (``O`` and the palette): who is on call, take or swap on-call."""
+        from screens.schedules import SchedulesScreen
+
+        if not isinstance(self.screen, SchedulesScreen):
+            self.push_screen(SchedulesScreen())
+
     def watch_theme(self, theme: str) -> None:
         self.set_class(theme == "high-contrast", "-high-contrast")
 

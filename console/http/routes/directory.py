@@ -13,7 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 from backends.base import Backend
 from console.domain.directory import DirectoryChanges
 from console.domain.models import EscalationPolicy, Schedule, Service, Team, User
-from console.http.deps import AsAdmin, AsViewer, StoreDep
+from console.http.deps import AsAdmin, AsResponder, AsViewer, StoreDep
 from console.http.errors import ApiError
 from console.http.responses import json_response, model_json
 
@@ -75,7 +75,28 @@ _kind("schedules", Schedule, lambda s: s.schedules(), lambda s, item: s.put_sche
 
 
 @router.post("/directory", status_code=204, name="apply_directory")
-async def apply_directory(body: DirectoryChanges, who: AsAdmin, store: StoreDep) -> Response:
-    """A planned directory change (``incidents directory apply``), in one transaction."""
+async def apply_directory(body: DirectoryChanges, who: AsResponder, store: StoreDep) -> Response:
+    """A planned directory change (``incidents directory apply``, admins), in one
+    transaction. Responders may only add on-call overrides, recorded as theirs."""
+    if not who.can("admin"):
+        if not body.only_overrides:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"{who.user} is a {who.role}; changing the directory needs the admin role "
+                "(a responder may only add on-call overrides)",
+                role=who.role,
+                needed="admin",
+            )
+        body = body.model_copy(
+            update={
+                "overrides": tuple(
+                    o.model_copy(
+                        update={"override": o.override.model_copy(update={"by": who.user})}
+                    )
+                    for o in body.overrides
+                )
+            }
+        )
     await store.apply_directory(body)
     return Response(status_code=204)

@@ -1,0 +1,238 @@
+"""The on-call screen (``O``) over a real SQLite file with a frozen clock: who is on call,
+take / swap on-call written to the store, overrides taking effect at their start, live
+directory changes, read-only consoles, and the escalator paging the override's person."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import DataTable, Input
+
+from backends.sqlite.store import SqliteBackend
+from console.cli.directory import current_directory
+from console.domain.clock import FrozenClock
+from console.domain.directory import DirectoryChanges, NewOverride, parse, plan
+from console.domain.models import EntryKind, NewIncident, Override
+from console.services.escalator import Escalator
+from console.tui.app import make_app
+from screens.override import OverrideScreen
+from screens.schedules import SchedulesScreen
+from tests.app.conftest import T0, settings_with, wait_until
+
+# T0 is Monday 2026-03-02 09:00 UTC: the weekly hand-off; ben's week (even weeks from 01-05
+# are ben's: 01-05, 01-19, ..., 03-02).
+TEAM = """
+[[teams]]
+id = "ops"
+name = "Operations"
+
+[[people]]
+handle = "ana"
+name = "Ana Pereira"
+email = "ana@example.com"
+
+[[people]]
+handle = "ben"
+name = "Ben Okafor"
+email = "ben@example.com"
+
+[[people]]
+handle = "chloe"
+name = "Chloe Martin"
+email = "chloe@example.com"
+
+[[schedules]]
+id = "ops-oncall"
+name = "Ops on call"
+timezone = "UTC"
+
+[[schedules.layers]]
+name = "weekly"
+people = ["ben", "ana"]
+start = 2026-01-05
+handoff = "09:00"
+length = "1w"
+
+[[policies]]
+id = "ops-escalation"
+name = "Ops escalation"
+
+[[policies.levels]]
+targets = ["person:ana"]
+wait = "10m"
+
+[[policies.levels]]
+targets = ["schedule:ops-oncall"]
+wait = "10m"
+
+[[services]]
+id = "web"
+name = "Website"
+team = "ops"
+policy = "ops-escalation"
+"""
+
+
+async def apply(store: SqliteBackend, text: str) -> None:
+    found = plan(await current_directory(store), parse(text), store.clock.now())
+    await store.apply_directory(found.changes)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[SqliteBackend]:
+    opened = await SqliteBackend(tmp_path / "oncall.db", clock=clock, poll_interval=0.02).open()
+    await apply(opened, TEAM)
+    yield opened
+    await opened.close()
+
+
+def console(store: SqliteBackend, clock: FrozenClock, **kwargs: Any) -> Any:
+    settings = settings_with(timezone="Europe/Berlin", escalator=False)
+    return make_app(
+        store, clock=clock, settings=settings, user=kwargs.pop("user", "chloe"), **kwargs
+    )
+
+
+async def open_schedules(pilot: Any) -> SchedulesScreen:
+    await wait_until(pilot, lambda: getattr(pilot.app, "loaded", False))
+    await wait_until(pilot, lambda: bool(pilot.app.directory.schedules))
+    await pilot.press("O")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SchedulesScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, SchedulesScreen)
+    await wait_until(pilot, lambda: "ops-oncall" in screen.windows)
+    return screen
+
+
+def cells(screen: SchedulesScreen, table_id: str) -> list[list[str]]:
+    table = screen.query_one(table_id, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_shows_who_is_on_call_until_when_per_policy_level_and_layer(
+    store: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = console(store, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_schedules(pilot)
+        assert cells(screen, "#oncall-levels") == [
+            ["Ops escalation", "1", "Ana Pereira", "-", "-"],
+            # hand-offs on the viewer's clock (Europe/Berlin, UTC+1 in March)
+            ["", "2", "Ben Okafor", "Mon 03-09 10:00 (in 7d00h)", "Ana Pereira"],
+        ]
+        assert cells(screen, "#oncall-schedules") == [
+            ["Ops on call", "Ben Okafor", "Mon 03-09 10:00 (in 7d00h)", "Ana Pereira"],
+            ["  └ weekly", "Ben Okafor", "Mon 03-09 10:00 (in 7d00h)", "Ana Pereira"],
+        ]
+        assert "t take on-call" in str(screen.query_one("#oncall-state").render())
+
+
+async def test_take_on_call_is_written_and_takes_effect_at_its_start(
+    store: SqliteBackend, clock: FrozenClock, tmp_path: Path
+) -> None:
+    app = console(store, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_schedules(pilot)
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverrideScreen))
+        dialog = app.screen
+        # the default is now until the next hand-off; cover 11:00-13:00 Berlin instead
+        assert dialog.query_one("#override-start", Input).value == "2026-03-02 10:00"
+        assert dialog.query_one("#override-end", Input).value == "2026-03-09 10:00"
+        dialog.query_one("#override-start", Input).value = "2026-03-02 11:00"
+        dialog.query_one("#override-end", Input).value = "2026-03-02 13:00"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SchedulesScreen))
+        await wait_until(pilot, lambda: "Chloe Martin is on call" in app.status_text)
+        # in the store, for everyone: another connection reads it
+        async with SqliteBackend(tmp_path / "oncall.db") as other:
+            (schedule,) = await other.schedules()
+        assert schedule.overrides == (
+            Override(
+                user="chloe", start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=3), by="chloe"
+            ),
+        )
+        await wait_until(pilot, lambda: app.directory.schedules[0].overrides)
+        assert screen.windows["ops-oncall"].user == "ben"  # not started yet
+        assert screen.windows["ops-oncall"].next_user == "chloe"
+        clock.advance(timedelta(hours=1))
+        app.tick()
+        await wait_until(pilot, lambda: screen.windows["ops-oncall"].user == "chloe")
+        row = cells(screen, "#oncall-schedules")[0]
+        assert row == [
+            "Ops on call",
+            "Chloe Martin (override)",
+            "Mon 03-02 13:00 (in 2h00m)",
+            "Ben Okafor",
+        ]
+
+
+async def test_swap_with_picks_who_covers(store: SqliteBackend, clock: FrozenClock) -> None:
+    app = console(store, clock, user="ben")
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_schedules(pilot)
+        await pilot.press("w")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverrideScreen))
+        # the schedule's people first, the one on call now left out: ana, then chloe
+        await pilot.press("down", "enter")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: screen.windows["ops-oncall"].user == "chloe")
+        (schedule,) = await store.schedules()
+        assert schedule.overrides == (
+            Override(user="chloe", start=T0, end=T0 + timedelta(weeks=1), by="ben"),
+        )
+
+
+async def test_a_read_only_console_sees_but_cannot_change(
+    store: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = console(store, clock, readonly=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_schedules(pilot)
+        assert "read-only" in str(screen.query_one("#oncall-state").render())
+        for key in ("t", "w"):
+            await pilot.press(key)
+            await wait_until(pilot, lambda: "read-only: cannot" in app.status_text)
+            assert isinstance(app.screen, SchedulesScreen)
+        (schedule,) = await store.schedules()
+        assert schedule.overrides == ()
+
+
+async def test_a_directory_applied_elsewhere_shows_up_live(
+    store: SqliteBackend, clock: FrozenClock, tmp_path: Path
+) -> None:
+    app = console(store, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_schedules(pilot)
+        async with SqliteBackend(tmp_path / "oncall.db", clock=clock) as other:
+            await apply(other, TEAM.replace('name = "Ops on call"', 'name = "Ops primary"'))
+        await wait_until(pilot, lambda: cells(screen, "#oncall-schedules")[0][0] == "Ops primary")
+
+
+async def test_the_escalator_pages_the_override_from_its_start(
+    store: SqliteBackend, clock: FrozenClock
+) -> None:
+    cover = Override(user="chloe", start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=3))
+    await store.apply_directory(
+        DirectoryChanges(overrides=(NewOverride(schedule="ops-oncall", override=cover),))
+    )
+    escalator = Escalator(store, clock)
+    before = await store.create_incident(NewIncident(title="before", service="web"), "ana")
+    clock.set(T0 + timedelta(minutes=50))
+    at_start = await store.create_incident(NewIncident(title="at start", service="web"), "ana")
+    clock.set(T0 + timedelta(minutes=59, seconds=59))
+    assert await escalator.tick() == [f"{before.key} escalated to level 2"]
+    clock.set(T0 + timedelta(hours=1))  # at_start's level 1 wait ends as the override starts
+    assert await escalator.tick() == [f"{at_start.key} escalated to level 2"]
+    for incident, paged in ((before, "paging ben"), (at_start, "paging chloe")):
+        entry = (await store.timeline(incident.id))[-1]
+        assert entry.kind == EntryKind.ESCALATED and paged in entry.message
