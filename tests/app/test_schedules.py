@@ -21,7 +21,8 @@ from console.services.escalator import Escalator
 from console.tui.app import make_app
 from screens.override import OverrideScreen
 from screens.schedules import SchedulesScreen
-from tests.app.conftest import T0, settings_with, wait_until
+from tests.app.conftest import T0, settings_with
+from tests.waiting import wait_until
 
 # T0 is Monday 2026-03-02 09:00 UTC: the weekly hand-off; ben's week (even weeks from 01-05
 # are ben's: 01-05, 01-19, ..., 03-02).
@@ -103,13 +104,13 @@ def console(store: SqliteBackend, clock: FrozenClock, **kwargs: Any) -> Any:
 
 
 async def open_schedules(pilot: Any) -> SchedulesScreen:
-    await wait_until(pilot, lambda: getattr(pilot.app, "loaded", False))
-    await wait_until(pilot, lambda: bool(pilot.app.directory.schedules))
+    await wait_until(lambda: getattr(pilot.app, "loaded", False), pilot=pilot)
+    await wait_until(lambda: bool(pilot.app.directory.schedules), pilot=pilot)
     await pilot.press("O")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SchedulesScreen))
+    await wait_until(lambda: isinstance(pilot.app.screen, SchedulesScreen), pilot=pilot)
     screen = pilot.app.screen
     assert isinstance(screen, SchedulesScreen)
-    await wait_until(pilot, lambda: "ops-oncall" in screen.windows)
+    await wait_until(lambda: "ops-oncall" in screen.windows, pilot=pilot)
     return screen
 
 
@@ -143,7 +144,7 @@ async def test_take_on_call_is_written_and_takes_effect_at_its_start(
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await open_schedules(pilot)
         await pilot.press("t")
-        await wait_until(pilot, lambda: isinstance(app.screen, OverrideScreen))
+        await wait_until(lambda: isinstance(app.screen, OverrideScreen), pilot=pilot)
         dialog = app.screen
         # the default is now until the next hand-off; cover 11:00-13:00 Berlin instead
         assert dialog.query_one("#override-start", Input).value == "2026-03-02 10:00"
@@ -151,8 +152,8 @@ async def test_take_on_call_is_written_and_takes_effect_at_its_start(
         dialog.query_one("#override-start", Input).value = "2026-03-02 11:00"
         dialog.query_one("#override-end", Input).value = "2026-03-02 13:00"
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: isinstance(app.screen, SchedulesScreen))
-        await wait_until(pilot, lambda: "Chloe Martin is on call" in app.status_text)
+        await wait_until(lambda: isinstance(app.screen, SchedulesScreen), pilot=pilot)
+        await wait_until(lambda: "Chloe Martin is on call" in app.status_text, pilot=pilot)
         # in the store, for everyone: another connection reads it
         async with SqliteBackend(tmp_path / "oncall.db") as other:
             (schedule,) = await other.schedules()
@@ -161,12 +162,12 @@ async def test_take_on_call_is_written_and_takes_effect_at_its_start(
                 user="chloe", start=T0 + timedelta(hours=1), end=T0 + timedelta(hours=3), by="chloe"
             ),
         )
-        await wait_until(pilot, lambda: app.directory.schedules[0].overrides)
+        await wait_until(lambda: app.directory.schedules[0].overrides, pilot=pilot)
         assert screen.windows["ops-oncall"].user == "ben"  # not started yet
         assert screen.windows["ops-oncall"].next_user == "chloe"
         clock.advance(timedelta(hours=1))
         app.tick()
-        await wait_until(pilot, lambda: screen.windows["ops-oncall"].user == "chloe")
+        await wait_until(lambda: screen.windows["ops-oncall"].user == "chloe", pilot=pilot)
         row = cells(screen, "#oncall-schedules")[0]
         assert row == [
             "Ops on call",
@@ -181,11 +182,11 @@ async def test_swap_with_picks_who_covers(store: SqliteBackend, clock: FrozenClo
     async with app.run_test(size=(120, 30)) as pilot:
         screen = await open_schedules(pilot)
         await pilot.press("w")
-        await wait_until(pilot, lambda: isinstance(app.screen, OverrideScreen))
+        await wait_until(lambda: isinstance(app.screen, OverrideScreen), pilot=pilot)
         # the schedule's people first, the one on call now left out: ana, then chloe
         await pilot.press("down", "enter")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: screen.windows["ops-oncall"].user == "chloe")
+        await wait_until(lambda: screen.windows["ops-oncall"].user == "chloe", pilot=pilot)
         (schedule,) = await store.schedules()
         assert schedule.overrides == (
             Override(user="chloe", start=T0, end=T0 + timedelta(weeks=1), by="ben"),
@@ -201,7 +202,7 @@ async def test_a_read_only_console_sees_but_cannot_change(
         assert "read-only" in str(screen.query_one("#oncall-state").render())
         for key in ("t", "w"):
             await pilot.press(key)
-            await wait_until(pilot, lambda: "read-only: cannot" in app.status_text)
+            await wait_until(lambda: "read-only: cannot" in app.status_text, pilot=pilot)
             assert isinstance(app.screen, SchedulesScreen)
         (schedule,) = await store.schedules()
         assert schedule.overrides == ()
@@ -215,7 +216,9 @@ async def test_a_directory_applied_elsewhere_shows_up_live(
         screen = await open_schedules(pilot)
         async with SqliteBackend(tmp_path / "oncall.db", clock=clock) as other:
             await apply(other, TEAM.replace('name = "Ops on call"', 'name = "Ops primary"'))
-        await wait_until(pilot, lambda: cells(screen, "#oncall-schedules")[0][0] == "Ops primary")
+        await wait_until(
+            lambda: cells(screen, "#oncall-schedules")[0][0] == "Ops primary", pilot=pilot
+        )
 
 
 async def test_the_escalator_pages_the_override_from_its_start(
