@@ -17,6 +17,12 @@ Why it is built this way:
   a running clock's due time does not move unless the incident changes, so "breached" at
   query time is just ``sla_due <= now``.
 - **The timeline is append-only in the schema**: triggers refuse UPDATE and DELETE.
+- **A 2xx means on disk.** Every connection runs ``synchronous=FULL``: a commit returns only
+  after the WAL is fsynced, so a power cut cannot lose what a caller was told is stored.
+  To keep that affordable for many small writers (one alert per webhook), ``write()`` runs
+  a whole transaction as one function on the writer thread and commits concurrent callers
+  together: each caller in its own SAVEPOINT (one that fails rolls back alone), one COMMIT
+  and one fsync for the batch, every result handed back only after that commit.
 - **``watch()``** runs on its own connection and polls ``PRAGMA data_version`` (which moves
   when any other connection commits), and is woken at once by this process's own commits.
 
@@ -38,6 +44,7 @@ for reads, so they get the same locking, error mapping and change feed.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -299,6 +306,15 @@ _ORDER: dict[str, str] = {
 
 _WATCH_PAGE = 500
 _M = TypeVar("_M", bound=BaseModel)
+_T = TypeVar("_T")
+
+# The SQL of rows every writer appends; the async and the sync (``write()``) paths share it.
+INSERT_INCIDENT = f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(14))})"
+INSERT_ENTRY = (
+    "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_CHANGE = "INSERT INTO changes (at, kind, entity, entity_id, version) VALUES (?, ?, ?, ?, ?)"
 
 
 class _ActionContext:
@@ -320,9 +336,7 @@ class _ActionContext:
     async def incident_key(self, ref: int | str) -> str | None:
         column, value = parse_ref(ref)
         rows = list(
-            await self.db.execute_fetchall(
-                f"SELECT key FROM incidents WHERE {column} = ?", [value]
-            )
+            await self.db.execute_fetchall(f"SELECT key FROM incidents WHERE {column} = ?", [value])
         )
         return str(rows[0][0]) if rows else None
 
@@ -351,6 +365,12 @@ class SqliteBackend:
         self._watch_connections: set[aiosqlite.Connection] = set()
         self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
+        # ``write()``: a plain sqlite3 connection owned by one thread, and the callers
+        # waiting for the next group commit.
+        self._writer: sqlite3.Connection | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._capabilities: Capabilities | None = None
 
     # lifecycle of the store ----------------------------------------------------------------
@@ -430,7 +450,6 @@ class SqliteBackend:
             mode = list(await db.execute_fetchall("PRAGMA journal_mode=WAL"))[0][0]
             if str(mode).lower() != "wal":
                 raise Unavailable(f"{self._path} cannot use write-ahead logging (mode {mode})")
-            await db.execute("PRAGMA synchronous=NORMAL")
             await self._migrate(db)
             reader = await self._connect(query_only=True)
         except BaseException as exc:
@@ -438,8 +457,52 @@ class SqliteBackend:
             if isinstance(exc, sqlite3.Error):
                 raise self._unavailable(exc) from exc
             raise
+        try:
+            await self._open_writer()
+        except BaseException:
+            await db.close()
+            await reader.close()
+            raise
         self._db, self._reader = db, reader
         return self
+
+    async def _open_writer(self) -> None:
+        executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="incidents-writer")
+        loop = asyncio.get_running_loop()
+        connecting = loop.run_in_executor(executor, self._connect_writer)
+        try:
+            self._writer = await asyncio.shield(connecting)
+        except BaseException as exc:
+            # Cancelled while connecting: close the connection once it exists.
+            connecting.add_done_callback(_close_when_connected)
+            executor.shutdown(wait=False)
+            if isinstance(exc, sqlite3.Error):
+                raise self._unavailable(exc) from exc
+            raise
+        self._executor = executor
+
+    def _connect_writer(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self._path, isolation_level=None, timeout=self._busy_timeout, check_same_thread=False
+        )
+        try:
+            for pragma in self._pragmas():
+                conn.execute(pragma)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _pragmas(self, *, query_only: bool = False) -> list[str]:
+        pragmas = [
+            f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}",
+            "PRAGMA foreign_keys = ON",
+            # Durable commits: see the module docstring.
+            "PRAGMA synchronous = FULL",
+        ]
+        if query_only:
+            pragmas.append("PRAGMA query_only = ON")
+        return pragmas
 
     async def close(self) -> None:
         """Stop every watch, wait for a write in progress, close every connection."""
@@ -451,13 +514,21 @@ class SqliteBackend:
             self._release(conn)
         if self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
         async with self._write_lock:
             db, self._db = self._db, None
             reader, self._reader = self._reader, None
+            writer, self._writer = self._writer, None
+            executor, self._executor = self._executor, None
             if db is not None:
                 await db.close()
             if reader is not None:
                 await reader.close()
+            if executor is not None:
+                if writer is not None:
+                    await asyncio.get_running_loop().run_in_executor(executor, writer.close)
+                executor.shutdown(wait=True)
 
     async def _connect(self, *, query_only: bool = False) -> aiosqlite.Connection:
         try:
@@ -467,10 +538,8 @@ class SqliteBackend:
         except sqlite3.Error as exc:
             raise self._unavailable(exc) from exc
         try:
-            await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            await db.execute("PRAGMA foreign_keys = ON")
-            if query_only:
-                await db.execute("PRAGMA query_only = ON")
+            for pragma in self._pragmas(query_only=query_only):
+                await db.execute(pragma)
         except sqlite3.Error as exc:
             await db.close()
             raise self._unavailable(exc) from exc
@@ -558,8 +627,94 @@ class SqliteBackend:
                 if isinstance(exc, sqlite3.Error | ValueError):
                     raise self._unavailable(exc) from exc
                 raise
+        self._wake_watchers()
+
+    def _wake_watchers(self) -> None:
         for wake in list(self._wakeups):
             wake.set()
+
+    async def write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        """Run ``work(conn)`` in a write transaction on the writer thread; durable on return.
+
+        ``work`` is plain synchronous code on a ``sqlite3.Connection`` (no round trip per
+        statement) and must not touch the event loop. Calls that arrive while a commit is
+        in flight are committed together by the next one (group commit, see the module
+        docstring): ``work`` runs in its own SAVEPOINT, so an exception it raises undoes
+        only its own writes and is raised here; the others still commit. SQLite errors
+        become ``Unavailable``; watchers in this process wake on commit.
+        """
+        self._require()
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._pending.append((work, future))
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name="store-group-commit")
+        # The commit goes ahead even if this caller is cancelled: shield it from that.
+        return await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._pending:
+                async with self._write_lock:
+                    batch, self._pending = self._pending, []
+                    executor, writer = self._executor, self._writer
+                    try:
+                        if executor is None or writer is None:
+                            raise Unavailable(f"the store {self._path} is not open")
+                        works = [work for work, _ in batch]
+                        outcomes: list[tuple[bool, Any]] = await loop.run_in_executor(
+                            executor, self._commit_group, writer, works
+                        )
+                    except BaseException as exc:
+                        for _, future in batch:
+                            if future.done():
+                                continue
+                            if isinstance(exc, Exception):
+                                future.set_exception(exc)
+                            else:
+                                future.cancel()
+                        if not isinstance(exc, Exception):
+                            raise
+                        continue
+                if any(ok for ok, _ in outcomes):
+                    self._wake_watchers()
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+        finally:
+            self._flusher = None
+
+    def _commit_group(
+        self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
+    ) -> list[tuple[bool, Any]]:
+        """On the writer thread: one transaction, a SAVEPOINT per work, one COMMIT."""
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for work in works:
+                conn.execute("SAVEPOINT work")
+                try:
+                    outcomes.append((True, work(conn)))
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO work")
+                    error = self._unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
+                    outcomes.append((False, error))
+                conn.execute("RELEASE work")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolls back a transaction it could not finish itself
+            if not isinstance(exc, sqlite3.Error):
+                raise
+            return [(False, self._unavailable(exc)) for _ in works]
+        return outcomes
 
     async def record_change(
         self,
@@ -608,23 +763,25 @@ class SqliteBackend:
         entries: Sequence[TimelineEntry],
         now: datetime,
     ) -> None:
-        await db.executemany(
-            f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(14))})",
-            [self.incident_row(incident, now) for incident in incidents],
-        )
-        await db.executemany(
-            "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [entry_row(entry) for entry in entries],
-        )
+        for sql, rows in self.insert_rows(incidents, entries, now):
+            await db.executemany(sql, rows)
+
+    def insert_rows(
+        self, incidents: Sequence[Incident], entries: Sequence[TimelineEntry], now: datetime
+    ) -> list[tuple[str, list[tuple[Any, ...]]]]:
+        """The statements and rows that store new incidents, their entries and changes."""
         stamp = now.timestamp()
-        await db.executemany(
-            "INSERT INTO changes (at, kind, entity, entity_id, version) VALUES (?, ?, ?, ?, ?)",
-            [
-                (stamp, "incident.created", "incident", str(incident.id), incident.version)
-                for incident in incidents
-            ],
-        )
+        return [
+            (INSERT_INCIDENT, [self.incident_row(incident, now) for incident in incidents]),
+            (INSERT_ENTRY, [entry_row(entry) for entry in entries]),
+            (
+                INSERT_CHANGE,
+                [
+                    (stamp, "incident.created", "incident", str(incident.id), incident.version)
+                    for incident in incidents
+                ],
+            ),
+        ]
 
     # incidents: reads ----------------------------------------------------------------------
     async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
@@ -788,6 +945,19 @@ class SqliteBackend:
         table = next(t for t, m in _DIRECTORY.values() if m is model)
         rows = await db.execute_fetchall(f"SELECT data FROM {table} ORDER BY id")
         return [model.model_validate_json(row[0]) for row in rows]
+
+    @staticmethod
+    def directory_sync(conn: sqlite3.Connection, model: type[_M]) -> list[_M]:
+        """``directory`` for ``write()`` work on the writer thread."""
+        table = next(t for t, m in _DIRECTORY.values() if m is model)
+        rows = conn.execute(f"SELECT data FROM {table} ORDER BY id").fetchall()
+        return [model.model_validate_json(row[0]) for row in rows]
+
+    @staticmethod
+    def next_id_sync(conn: sqlite3.Connection, table: str) -> int:
+        """``next_id`` for ``write()`` work on the writer thread."""
+        rows = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchall()
+        return int(rows[0][0])
 
     @staticmethod
     async def directory_get(
@@ -1036,6 +1206,11 @@ class SqliteBackend:
         from backends.sqlite import intake as sqlite_intake
 
         return await sqlite_intake.integration_for_key(self, key)
+
+
+def _close_when_connected(connecting: asyncio.Future[sqlite3.Connection]) -> None:
+    if not connecting.cancelled() and connecting.exception() is None:
+        connecting.result().close()
 
 
 __all__ = ["MIGRATIONS", "Migration", "SchemaTooNew", "SqliteBackend"]

@@ -101,6 +101,8 @@ def create_app(
     app.state.metrics = metrics
     app.state.stop_streams = hub.close
     install_error_handlers(app)
+    # Added first, so it runs inside Instrument (metrics, body limit).
+    app.add_middleware(intake.IntakeFastPath)
     app.add_middleware(Instrument, metrics=metrics, max_body=settings.server.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)

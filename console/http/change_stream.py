@@ -47,9 +47,14 @@ class ChangeHub:
     further back reads the store itself.
     """
 
-    def __init__(self, backend: Backend, *, poll: float = 0.25, keep: int = 5000) -> None:
+    def __init__(
+        self, backend: Backend, *, poll: float = 0.25, keep: int = 5000, coalesce: float = 0.005
+    ) -> None:
         self.backend = backend
         self.poll = poll
+        self.coalesce = coalesce
+        """After a poke, wait this long for more: a burst of writes costs one read of the
+        feed and reaches each stream as one batch (one write per stream)."""
         self.seq = 0
         self.floor = 0
         """Every change with ``seq > floor`` up to ``seq`` is in ``buffer``."""
@@ -91,6 +96,7 @@ class ChangeHub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll):
                     await self._poke.wait()
+                    await asyncio.sleep(self.coalesce)
             self._poke.clear()
             try:
                 await self.fetch()

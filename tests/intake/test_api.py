@@ -84,6 +84,29 @@ async def test_revoked_key_stops_working(api: Api) -> None:
     assert "revoked" in response.json()["message"]
 
 
+async def test_a_key_revoked_by_another_process_stores_nothing(api: Api) -> None:
+    """The server caches checked keys; a revoke from elsewhere (the CLI, another server)
+    is still caught inside the ingest transaction, so nothing is stored after it."""
+    from backends.sqlite import intake as sqlite_intake
+    from backends.sqlite.store import SqliteBackend
+
+    ok = await api.client.post(
+        AM, json=fixture_body("firing.json"), headers=bearer(api.intake.am_key)
+    )
+    assert ok.status_code == 200  # the key is now in the server's cache
+    async with SqliteBackend(api.intake.store.path) as elsewhere:
+        await sqlite_intake.revoke_integration(elsewhere, api.intake.am.id)
+    before = await stored(api)
+    body = am_body([{"fingerprint": "after-revoke"}], group_key="{}:{other}")
+    for _ in range(2):  # refused in the transaction, then at the (now emptied) cache
+        response = await api.client.post(AM, json=body, headers=bearer(api.intake.am_key))
+        assert response.status_code == 401, response.text
+        assert "revoked" in response.json()["message"]
+    assert await stored(api) == before
+    metrics = await api.client.get("/metrics")
+    assert 'route="/v1/integrations/alertmanager"' in metrics.text
+
+
 def event(key: str, **fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "routing_key": key,

@@ -118,12 +118,13 @@ async def test_a_firing_after_resolution_opens_a_new_incident(intake: Intake) ->
 
 
 async def test_a_webhook_of_1000_alerts_is_one_transaction(intake: Intake) -> None:
+    # Intake writes on the store's writer connection (``SqliteBackend.write``).
     statements: list[str] = []
-    assert intake.store._db is not None
-    await intake.store._db.set_trace_callback(statements.append)
+    assert intake.store._writer is not None
+    intake.store._writer.set_trace_callback(statements.append)
     body = am_body([{"fingerprint": f"fp{n}"} for n in range(1000)])
     result = await send_am(intake, body)
-    await intake.store._db.set_trace_callback(None)  # type: ignore[arg-type]
+    intake.store._writer.set_trace_callback(None)
     assert len(result.created) == 1
     assert sum(s.startswith("BEGIN") for s in statements) == 1
     assert sum(s == "COMMIT" for s in statements) == 1
