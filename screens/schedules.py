@@ -26,11 +26,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from backends.base import BackendError
+from console.domain.config import Settings
 from console.domain.directory import DirectoryChanges, NewOverride
 from console.domain.escalation import Window, layer_window, level_window, window
 from console.domain.models import Schedule, utc
 from console.domain.sla import compact_duration
 from console.domain.text import clean
+from console.tui.context import ConsoleContext, context
 from screens.messages import DirectoryChanged
 from screens.override import OverrideScreen
 from widgets.status_line import StatusLine
@@ -39,7 +41,7 @@ DEFAULT_COVER = timedelta(hours=12)
 """How long a new override lasts by default when the schedule has no hand-off ahead."""
 
 
-def viewer_zone(settings: Any) -> tuple[tzinfo, str]:
+def viewer_zone(settings: Settings) -> tuple[tzinfo, str]:
     """The viewer's time zone: the ``timezone`` setting, else this machine's."""
     if settings.timezone:
         return ZoneInfo(settings.timezone), settings.timezone
@@ -96,8 +98,8 @@ class SchedulesScreen(Screen[None]):
         """Per schedule id: who is on call now, until when, and who next (for tests too)."""
 
     @property
-    def ctx(self) -> Any:
-        return self.app
+    def ctx(self) -> ConsoleContext:
+        return context(self)
 
     def compose(self) -> ComposeResult:
         _, zone_name = viewer_zone(self.ctx.settings)
@@ -117,7 +119,7 @@ class SchedulesScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_view()
-        self.watch(self.ctx, "now", self._tick, init=False)
+        self.watch(self.app, "now", self._tick, init=False)
         self.query_one("#oncall-schedules", DataTable).focus()
 
     def _tick(self, now: datetime) -> None:
@@ -205,7 +207,7 @@ class SchedulesScreen(Screen[None]):
         self.next_change = min(changes) if changes else None
         self._state(app)
 
-    def _state(self, app: Any) -> None:
+    def _state(self, app: ConsoleContext) -> None:
         state = self.query_one("#oncall-state", Static)
         if not app.directory.schedules and not app.directory.policies:
             state.update(
@@ -252,7 +254,7 @@ class SchedulesScreen(Screen[None]):
             app.set_status(f"you are already on call for {clean(schedule.name)}")
             return
         zone, zone_name = viewer_zone(app.settings)
-        override = await app.push_screen_wait(
+        override = await self.app.push_screen_wait(
             OverrideScreen(
                 schedule,
                 me=app.user,
