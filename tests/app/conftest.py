@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
@@ -138,6 +139,25 @@ async def other(db: Path, clock: FrozenClock) -> AsyncIterator[SqliteBackend]:
     opened = await SqliteBackend(db, clock=clock).open()
     yield opened
     await opened.close()
+
+
+async def run_command(pilot: Any, text: str, *, key: str = "ctrl+p") -> None:
+    """Open the command palette with ``key``, type ``text`` and run the best match once the
+    palette's search has put a command containing ``text`` at the top."""
+    await pilot.press(key)
+    await wait_until(lambda: CommandPalette.is_open(pilot.app), pilot=pilot, what="the palette")
+    palette = pilot.app.screen
+    await pilot.press(*text)
+
+    def best_match() -> bool:
+        commands = palette.query_one(CommandList)
+        if commands.highlighted != 0 or not commands.option_count:
+            return False
+        prompt = commands.get_option_at_index(0).prompt
+        return text.casefold() in getattr(prompt, "plain", str(prompt)).casefold()
+
+    await wait_until(best_match, pilot=pilot, what=f"{text!r} at the top of the palette")
+    await pilot.press("enter")
 
 
 async def loaded(pilot: Any) -> Any:

@@ -13,10 +13,18 @@ from textual.widgets import Static
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.lifecycle import AddNote
+from screens.hold import HoldScreen
 from screens.incident import IncidentScreen
 from screens.queue import QueueScreen
 from tests.app import triage_helpers as helpers
-from tests.app.triage_helpers import T0, console, open_incident, plain, shown_on
+from tests.app.triage_helpers import (
+    T0,
+    console,
+    open_incident,
+    plain,
+    shown_on,
+    wait_for_screen,
+)
 from tests.waiting import wait_until
 
 tclock, store, live, elsewhere = helpers.tclock, helpers.store, helpers.live, helpers.elsewhere
@@ -96,7 +104,7 @@ async def test_met_and_paused_clocks(store: Path, live: SqliteBackend, tclock: F
         assert "met in 20:00 (target 4h)" in sla
         assert "none while acknowledged" in text(screen, "#escalation")
         await pilot.press("h")
-        await pilot.pause(0.3)
+        await wait_for_screen(pilot, HoldScreen)
         await pilot.press("ctrl+s")  # awaiting caller
         await wait_until(lambda: "paused" in text(screen, "#sla"), pilot=pilot)
         assert "(on hold)" in text(screen, "#sla")

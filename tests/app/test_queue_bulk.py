@@ -30,7 +30,7 @@ async def test_mark_three_and_assign_with_one_conflict(
         await pilot.press("o")
         await wait_until(lambda: type(app.screen).__name__ == "AssignScreen", pilot=pilot)
         await pilot.press(*"bob")
-        await pilot.pause(0.2)
+        await wait_until(lambda: app.screen.selected() == "bob", pilot=pilot)
         await pilot.press("enter")
         await wait_until(lambda: type(app.screen).__name__ == "BulkPreviewScreen", pilot=pilot)
         await pilot.press("ctrl+s")

@@ -18,6 +18,7 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.tui.app import IncidentApp, make_app
 from tests.app.conftest import T0, seed_queue, settings_with
+from tests.waiting import wait_until
 
 OPENED: list[SqliteBackend] = []
 
@@ -40,10 +41,7 @@ def close_stores() -> Iterator[None]:
 
 def after_load(*keys: str) -> Callable[[Any], Any]:
     async def run(pilot: Any) -> None:
-        for _ in range(250):
-            if getattr(pilot.app.screen, "loaded", False):
-                break
-            await pilot.pause(0.02)
+        await wait_until(lambda: getattr(pilot.app.screen, "loaded", False), pilot=pilot)
         await pilot.pause()
         for key in keys:
             await pilot.press(key)

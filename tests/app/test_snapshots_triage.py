@@ -18,8 +18,10 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.lifecycle import Acknowledge
 from console.tui.app import IncidentApp, make_app
+from screens.bulk_summary import BulkSummaryScreen
+from screens.dialog import Dialog
 from screens.incident import IncidentScreen
-from tests.app.triage_helpers import T0, seed
+from tests.app.triage_helpers import T0, seed, wait_for_screen
 from tests.waiting import wait_until
 
 OPENED: list[SqliteBackend] = []
@@ -47,6 +49,16 @@ async def _steady(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def _dialog_keys(pilot: Any, keys: tuple[str, ...]) -> None:
+    """The first key opens a dialog (wait for it); the rest are typed into it."""
+    if not keys:
+        return
+    await pilot.press(keys[0])
+    await wait_for_screen(pilot, Dialog)
+    for key in keys[1:]:
+        await pilot.press(key)
+
+
 def on_incident(
     incident_id: int, *keys: str, text: str = "", after: Callable[[Any], Any] | None = None
 ) -> Callable[[Any], Any]:
@@ -58,9 +70,7 @@ def on_incident(
         screen = IncidentScreen(incident_id)
         await app.push_screen(screen)
         await wait_until(lambda: bool(screen.entries), pilot=pilot)
-        for key in keys:
-            await pilot.press(key)
-            await pilot.pause(0.05)
+        await _dialog_keys(pilot, keys)
         if text:
             await pilot.press(*text)
         if after is not None:
@@ -70,8 +80,10 @@ def on_incident(
     return run
 
 
-def on_queue_marked(*keys: str, conflict: bool = False) -> Callable[[Any], Any]:
-    """Mark INC-1, INC-3 and INC-4 in the queue, then press ``keys``."""
+def on_queue_marked(
+    *keys: str, conflict: bool = False, shows: type[Dialog[Any]] = Dialog
+) -> Callable[[Any], Any]:
+    """Mark INC-1, INC-3 and INC-4 in the queue, press ``keys``, wait for ``shows``."""
 
     async def run(pilot: Any) -> None:
         app = pilot.app
@@ -87,9 +99,8 @@ def on_queue_marked(*keys: str, conflict: bool = False) -> Callable[[Any], Any]:
                 await other.act(3, Acknowledge(), "bob", 1)
             finally:
                 await other.close()
-        for key in keys:
-            await pilot.press(key)
-            await pilot.pause(0.1)
+        await _dialog_keys(pilot, keys)
+        await wait_for_screen(pilot, shows)
         await _steady(pilot)
 
     return run
@@ -159,7 +170,7 @@ def test_bulk_preview(snap_compare: Any, tmp_path: Path) -> None:
 
 def test_bulk_summary_with_a_conflict(snap_compare: Any, tmp_path: Path) -> None:
     app = triage_app(tmp_path / "t.db")
-    run = on_queue_marked("a", "ctrl+s", conflict=True)
+    run = on_queue_marked("a", "ctrl+s", conflict=True, shows=BulkSummaryScreen)
     assert snap_compare(app, terminal_size=(100, 30), run_before=run)
 
 

@@ -16,6 +16,7 @@ from console.tui.app import make_app
 from screens.incident import IncidentScreen
 from tests.pir.test_pir import SERVICES, USERS, at, story
 from tests.remote.server import ROOT, hermetic_env
+from tests.waiting import wait_until
 
 
 async def store_with_story(path: Path) -> SqliteBackend:
@@ -71,24 +72,14 @@ async def test_p_on_the_incident_screen_writes_the_draft(tmp_path: Path, monkeyp
     try:
         app = make_app(backend, clock=backend.clock, user="alice")
         async with app.run_test(size=(120, 36)) as pilot:
-            for _ in range(100):
-                if app.loaded:
-                    break
-                await pilot.pause(0.02)
+            await wait_until(lambda: app.loaded, pilot=pilot)
             screen = IncidentScreen(1)
             await app.push_screen(screen)
-            for _ in range(100):
-                if screen.incident is not None:
-                    break
-                await pilot.pause(0.02)
+            await wait_until(lambda: screen.incident is not None, pilot=pilot)
             await pilot.press("P")
             written = tmp_path / "INC-1-review.md"
-            for _ in range(100):
-                if written.exists():
-                    break
-                await pilot.pause(0.02)
-            await pilot.pause(0.1)
+            # The status line names the file once it is written.
+            await wait_until(lambda: str(written) in app.status_text, pilot=pilot)
             assert "## Action items" in written.read_text(encoding="utf-8")
-            assert str(written) in app.status_text
     finally:
         await backend.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,17 +15,9 @@ from screens.confirm import ConfirmScreen
 from screens.incident import IncidentScreen
 from screens.problems import ProblemsScreen
 from screens.reason import ReasonScreen
+from tests.app.conftest import run_command
 from tests.pir.test_problems import seed
 from tests.waiting import wait_until
-
-
-async def palette(pilot: Any, text: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause(0.1)
-    await pilot.press(*text)
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await pilot.pause(0.1)
 
 
 @pytest.mark.timeout(60)
@@ -39,7 +30,7 @@ async def test_create_a_problem_then_resolve_it_and_the_incidents_waiting(tmp_pa
             screen = IncidentScreen(1)
             await app.push_screen(screen)
             await wait_until(lambda: screen.incident is not None, pilot=pilot)
-            await palette(pilot, "Create a problem")
+            await run_command(pilot, "Create a problem")
             await wait_until(lambda: isinstance(app.screen, ReasonScreen), pilot=pilot)
             await pilot.press(*"replication breaks under load")
             await pilot.press("enter")
@@ -52,7 +43,7 @@ async def test_create_a_problem_then_resolve_it_and_the_incidents_waiting(tmp_pa
                 1, Hold(reason=HoldReason.AWAITING_PROBLEM), "alice", incident.version
             )
 
-            await palette(pilot, "Problems")
+            await run_command(pilot, "Problems")
             await wait_until(
                 lambda: isinstance(app.screen, ProblemsScreen) and app.screen.items, pilot=pilot
             )

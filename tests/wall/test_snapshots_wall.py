@@ -15,6 +15,7 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.tui.app import IncidentApp, make_app
 from screens.wall import WallScreen
+from tests.waiting import wait_until
 from tests.wall.data import T0, seed_wall
 
 OPENED: list[SqliteBackend] = []
@@ -37,13 +38,11 @@ def close_stores() -> Iterator[None]:
 
 async def settled(pilot: Any) -> None:
     app = pilot.app
-    for _ in range(250):
-        screen = app.screen
-        if isinstance(screen, WallScreen) and app.loaded and screen._mtta is not None:
-            break
-        await pilot.pause(0.02)
-    else:
-        raise AssertionError("the wall never loaded")
+    await wait_until(
+        lambda: isinstance(app.screen, WallScreen) and app.loaded and app.screen._mtta is not None,
+        pilot=pilot,
+        what="the wall to load",
+    )
     await pilot.pause()
     await pilot.pause()
 
