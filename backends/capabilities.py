@@ -12,6 +12,8 @@ more, and the code that needs the extra asks for it here instead of probing attr
 - ``TokenStore``: API tokens for ``incidents serve``.
 - ``DeliveryLog``: the outgoing-webhook delivery log the notifier keeps.
 - ``Identified``: a client that acts as a known user (the token's user on a server).
+- ``ChangeLog``: change events (deploys) per service, for correlation with incidents.
+- ``PresenceBoard``: which console has which incident open (ephemeral, never a timeline).
 
 A backend declares what it has through its ``capabilities`` property (a ``Capabilities``
 value); callers use the getters below (``intake(backend) -> IntakeStore | None``), so the
@@ -21,16 +23,18 @@ declaration is explicit, typed and checked by mypy, and a wrapper (the server's
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock
 from console.domain.config import Settings
 from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery
 from console.domain.intake import IngestResult, Integration, IntegrationKind, Signal
 from console.domain.models import Incident, TimelineEntry
+from console.domain.presence import Presence
 from console.domain.tokens import Principal, TokenInfo
 
 
@@ -125,6 +129,37 @@ class Identified(Protocol):
     def user(self) -> str: ...
 
 
+class ChangeLog(Protocol):
+    """Change events per service, recorded with an entry on the change feed."""
+
+    async def record_change_event(self, change: NewChange, actor: str) -> ChangeEvent: ...
+
+    async def change_events(
+        self,
+        *,
+        services: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 500,
+    ) -> list[ChangeEvent]:
+        """Newest first; only ``services`` (when given) and within ``since``..``until``."""
+        ...
+
+
+class PresenceBoard(Protocol):
+    """Ephemeral announcements; never on the change feed, never on a timeline."""
+
+    async def announce(self, presence: Presence) -> None: ...
+
+    async def leave(self, console: str) -> None: ...
+
+    async def present(self) -> list[Presence]: ...
+
+    def watch_presence(self) -> AsyncGenerator[list[Presence], None]:
+        """The live announcements now and after each change."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a backend can do beyond the contract; ``None`` means it cannot."""
@@ -135,6 +170,8 @@ class Capabilities:
     tokens: TokenStore | None = None
     deliveries: DeliveryLog | None = None
     identity: Identified | None = None
+    changes: ChangeLog | None = None
+    presence: PresenceBoard | None = None
 
 
 NONE = Capabilities()
@@ -169,20 +206,32 @@ def identity(backend: Capable) -> Identified | None:
     return backend.capabilities.identity
 
 
+def changes(backend: Capable) -> ChangeLog | None:
+    return backend.capabilities.changes
+
+
+def presence(backend: Capable) -> PresenceBoard | None:
+    return backend.capabilities.presence
+
+
 __all__ = [
     "NONE",
     "Capabilities",
     "Capable",
+    "ChangeLog",
     "DeliveryLog",
     "Identified",
     "Importer",
+    "PresenceBoard",
     "IntakeStore",
     "Store",
     "TokenStore",
+    "changes",
     "deliveries",
     "identity",
     "importer",
     "intake",
+    "presence",
     "store",
     "tokens",
 ]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +42,7 @@ from backends.base import (
     Unavailable,
 )
 from backends.capabilities import Capabilities
+from console.domain.changes import ChangeEvent, NewChange
 from console.domain.directory import DirectoryChanges
 from console.domain.intake import Alert
 from console.domain.kpis import Kpis
@@ -58,6 +59,7 @@ from console.domain.models import (
     TimelineEntry,
     User,
 )
+from console.domain.presence import Presence
 from console.domain.problems import Problem, ProblemState
 
 _INCIDENTS = TypeAdapter(list[Incident])
@@ -65,6 +67,8 @@ _PROBLEMS = TypeAdapter(list[Problem])
 _TIMELINE = TypeAdapter(list[TimelineEntry])
 _ALERTS = TypeAdapter(list[Alert])
 _CHANGES = TypeAdapter(list[Change])
+_CHANGE_EVENTS = TypeAdapter(list[ChangeEvent])
+_PRESENCE = TypeAdapter(list[Presence])
 _SERVICES = TypeAdapter(list[Service])
 _USERS = TypeAdapter(list[User])
 _TEAMS = TypeAdapter(list[Team])
@@ -206,8 +210,9 @@ class RemoteBackend:
     @property
     def capabilities(self) -> Capabilities:
         """A client of a server: it acts as the token's user; the server keeps intake,
-        tokens and deliveries and runs the automation."""
-        return Capabilities(identity=self)
+        tokens and deliveries and runs the automation; change events and presence go
+        through the server."""
+        return Capabilities(identity=self, changes=self, presence=self)
 
     def on_connection(self, callback: Callable[[ConnectionState], None]) -> None:
         """Call ``callback(state)`` on every connection state change (besides polling)."""
@@ -500,6 +505,83 @@ class RemoteBackend:
     async def waiting_for_problem(self, problem_id: int) -> list[Incident]:
         response = await self._get(f"/v1/problems/{int(problem_id)}/waiting")
         return _INCIDENTS.validate_json(response.content)
+
+    # change events and presence --------------------------------------------------------
+    async def record_change_event(self, change: NewChange, actor: str) -> ChangeEvent:
+        response = await self._request(
+            "POST",
+            "/v1/change-events",
+            json=change.model_dump(mode="json"),
+            actor=actor,
+            what=f"record a change on {change.service}",
+        )
+        return ChangeEvent.model_validate_json(response.content)
+
+    async def change_events(
+        self,
+        *,
+        services: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 500,
+    ) -> list[ChangeEvent]:
+        if services is not None and not services:
+            return []
+        params: list[tuple[str, str]] = [("limit", str(limit))]
+        params += [("service", service) for service in services or ()]
+        if since is not None:
+            params.append(("since", since.isoformat()))
+        if until is not None:
+            params.append(("until", until.isoformat()))
+        response = await self._get("/v1/change-events", params)
+        return _CHANGE_EVENTS.validate_json(response.content)
+
+    async def announce(self, presence: Presence) -> None:
+        await self._request(
+            "PUT",
+            f"/v1/presence/{quote(presence.console, safe='')}",
+            json=presence.model_dump(mode="json"),
+            what="announce presence",
+        )
+
+    async def leave(self, console: str) -> None:
+        await self._request(
+            "DELETE", f"/v1/presence/{quote(console, safe='')}", what="leave presence"
+        )
+
+    async def present(self) -> list[Presence]:
+        return _PRESENCE.validate_json((await self._get("/v1/presence")).content)
+
+    async def watch_presence(self) -> AsyncGenerator[list[Presence], None]:
+        """Follow ``/v1/presence/stream`` (a snapshot each time it changes), reconnecting."""
+        attempt = 0
+        while not self._closed:
+            try:
+                timeout = httpx.Timeout(
+                    self.timeout, connect=min(3.0, self.timeout), read=self.ping * 2 + 5
+                )
+                async with self._client.stream(
+                    "GET",
+                    "/v1/presence/stream",
+                    params={"ping": self.ping},
+                    headers={"Accept": "text/event-stream"},
+                    timeout=timeout,
+                ) as response:
+                    if response.status_code != 200:
+                        await response.aread()
+                        raise _error(response, self.url)
+                    attempt = 0
+                    async for event in sse_events(response.aiter_lines()):
+                        if event.event == "presence" and event.data:
+                            yield _PRESENCE.validate_json(event.data)
+            except (httpx.TransportError, Unavailable, ValidationError):
+                pass
+            except RuntimeError:
+                return  # the client was closed under us
+            if self._closed:
+                return
+            attempt += 1
+            await asyncio.sleep(self.retry.delay(attempt))
 
     async def last_seq(self) -> int:
         return int((await self._get("/v1/changes/last")).json()["seq"])

@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,7 +81,9 @@ from backends.common.rows import (
 )
 from backends.common.sql import marks
 from backends.common.sql import where as sql_where
+from backends.sqlite import change_events
 from console.domain import lifecycle
+from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.domain.directory import DirectoryChanges
@@ -101,6 +103,7 @@ from console.domain.models import (
     User,
     utc,
 )
+from console.domain.presence import Presence
 from console.domain.problems import Problem, ProblemState
 
 Step = str | Callable[[aiosqlite.Connection], Awaitable[None]]
@@ -267,6 +270,10 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX incidents_updated ON incidents (updated_at)",
         ),
     ),
+    Migration(
+        "change events per service (deploys, for correlation) and console presence",
+        change_events.SCHEMA,
+    ),
 ]
 
 
@@ -413,6 +420,8 @@ class SqliteBackend:
                 intake=self,
                 tokens=SqliteTokenStore(self),
                 deliveries=SqliteDeliveryLog(self),
+                changes=self,
+                presence=self,
             )
         return self._capabilities
 
@@ -1062,6 +1071,34 @@ class SqliteBackend:
         from backends.sqlite import problems as sqlite_problems
 
         return await sqlite_problems.waiting_for_problem(self, problem_id)
+
+    # change events and presence (backends/sqlite/change_events.py) --------------------------
+    async def record_change_event(self, change: NewChange, actor: str) -> ChangeEvent:
+        return await change_events.record_change_event(self, change, actor)
+
+    async def change_events(
+        self,
+        *,
+        services: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = change_events.LIMIT,
+    ) -> list[ChangeEvent]:
+        return await change_events.change_events(
+            self, services=services, since=since, until=until, limit=limit
+        )
+
+    async def announce(self, presence: Presence) -> None:
+        await change_events.announce(self, presence)
+
+    async def leave(self, console: str) -> None:
+        await change_events.leave(self, console)
+
+    async def present(self) -> list[Presence]:
+        return await change_events.present(self)
+
+    def watch_presence(self) -> AsyncGenerator[list[Presence], None]:
+        return change_events.watch_presence(self)
 
     # change feed ---------------------------------------------------------------------------
     async def last_seq(self) -> int:

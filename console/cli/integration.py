@@ -1,8 +1,9 @@
 """``incidents integration create|list|revoke``: the keys monitoring systems send alerts with.
 
 An integration belongs to one service and has a kind: ``alertmanager`` (its key goes in
-Alertmanager's ``http_config.authorization.credentials``, or as ``?key=``) or ``events``
-(its key is an Events v2 ``routing_key``). The key is printed once, at creation; the store
+Alertmanager's ``http_config.authorization.credentials``, or as ``?key=``), ``events`` (its
+key is an Events v2 ``routing_key``) or ``change`` (the ``routing_key`` of Change Events v2
+bodies a deploy pipeline sends). The key is printed once, at creation; the store
 keeps only a digest of its secret part (``backends.sqlite.intake``).
 """
 
@@ -42,6 +43,11 @@ def _usage(integration: Integration, key: str, port: int) -> str:
             "          http_config:\n"
             "            authorization:\n"
             f"              credentials: {key}"
+        )
+    if integration.kind == "change":
+        return (
+            f'POST {url} with "routing_key": "{key}" in each Change Events v2 body '
+            "(a deploy pipeline's change events)"
         )
     return f'POST {url} with "routing_key": "{key}" in each Events v2 body'
 

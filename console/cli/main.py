@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     integ_sub = integ.add_subparsers(dest="integration_command", metavar="ACTION", required=True)
     icreate = integ_sub.add_parser("create", help="create an integration key for a service")
     icreate.add_argument("--service", required=True)
-    icreate.add_argument("--kind", required=True, choices=["alertmanager", "events"])
+    icreate.add_argument("--kind", required=True, choices=["alertmanager", "events", "change"])
     icreate.add_argument("--name", default="")
     icreate.add_argument(
         "--create-service", action="store_true", help="create the service if it does not exist"
@@ -85,6 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
     pir.add_argument("key", help="incident key, e.g. INC-1042")
     pir.add_argument("--out", type=Path, help="file to write (default: standard output)")
     pir.set_defaults(handler=("console.cli.pir", "cmd_pir"))
+
+    change = sub.add_parser("change", help="record or list change events (deploys)")
+    change_sub = change.add_subparsers(dest="change_command", metavar="ACTION", required=True)
+    record = change_sub.add_parser("record", help="record a change on a service")
+    record.add_argument("--service", required=True, help="the service that changed")
+    record.add_argument("--summary", required=True, help="what changed, in one line")
+    record.add_argument("--source", help="where it came from (pipeline, host)")
+    record.add_argument("--at", help="when it happened (ISO 8601; default: now)")
+    record.add_argument(
+        "--link", nargs="+", action="append", metavar=("URL", "TEXT"), help="a link, repeatable"
+    )
+    record.add_argument("--detail", action="append", metavar="KEY=VALUE", help="repeatable")
+    clist = change_sub.add_parser("list", help="the newest change events")
+    clist.add_argument("--service", help="only this service")
+    clist.add_argument("--limit", type=int, default=50)
+    clist.add_argument("--format", choices=["table", "json"], default="table")
+    for p in (record, clist):
+        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
+        p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
+    change.set_defaults(handler=("console.cli.change", "cmd_change"))
 
     replay = sub.add_parser(
         "replay", help="run recorded alert bodies through intake without storing anything"

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from backends.base import BackendError
-from backends.sqlite import intake as sqlite_intake
 from backends.sqlite.store import SqliteBackend
 from console.domain.config import Settings
 from console.domain.intake import IntakeError, Integration, parse_alertmanager, parse_event
@@ -117,7 +116,7 @@ def copy_store(source: Path, folder: Path) -> Path:
 async def _integration_for(
     store: SqliteBackend, record: Any, kind: str, default: str | None
 ) -> Integration | str:
-    active = [i for i in await sqlite_intake.integrations(store) if i.revoked_at is None]
+    active = [i for i in await store.integrations() if i.revoked_at is None]
     wanted = record.get("integration") if isinstance(record, dict) and "body" in record else None
     wanted = wanted or (default if kind == "alertmanager" else None)
     if wanted:
@@ -128,7 +127,7 @@ async def _integration_for(
     if kind == "events":
         body = record.get("body", record) if isinstance(record, dict) else record
         key = body.get("routing_key") if isinstance(body, dict) else None
-        found = await sqlite_intake.integration_for_key(store, str(key or ""))
+        found = await store.integration_for_key(str(key or ""))
         if found is None:
             return "the routing_key is not an active integration key of this store"
         return found
@@ -205,7 +204,7 @@ async def _owners(
     owners: dict[str, str] = {}
     for key in dict.fromkeys(keys):
         incident = await store.get_incident(key)
-        for alert in await sqlite_intake.alerts(store, incident.id):
+        for alert in await store.alerts(incident.id):
             if alert.integration_id == integration.id:
                 owners[alert.alert_key] = incident.key
     return owners

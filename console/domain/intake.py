@@ -664,7 +664,7 @@ def _why_dropped(known: KnownAlert | None) -> str:
 
 # --- integrations ----------------------------------------------------------------------------
 
-IntegrationKind = Literal["alertmanager", "events"]
+IntegrationKind = Literal["alertmanager", "events", "change"]
 
 
 class Integration(BaseModel):

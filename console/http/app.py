@@ -28,7 +28,16 @@ from console.http.change_stream import ChangeHub, NotifyingBackend
 from console.http.errors import install_error_handlers
 from console.http.metrics import RequestMetrics
 from console.http.middleware import Instrument
-from console.http.routes import auth, changes, directory, incidents, ops, problems, stats
+from console.http.routes import (
+    auth,
+    change_events,
+    changes,
+    directory,
+    incidents,
+    ops,
+    problems,
+    stats,
+)
 from console.services.escalator import Escalator
 
 log = logging.getLogger("incidents.server")
@@ -41,6 +50,7 @@ ROUTERS = (
     directory.router,
     changes.router,
     intake.router,
+    change_events.router,
     ops.router,
 )
 """Every router the app serves, in the order they are matched."""

@@ -33,6 +33,7 @@ MUTATING_METHODS = frozenset(
         "put_policy",
         "put_schedule",
         "apply_directory",
+        "record_change_event",
     }
 )
 

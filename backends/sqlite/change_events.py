@@ -1,0 +1,134 @@
+"""Change events in the SQLite store (table ``change_events``) and presence (``presence``).
+
+Change events are append-only facts (a deploy happened), recorded with an entry on the
+change feed (``change_event.recorded``) so open consoles refresh the incident they show.
+Presence rows are the opposite: ephemeral, one per console, overwritten on each renewal and
+never on the change feed or a timeline; consoles on the same file see each other's rows by
+reading the small table (``PRAGMA data_version`` tells them when to).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from backends.base import NotFound
+from console.domain.changes import ChangeEvent, NewChange
+from console.domain.presence import Presence, live
+
+if TYPE_CHECKING:
+    from backends.sqlite.store import SqliteBackend
+
+SCHEMA = (
+    """
+    CREATE TABLE change_events (
+        id INTEGER PRIMARY KEY,
+        service TEXT NOT NULL,
+        at REAL NOT NULL,
+        data TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX change_events_service_at ON change_events (service, at)",
+    """
+    CREATE TABLE presence (
+        console TEXT PRIMARY KEY,
+        expires_at REAL NOT NULL,
+        data TEXT NOT NULL
+    )
+    """,
+)
+
+LIMIT = 500
+
+
+async def record_change_event(store: SqliteBackend, change: NewChange, actor: str) -> ChangeEvent:
+    services = {s.id for s in await store.services()}
+    if change.service not in services:
+        known = ", ".join(sorted(services)) or "none yet"
+        raise NotFound(f"unknown service {change.service!r} (known services: {known})")
+    now = store.clock.now()
+    async with store.transaction() as db:
+        rows = list(await db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM change_events"))
+        event = ChangeEvent(
+            **change.model_dump(), id=int(rows[0][0]), recorded_at=now, recorded_by=actor
+        )
+        await db.execute(
+            "INSERT INTO change_events (id, service, at, data) VALUES (?, ?, ?, ?)",
+            [event.id, event.service, event.at.timestamp(), event.model_dump_json()],
+        )
+        await store.record_change(db, "change_event.recorded", "change_event", str(event.id))
+    return event
+
+
+async def change_events(
+    store: SqliteBackend,
+    *,
+    services: Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = LIMIT,
+) -> list[ChangeEvent]:
+    """Change events newest first, optionally only on ``services`` and within a window."""
+    where, params = [], []
+    if services is not None:
+        if not services:
+            return []
+        where.append(f"service IN ({', '.join('?' * len(services))})")
+        params.extend(services)
+    if since is not None:
+        where.append("at >= ?")
+        params.append(since.timestamp())
+    if until is not None:
+        where.append("at <= ?")
+        params.append(until.timestamp())
+    sql = "SELECT data FROM change_events"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY at DESC, id DESC LIMIT ?"
+    params.append(max(1, min(limit, LIMIT)))
+    rows = await store.fetchall(sql, params)
+    return [ChangeEvent.model_validate_json(row[0]) for row in rows]
+
+
+async def announce(store: SqliteBackend, presence: Presence) -> None:
+    """Upsert this console's row (and drop rows long expired, so the table stays small)."""
+    now = store.clock.now().timestamp()
+    async with store.transaction() as db:
+        await db.execute(
+            "INSERT INTO presence (console, expires_at, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (console) DO UPDATE SET expires_at = excluded.expires_at,"
+            " data = excluded.data",
+            [presence.console, presence.expires_at.timestamp(), presence.model_dump_json()],
+        )
+        await db.execute("DELETE FROM presence WHERE expires_at < ?", [now - 60])
+
+
+async def leave(store: SqliteBackend, console: str) -> None:
+    async with store.transaction() as db:
+        await db.execute("DELETE FROM presence WHERE console = ?", [console])
+
+
+async def present(store: SqliteBackend) -> list[Presence]:
+    """Every console's live announcement."""
+    now = store.clock.now()
+    rows = await store.fetchall(
+        "SELECT data FROM presence WHERE expires_at > ?", [now.astimezone(UTC).timestamp()]
+    )
+    return live((Presence.model_validate_json(row[0]) for row in rows), now)
+
+
+POLL_SECONDS = 0.4
+"""How often a console re-reads the presence table (a few rows on the reader connection)."""
+
+
+async def watch_presence(store: SqliteBackend) -> AsyncGenerator[list[Presence], None]:
+    """The live announcements now, then again each time they change (expiry included)."""
+    last: list[Presence] | None = None
+    while True:
+        now = await present(store)
+        if now != last:
+            last = now
+            yield now
+        await asyncio.sleep(POLL_SECONDS)
