@@ -41,7 +41,7 @@ def concrete(path: str) -> str:
 
 async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict[str, str]) -> int:
     url = concrete(path)
-    if path == "/v1/stream":
+    if path in ("/v1/stream", "/v1/presence/stream"):
         # A stream never ends by itself: the status line is the answer.
         async with client.stream(method, url, headers=headers) as response:
             return response.status_code
