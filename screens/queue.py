@@ -35,6 +35,12 @@ from widgets.status_line import StatusLine
 VIEW_KEYS = tuple(VIEWS)
 
 
+def describe_change(incident: Incident) -> str:
+    """``INC-2039 acknowledged (ines)``: the incident as it is now, for the status line."""
+    who = f" ({clean(incident.assignee)})" if incident.assignee else ""
+    return f"{incident.key} {incident.status.value.replace('_', ' ')}{who}"
+
+
 def _collect_garbage() -> None:
     gc.collect()
 
@@ -132,7 +138,7 @@ class QueueScreen(Screen[None]):
         if gone:
             self.model.remove(gone)
         self._let_go()
-        self.list.rows_changed()
+        self.list.rows_changed(live=True)
         self._after_change()
 
     def _let_go(self) -> None:
@@ -150,9 +156,18 @@ class QueueScreen(Screen[None]):
     def _triage_done(self, message: TriageDone) -> None:
         # Bulk actions unmark what succeeded; what failed stays marked for another try.
         if self.list.marks.intersection(message.succeeded):
-            self.list.marks.difference_update(message.succeeded)
-            self.list.refresh()
+            self.list.unmark(message.succeeded)
             self._show_bar()
+
+    @on(IncidentList.CursorShifted)
+    def _cursor_shifted(self, message: IncidentList.CursorShifted) -> None:
+        """Say where the incident under the cursor went; the next action key is refused."""
+        now_on = self.list.cursor_incident
+        where = f"; the cursor is on {now_on.key}" if now_on is not None else ""
+        self.console_app.set_status(
+            f"{describe_change(message.shift.before)}, left this view{where}"
+        )
+        self._show_bar()
 
     @on(DirectoryChanged)
     def _directory_changed(self) -> None:
@@ -167,7 +182,7 @@ class QueueScreen(Screen[None]):
         if not self.loaded:
             return
         if self.model.retime(app.retimed, app.now):
-            self.list.rows_changed()
+            self.list.rows_changed(live=True)
         self.list.tick(app.now)
         self._show_header(recount=False)
 
@@ -203,7 +218,10 @@ class QueueScreen(Screen[None]):
         if self.loaded:
             text.append(f"  ·  {len(self.model)} shown")
             if self.list.marks:
-                text.append(f"  ·  {len(self.list.marks)} marked", style="bold reverse")
+                marked = f"{len(self.list.marks)} marked"
+                if hidden := self.list.marks_hidden:
+                    marked += f", {hidden} not in this view"
+                text.append(f"  ·  {marked}", style="bold reverse")
         else:
             text.append("  ·  loading…")
         if self.console_app.readonly:
@@ -238,6 +256,17 @@ class QueueScreen(Screen[None]):
         targets = [] if action_id == "create" else self.targets()
         if action_id != "create" and not targets:
             self.console_app.set_status("nothing to act on: the queue is empty", error=True)
+            return
+        shift = self.list.take_shift() if action_id != "create" and not self.list.marks else None
+        if shift is not None:
+            now_on = self.list.cursor_incident
+            now_key = now_on.key if now_on is not None else "no incident"
+            self.console_app.set_status(
+                f"not done: the row changed under the cursor ({describe_change(shift.before)}"
+                f"{', left this view' if shift.left else ''}); the cursor is on {now_key} now,"
+                f" press the key again to act on it",
+                error=True,
+            )
             return
         self.run_worker(
             self.console_app.triage.run(action_id, targets), group="triage", exit_on_error=False
@@ -358,5 +387,5 @@ class QueueScreen(Screen[None]):
             return
         # not remembered by the App: resolved incidents are not followed live, only shown
         self.model.upsert(incidents, app.now)
-        self.list.rows_changed()
+        self.list.rows_changed(live=True)
         self._after_change()

@@ -8,10 +8,16 @@ keys in the model and repaint; nothing is rebuilt, so there is no flicker.
 The cursor is an incident id, not a row number: when rows move, appear or vanish it stays on
 the same incident (or, if that incident left the view, on its neighbour), and the viewport
 keeps the cursor at the same height on screen so the list does not jump under the reader.
+
+Wrong-row safety: a live change that puts another incident under the cursor is a ``Shift``
+(the incident the reader was on left the view; or ``j``/``k`` landed on a row whose incident
+slid in less than ``GUARD_SECONDS`` ago). ``take_shift()`` hands it to the next action key
+once, which refuses and names both incidents. Marks stay on incidents that leave the view.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -30,6 +36,28 @@ from console.domain.sla import SlaState, active_kind, format_remaining, sla_cloc
 from console.domain.text import clean
 from console.tui.context import context
 from widgets.queue_model import QueueModel
+
+GUARD_SECONDS = 0.7
+"""How long after a row slid under the cursor an action key is refused. A reader needs about
+200-300 ms to notice a change in what they look at and a typist has already committed to the
+next key some 200-300 ms before it lands (keystroke intervals of fast typists are ~150-250
+ms), so a key within ~0.5 s of the change was aimed at what was there before; 0.7 s adds a
+margin for terminal and SSH latency, while staying short enough that a responder who read
+the new row and presses the key is never refused twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """Another incident came under the cursor without the reader choosing it."""
+
+    before: Incident
+    """The incident the reader was looking at (its newest version)."""
+    after: int | None
+    """The id under the cursor now."""
+    at: float
+    """``time.monotonic()`` of the change."""
+    left: bool
+    """``before`` left the view: the next action key is refused however late it comes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +209,26 @@ class IncidentList(ScrollView, can_focus=True):
             super().__init__()
             self.incident_id = incident_id
 
+    class CursorShifted(Message):
+        """A live change moved the cursor off the incident the reader was on."""
+
+        def __init__(self, shift: Shift) -> None:
+            super().__init__()
+            self.shift = shift
+
     def __init__(self, model: QueueModel, *, name: str | None = None, id: str | None = None):
         super().__init__(name=name, id=id)
         self.model = model
         self.cursor_id: int | None = None
         self._cursor_index = 0
         self.marks: set[int] = set()
+        self._marked_seen: dict[int, Incident] = {}
+        """The last version of each marked incident (those that left the view too)."""
+        self.shift: Shift | None = None
+        self.guard_seconds = GUARD_SECONDS
+        self._neighbours: tuple[int | None, int | None] = (None, None)
+        self._before_slide: tuple[int | None, int | None] = (None, None)
+        self._slid_at = float("-inf")
         self.now: datetime | None = None
         self.policy = model.tracker.policy
         self._styles: dict[str, Style] = {}
@@ -236,9 +278,16 @@ class IncidentList(ScrollView, can_focus=True):
         changed = incident_id != self.cursor_id
         self.cursor_id = incident_id
         self._cursor_index = index
+        if changed:
+            self.shift = None  # the reader moved (a live move sets its shift after this)
+        self._neighbours = self._around(index)
         self.refresh()
         if changed:
             self.post_message(self.CursorMoved(incident_id))
+
+    def _around(self, index: int) -> tuple[int | None, int | None]:
+        above = self.model.id_at(index - 1) if index > 0 else None
+        return above, self.model.id_at(index + 1)
 
     def _scroll_to_cursor(self) -> None:
         index = self.model.index_of(self.cursor_id)
@@ -252,10 +301,30 @@ class IncidentList(ScrollView, can_focus=True):
             self.scroll_to(y=index - rows + 1, animate=False, immediate=True)
 
     def action_cursor_down(self) -> None:
-        self.move_cursor((self.cursor_index or 0) + 1)
+        self._step(+1)
 
     def action_cursor_up(self) -> None:
-        self.move_cursor((self.cursor_index or 0) - 1)
+        self._step(-1)
+
+    def _step(self, delta: int) -> None:
+        """``j``/``k``: if the row the reader aimed at was replaced a moment ago, the landing
+        incident is a ``Shift`` from the one that was shown there."""
+        aimed = self._before_slide[delta > 0]
+        recent = time.monotonic() - self._slid_at < self.guard_seconds
+        self.move_cursor((self.cursor_index or 0) + delta)
+        if recent and aimed is not None and aimed != self.cursor_id:
+            before = self.model.incidents.get(aimed)
+            if before is not None:
+                self.shift = Shift(before, self.cursor_id, self._slid_at, left=False)
+
+    def take_shift(self) -> Shift | None:
+        """The shift the next action key must refuse (once), or ``None``."""
+        shift, self.shift = self.shift, None
+        if shift is None or shift.after != self.cursor_id:
+            return None
+        if shift.left or time.monotonic() - shift.at < self.guard_seconds:
+            return shift
+        return None
 
     def action_page_down(self) -> None:
         self.move_cursor((self.cursor_index or 0) + self.page_rows)
@@ -275,12 +344,21 @@ class IncidentList(ScrollView, can_focus=True):
             self.move_cursor(row)
 
     # data changes --------------------------------------------------------------------------
-    def rows_changed(self) -> None:
-        """The model changed: keep the cursor on its incident and the view steady."""
+    def rows_changed(self, *, live: bool = False) -> None:
+        """The model changed: keep the cursor on its incident and the view steady.
+
+        ``live``: the change came from outside (the feed, the clock), not from the reader's
+        own filter, sort or view; a cursor moved by it is a ``Shift``.
+        """
         old_index = self._cursor_index
         old_top = int(self.scroll_y)
+        old_id = self.cursor_id
+        old_neighbours = self._neighbours
         self._sync_size()
-        self.marks = {i for i in self.marks if self.model.contains(i)}
+        for incident_id in self.marks:
+            seen = self.model.incidents.get(incident_id)
+            if seen is not None:
+                self._marked_seen[incident_id] = seen
         count = len(self.model)
         new_index = self.model.index_of(self.cursor_id)
         if new_index is None:
@@ -290,10 +368,19 @@ class IncidentList(ScrollView, can_focus=True):
                 self._set_cursor(self.model.id_at(new_index), new_index)
             else:
                 self._set_cursor(None, 0)
+            before = self.model.incidents.get(old_id) if old_id is not None else None
+            if live and before is not None:
+                self.shift = Shift(before, self.cursor_id, time.monotonic(), left=True)
+                self.post_message(self.CursorShifted(self.shift))
+            if not count or new_index is None:
                 self.refresh()
                 return
         else:
             self._cursor_index = new_index
+            self._neighbours = self._around(new_index)
+        if live and self._neighbours != old_neighbours:
+            self._before_slide = old_neighbours
+            self._slid_at = time.monotonic()
         if new_index != old_index and old_top <= old_index < old_top + self.page_rows:
             # keep the cursor where the reader's eye is
             target = max(0, old_top + (new_index - old_index))
@@ -311,21 +398,46 @@ class IncidentList(ScrollView, can_focus=True):
         if self.cursor_id is None:
             return
         self.marks.symmetric_difference_update({self.cursor_id})
+        incident = self.cursor_incident
+        if self.cursor_id in self.marks and incident is not None:
+            self._marked_seen[self.cursor_id] = incident
+        else:
+            self._marked_seen.pop(self.cursor_id, None)
         self.move_cursor((self.cursor_index or 0) + 1)
         self.refresh()
 
     def mark_all(self) -> None:
         self.marks = set(self.model.ids())
+        self._marked_seen = {i: self.model.incidents[i] for i in self.marks}
         self.refresh()
 
     def clear_marks(self) -> None:
         self.marks.clear()
+        self._marked_seen.clear()
         self.refresh()
 
+    def unmark(self, ids: set[int] | frozenset[int] | tuple[int, ...]) -> None:
+        self.marks.difference_update(ids)
+        for incident_id in ids:
+            self._marked_seen.pop(incident_id, None)
+        self.refresh()
+
+    @property
+    def marks_hidden(self) -> int:
+        """How many marked incidents are not in this view (they stay marked)."""
+        return sum(1 for i in self.marks if not self.model.contains(i))
+
     def marked_incidents(self) -> list[Incident]:
-        """Marked incidents in queue order, as the user sees them (with their versions)."""
-        order = {incident_id: self.model.index_of(incident_id) or 0 for incident_id in self.marks}
-        return [self.model.incidents[i] for i in sorted(self.marks, key=order.__getitem__)]
+        """Marked incidents, those in the view first in queue order, then those that left it,
+        each in the newest version this list saw (a bulk action previews them all)."""
+        shown = sorted((i for i in self.marks if self.model.contains(i)), key=self.model.index_of)  # type: ignore[arg-type]
+        hidden = sorted(i for i in self.marks if not self.model.contains(i))
+        found = []
+        for incident_id in [*shown, *hidden]:
+            incident = self.model.incidents.get(incident_id) or self._marked_seen.get(incident_id)
+            if incident is not None:
+                found.append(incident)
+        return found
 
     # drawing -------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:

@@ -32,8 +32,9 @@ INCIDENTS = str(Path(sys.executable).with_name("incidents"))
 
 
 class Terminal:
-    def __init__(self, socket: str) -> None:
+    def __init__(self, socket: str, session: str = "console") -> None:
         self.socket = socket
+        self.session = session
 
     def tmux(self, *args: str) -> str:
         # COLUMNS/LINES (set inside the test session) would pin the console to 80x24
@@ -44,11 +45,11 @@ class Terminal:
         return result.stdout
 
     def screen(self) -> str:
-        return self.tmux("capture-pane", "-p", "-t", "console")
+        return self.tmux("capture-pane", "-p", "-t", self.session)
 
     def keys(self, *keys: str) -> None:
         for key in keys:
-            self.tmux("send-keys", "-t", "console", key)
+            self.tmux("send-keys", "-t", self.session, key)
 
     def wait_for_line(self, predicate: Any) -> str:
         """The first line on screen that satisfies ``predicate``, once there is one."""

@@ -1,0 +1,121 @@
+"""Wrong-row safety (issue 10.1): a key acts on the incident the responder saw.
+
+Two stores on one SQLite file: ``other`` is the second console. Times that decide the guard
+are not measured here: the list's ``guard_seconds`` is set wide open (or shut) so the test
+does not depend on how fast a loaded machine runs it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Acknowledge, Resolve, SetPriority
+from console.domain.models import Status
+from console.tui.app import make_app
+from screens.bulk import BulkPreviewScreen
+from tests.app.conftest import keys_shown, loaded
+from tests.waiting import wait_until
+
+
+async def stored(db: Path, clock: FrozenClock, key: str) -> Status:
+    check = await SqliteBackend(db, clock=clock).open()
+    try:
+        return (await check.get_incident(key)).status
+    finally:
+        await check.close()
+
+
+async def test_cursor_incident_leaving_is_said_and_the_next_key_refused_once(
+    db: Path, backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j")
+        assert screen.list.cursor_incident.key == "INC-1"
+        inc1 = await other.get_incident("INC-1")
+        await other.act(inc1.id, Resolve(), "bob", inc1.version)
+        await wait_until(lambda: "INC-1" not in keys_shown(screen), pilot=pilot)
+        assert screen.list.cursor_incident.key == "INC-4"
+        assert "INC-1 resolved" in app.status_text
+        assert "left this view; the cursor is on INC-4" in app.status_text
+        screen.list.guard_seconds = 0.0  # however late the key comes, it is refused once
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.status_error
+        assert "INC-1" in app.status_text and "INC-4" in app.status_text
+        assert await stored(db, clock, "INC-4") == Status.TRIGGERED
+        await pilot.press("a")  # the second press acts on the row now shown
+        await wait_until(
+            lambda: screen.model.incidents[4].status == Status.ACKNOWLEDGED, pilot=pilot
+        )
+    assert await stored(db, clock, "INC-4") == Status.ACKNOWLEDGED
+
+
+async def raise_inc6_under_inc4(screen, other: SqliteBackend, pilot) -> None:  # noqa: ANN001
+    """INC-6 (P5) becomes a P3 with 3 h left: it slides in right below INC-4."""
+    assert keys_shown(screen)[2:4] == ["INC-4", "INC-3"]
+    inc6 = await other.get_incident("INC-6")
+    await other.act(inc6.id, SetPriority(impact=1, urgency=3), "bob", inc6.version)
+    await wait_until(lambda: keys_shown(screen)[2:4] == ["INC-4", "INC-6"], pilot=pilot)
+
+
+async def test_j_onto_a_row_that_just_slid_in_is_refused(
+    db: Path, backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j", "j")
+        assert screen.list.cursor_incident.key == "INC-4"
+        screen.list.guard_seconds = 3600.0  # "a moment ago", whatever the machine's speed
+        await raise_inc6_under_inc4(screen, other, pilot)
+        await pilot.press("j", "a")  # aimed at INC-3, the row below a moment ago
+        await pilot.pause()
+        assert screen.list.cursor_incident.key == "INC-6"
+        assert app.status_error and "INC-3" in app.status_text and "INC-6" in app.status_text
+        assert await stored(db, clock, "INC-6") == Status.TRIGGERED
+        await pilot.press("a")  # refused once only
+        await wait_until(
+            lambda: screen.model.incidents[6].status == Status.ACKNOWLEDGED, pilot=pilot
+        )
+
+
+async def test_j_onto_a_settled_row_acts_at_once(
+    db: Path, backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("j", "j")
+        await raise_inc6_under_inc4(screen, other, pilot)
+        screen.list.guard_seconds = 0.0  # the slide is long past
+        await pilot.press("j", "a")
+        await wait_until(
+            lambda: screen.model.incidents[6].status == Status.ACKNOWLEDGED, pilot=pilot
+        )
+
+
+async def test_marks_that_leave_the_view_stay_counted_and_previewed(
+    backend: SqliteBackend, other: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("3")  # unassigned: INC-2, INC-1, INC-4, INC-6
+        await wait_until(lambda: keys_shown(screen)[:3] == ["INC-2", "INC-1", "INC-4"])
+        await pilot.press("j", "space", "space")  # marks INC-1 and INC-4
+        assert {screen.model.incidents[i].key for i in screen.list.marks} == {"INC-1", "INC-4"}
+        inc1 = await other.get_incident("INC-1")
+        await other.act(inc1.id, Acknowledge(), "bob", inc1.version)
+        await wait_until(lambda: "INC-1" not in keys_shown(screen), pilot=pilot)
+        bar = str(screen.query_one("#filter-bar").render())
+        assert "2 marked, 1 not in this view" in bar
+        await pilot.press("o")  # assign both: the preview names the one that left too
+        await wait_until(lambda: app.screen.__class__.__name__ == "AssignScreen", pilot=pilot)
+        await pilot.press(*"carol", "ctrl+s")
+        await wait_until(lambda: isinstance(app.screen, BulkPreviewScreen), pilot=pilot)
+        preview = " ".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "INC-1" in preview and "INC-4" in preview
