@@ -51,11 +51,13 @@ def viewer_zone(settings: Settings) -> tuple[tzinfo, str]:
 
 
 def when(at: datetime | None, now: datetime, zone: tzinfo) -> str:
-    """``Mon 12-07 09:00 (in 5d10h)`` on the viewer's clock; ``-`` for never."""
+    """``Mon 09:00 in 5d10h`` on the viewer's clock (the date instead of the weekday from
+    six days on, where a weekday would be ambiguous); ``-`` for never."""
     if at is None:
         return "-"
     left = max(0, int((utc(at) - utc(now)).total_seconds()))
-    return f"{utc(at).astimezone(zone):%a %m-%d %H:%M} (in {compact_duration(left)})"
+    day = "%a" if left < 6 * 86400 else "%m-%d"
+    return f"{utc(at).astimezone(zone).strftime(day + ' %H:%M')} in {compact_duration(left)}"
 
 
 class SchedulesScreen(Screen[None]):
@@ -111,7 +113,7 @@ class SchedulesScreen(Screen[None]):
         yield levels
         yield Static("Schedules", classes="oncall-title", markup=False)
         schedules: DataTable[Any] = DataTable(id="oncall-schedules", cursor_type="row")
-        schedules.add_columns("schedule / layer", "on call now", "until (hand-off)", "next")
+        schedules.add_columns("schedule / layer", "on call now", "until", "next")
         yield schedules
         yield Static("", id="oncall-state", markup=False)
         yield StatusLine(id="status")
@@ -155,7 +157,7 @@ class SchedulesScreen(Screen[None]):
                     changes.append(found.until)
                 nobody = not found.users
                 levels.add_row(
-                    Text(clean(policy.name, limit=40)) if number == 1 else Text(""),
+                    Text(clean(policy.name, limit=28)) if number == 1 else Text(""),
                     str(number),
                     Text(self._people(found.users), style="bold red" if nobody else ""),
                     when(found.until, now, zone),
@@ -175,11 +177,11 @@ class SchedulesScreen(Screen[None]):
                 changes.append(current.until)
             who = Text(self._person(current.user), style="bold")
             if current.override:
-                who.append(" (override)", style="italic")
+                who.append(" *", style="italic")
             if current.user is None:
                 who.stylize("bold red")
             table.add_row(
-                Text(clean(schedule.name, limit=40), style="bold"),
+                Text(clean(schedule.name, limit=28), style="bold"),
                 who,
                 when(current.until, now, zone),
                 Text(self._person(current.next_user)) if current.until else Text("-"),
@@ -191,9 +193,9 @@ class SchedulesScreen(Screen[None]):
                 label = clean(rotation.name, limit=30) or f"layer {index + 1}"
                 if rotation.active_hours is not None:
                     first, last = rotation.active_hours
-                    label += f" ({first:02d}-{last:02d} {clean(schedule.timezone)})"
+                    label += f" {first:02d}-{last:02d}"
                 table.add_row(
-                    Text(f"  └ {label}", style="dim"),
+                    Text(f" └ {label}", style="dim"),
                     Text(self._person(layer.user) if layer.user else "off", style="dim"),
                     when(layer.until, now, zone),
                     Text(self._person(layer.next_user) if layer.next_user else "off", style="dim")
@@ -208,19 +210,26 @@ class SchedulesScreen(Screen[None]):
         self._state(app)
 
     def _state(self, app: ConsoleContext) -> None:
-        state = self.query_one("#oncall-state", Static)
         if not app.directory.schedules and not app.directory.policies:
-            state.update(
+            lines = [
                 "no schedules or policies yet: describe your team in a team.toml (see "
                 "examples/team.toml) and run: incidents directory apply team.toml"
-            )
+            ]
         elif app.readonly:
-            state.update("read-only: you can see on-call here but not change it · esc back")
+            lines = ["read-only: you can see on-call here but not change it · esc back"]
         else:
-            state.update(
-                "t take on-call · w swap with someone · tab other table · esc back "
-                "(an override is written for everyone to see)"
-            )
+            lines = [
+                "t take on-call · w swap with someone (an override everyone sees) · tab "
+                "other table · esc back"
+            ]
+        notes = []
+        if any(w.override for w in self.windows.values()):
+            notes.append("* on call by an override")
+        if any(r.active_hours for s, _ in self.rows for r in s.rotations):
+            notes.append("layer hours (09-17) are on the schedule's own clock")
+        if notes:
+            lines.append("; ".join(notes))
+        self.query_one("#oncall-state", Static).update("\n".join(lines))
 
     def selected(self) -> Schedule | None:
         table = self.query_one("#oncall-schedules", DataTable)

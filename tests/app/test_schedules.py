@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.command import CommandPalette
+from textual.widgets import DataTable, Input, OptionList
 
 from backends.sqlite.store import SqliteBackend
 from console.cli.directory import current_directory
@@ -128,11 +129,11 @@ async def test_shows_who_is_on_call_until_when_per_policy_level_and_layer(
         assert cells(screen, "#oncall-levels") == [
             ["Ops escalation", "1", "Ana Pereira", "-", "-"],
             # hand-offs on the viewer's clock (Europe/Berlin, UTC+1 in March)
-            ["", "2", "Ben Okafor", "Mon 03-09 10:00 (in 7d00h)", "Ana Pereira"],
+            ["", "2", "Ben Okafor", "03-09 10:00 in 7d00h", "Ana Pereira"],
         ]
         assert cells(screen, "#oncall-schedules") == [
-            ["Ops on call", "Ben Okafor", "Mon 03-09 10:00 (in 7d00h)", "Ana Pereira"],
-            ["  └ weekly", "Ben Okafor", "Mon 03-09 10:00 (in 7d00h)", "Ana Pereira"],
+            ["Ops on call", "Ben Okafor", "03-09 10:00 in 7d00h", "Ana Pereira"],
+            [" └ weekly", "Ben Okafor", "03-09 10:00 in 7d00h", "Ana Pereira"],
         ]
         assert "t take on-call" in str(screen.query_one("#oncall-state").render())
 
@@ -171,8 +172,8 @@ async def test_take_on_call_is_written_and_takes_effect_at_its_start(
         row = cells(screen, "#oncall-schedules")[0]
         assert row == [
             "Ops on call",
-            "Chloe Martin (override)",
-            "Mon 03-02 13:00 (in 2h00m)",
+            "Chloe Martin *",
+            "Mon 13:00 in 2h00m",
             "Ben Okafor",
         ]
 
@@ -239,3 +240,24 @@ async def test_the_escalator_pages_the_override_from_its_start(
     for incident, paged in ((before, "paging ben"), (at_start, "paging chloe")):
         entry = (await store.timeline(incident.id))[-1]
         assert entry.kind == EntryKind.ESCALATED and paged in entry.message
+
+
+async def test_the_palette_opens_it(store: SqliteBackend, clock: FrozenClock) -> None:
+    app = console(store, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(lambda: getattr(app, "loaded", False), pilot=pilot)
+        await pilot.press("colon")
+        await pilot.press(*"on call and")
+
+        def found() -> bool:
+            screen = app.screen
+            if not isinstance(screen, CommandPalette):
+                return False
+            results = screen.query_one(OptionList)
+            return results.option_count > 0 and "On call" in str(
+                results.get_option_at_index(0).prompt
+            )
+
+        await wait_until(found, pilot=pilot)
+        await pilot.press("enter")
+        await wait_until(lambda: isinstance(app.screen, SchedulesScreen), pilot=pilot)
