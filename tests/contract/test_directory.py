@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backends.base import Backend, InvalidAction
+from backends.base import Backend, InvalidAction, NotFound
 from console.cli.directory import current_directory
 from console.domain.clock import SystemClock
-from console.domain.directory import Directory, parse, plan, render
-from console.domain.models import Change, NewIncident
+from console.domain.directory import Directory, DirectoryChanges, NewOverride, parse, plan, render
+from console.domain.models import Change, NewIncident, Override
 
 FILE = """
 [[teams]]
@@ -106,3 +107,27 @@ async def test_an_empty_change_writes_nothing(backend: Backend) -> None:
     await backend.apply_directory(plan(current, current, SystemClock().now()).changes)
     assert await backend.last_seq() == since
     assert isinstance(current, Directory)
+
+
+async def test_overrides_are_added_inside_the_transaction(backend: Backend) -> None:
+    start = datetime(2030, 1, 1, 9, tzinfo=UTC)
+    first = Override(user="carol", start=start, end=start + timedelta(hours=2), by="carol")
+    second = Override(user="bob", start=start + timedelta(hours=1), end=start + timedelta(hours=3))
+    since = await backend.last_seq()
+    for override in (first, second):
+        await backend.apply_directory(
+            DirectoryChanges(overrides=(NewOverride(schedule="primary", override=override),))
+        )
+    (schedule,) = await backend.schedules()
+    assert schedule.overrides[-2:] == (first, second)
+    assert [c.kind for c in await backend.changes(since)] == ["schedule.updated"] * 2
+    with pytest.raises(NotFound):
+        await backend.apply_directory(
+            DirectoryChanges(overrides=(NewOverride(schedule="nope", override=first),))
+        )
+    nobody = first.model_copy(update={"user": "zed"})
+    with pytest.raises(InvalidAction):
+        await backend.apply_directory(
+            DirectoryChanges(overrides=(NewOverride(schedule="primary", override=nobody),))
+        )
+    assert await backend.last_seq() == since + 2
