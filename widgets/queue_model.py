@@ -13,24 +13,27 @@ Pure (no Textual) so it can be tested and benchmarked on its own. Two parts:
 from __future__ import annotations
 
 import heapq
-import math
 from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from console.domain.models import Incident, Priority, SortKey, Status
+from console.domain.order import sort_key as order_key
+from console.domain.order import sort_row
 from console.domain.query import Filter
-from console.domain.sla import SlaPolicy, SlaState, active_kind, clock_bounds, due_time, sla_clock
+from console.domain.sla import (
+    SlaPolicy,
+    SlaState,
+    active_kind,
+    clock_bounds,
+    due_time,
+    indexes_due,
+    sla_clock,
+)
 
 SORTS: tuple[SortKey, ...] = ("urgency", "priority", "age", "updated")
-SORT_LABELS: dict[str, str] = {
-    "urgency": "urgency (breached, priority, SLA left)",
-    "priority": "priority, oldest first",
-    "age": "age, oldest first",
-    "updated": "last updated first",
-}
-_FAR = math.inf
+"""The sorts the ``s`` key cycles through (the store has ``sla`` too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,7 @@ def sla_info(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaInfo:
     if clock.state == SlaState.RUNNING:
         start, _ = clock_bounds(incident, kind)
         warn_at = due_time(
-            start, clock.target * policy.warning, incident.pauses, policy.calendar, now
+            start, policy.warning_after(clock.target), incident.pauses, policy.calendar, now
         )
     due = clock.due
     if clock.state == SlaState.BREACHED and due is None:
@@ -152,22 +155,17 @@ class SlaTracker:
         return changed, newly
 
 
-SortTuple = tuple[float, float, float, int]
+SortTuple = tuple[float, ...]
 
 
-def sort_key(incident: Incident, info: SlaInfo | None, sort: str, now: datetime) -> SortTuple:
-    """A key that sorts most-wanted first; the incident id last keeps it total and unique."""
-    rank = incident.priority.rank
-    if sort == "priority":
-        return (rank, incident.created_at.timestamp(), 0.0, incident.id)
-    if sort == "age":
-        return (incident.created_at.timestamp(), 0.0, 0.0, incident.id)
-    if sort == "updated":
-        return (-incident.updated_at.timestamp(), 0.0, 0.0, incident.id)
-    state = info.state_at(now) if info else SlaState.RUNNING
-    due = info.due.timestamp() if info and info.due is not None else _FAR
-    breached = 0.0 if state == SlaState.BREACHED and incident.is_open else 1.0
-    return (breached, rank, due, incident.id)
+def sort_key(incident: Incident, info: SlaInfo | None, sort: SortKey, now: datetime) -> SortTuple:
+    """The domain's key for ``sort`` (``console.domain.order``), then the incident id.
+
+    The id comes last so ``QueueModel`` can read it back from a key; the due time is the
+    one the store indexes (none while on hold or finished), so rows sort as the store does.
+    """
+    due = info.due if info is not None and indexes_due(incident) else None
+    return (*order_key(sort, sort_row(incident, due), now.timestamp()), incident.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,30 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.common.rows import ts
-from console.domain.models import OPEN_STATUSES, IncidentQuery
+from console.domain.models import OPEN_STATUSES, IncidentQuery, SortKey
+from console.domain.order import ORDERS, Field
+
+# How each field of the domain's sort orders (``console.domain.order``) reads in SQL; the
+# ``?`` is now. ``sla_due`` is NULL exactly when the domain's due is ``None``; NULLs go last.
+_ORDER_SQL: dict[Field, str] = {
+    Field.BREACHED: "CASE WHEN sla_due <= ? THEN 0 ELSE 1 END",
+    Field.PRIORITY: "priority",
+    Field.DUE: "sla_due IS NULL, sla_due",
+    Field.CREATED: "created_at",
+    Field.UPDATED: "updated_at",
+    Field.ID: "id",
+}
+
+
+def order_by(sort: SortKey) -> str:
+    """The ``ORDER BY`` list of the domain's ``ORDERS[sort]`` (a ``?`` in it is now)."""
+    parts = []
+    for term in ORDERS[sort]:
+        sql = _ORDER_SQL[term.field]
+        if term.descending:
+            sql = ", ".join(f"{part} DESC" for part in sql.split(", "))
+        parts.append(sql)
+    return ", ".join(parts)
 
 
 def like(text: str) -> str:

@@ -80,6 +80,7 @@ from backends.common.rows import (
     incident_row,
 )
 from backends.common.sql import marks
+from backends.common.sql import order_by as sql_order_by
 from backends.common.sql import where as sql_where
 from backends.sqlite import change_events
 from console.domain import lifecycle
@@ -300,15 +301,6 @@ _DIRECTORY: dict[str, tuple[str, type[BaseModel]]] = {
     "team": ("teams", Team),
     "policy": ("policies", EscalationPolicy),
     "schedule": ("schedules", Schedule),
-}
-
-_ORDER: dict[str, str] = {
-    # Breached first (the ``?`` is now), then priority, then the nearest due time.
-    "urgency": "CASE WHEN sla_due <= ? THEN 0 ELSE 1 END, priority, sla_due IS NULL, sla_due, id",
-    "priority": "priority, sla_due IS NULL, sla_due, id",
-    "age": "created_at, id",
-    "updated": "updated_at DESC, id DESC",
-    "sla": "sla_due IS NULL, sla_due, id",
 }
 
 _WATCH_PAGE = 500
@@ -796,7 +788,7 @@ class SqliteBackend:
     async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
         now = self._now().timestamp()
         where, params = sql_where(query, now)
-        order = _ORDER[query.sort]
+        order = sql_order_by(query.sort)
         if "?" in order:
             params.append(now)
         # Two steps: order the (index-covered) candidates and keep a page of ids, then read

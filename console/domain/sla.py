@@ -159,6 +159,10 @@ class SlaPolicy(BaseModel):
         target = self.targets[priority]
         return target.response if kind == "response" else target.resolution
 
+    def warning_after(self, target: timedelta) -> timedelta:
+        """Counted time after which a clock of ``target`` is in the warning band."""
+        return target * self.warning
+
 
 @dataclass(frozen=True, slots=True)
 class SlaClock:
@@ -289,7 +293,7 @@ def sla_clock(
         state = SlaState.BREACHED
     elif paused:
         state = SlaState.PAUSED
-    elif used >= target * policy.warning:
+    elif used >= policy.warning_after(target):
         state = SlaState.WARNING
     else:
         state = SlaState.RUNNING
@@ -305,12 +309,17 @@ def active_clock(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaClo
     return sla_clock(incident, now, policy, active_kind(incident))
 
 
+def indexes_due(incident: Incident) -> bool:
+    """Whether a store indexes a due time for ``incident``: open and not on hold."""
+    return incident.is_open and incident.on_hold_since is None
+
+
 def sort_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
     """The due time a store indexes for the queue: the active clock's, ``None`` when none runs.
 
     A paused clock has no due time (it sorts after running ones of the same priority).
     """
-    if not incident.is_open or incident.on_hold_since is not None:
+    if not indexes_due(incident):
         return None
     kind = active_kind(incident)
     start, _ = clock_bounds(incident, kind)

@@ -1,0 +1,122 @@
+"""The queue's sort orders, defined once for every place that orders incidents.
+
+A sort is a tuple of ``Term``\\ s over a few facts of an incident (``SortRow``). Two
+readers use the same definition:
+
+- a store builds its ``ORDER BY`` from ``ORDERS`` (each store maps a ``Field`` to its
+  column or expression: ``backends/sqlite/store.py``), so the page it returns is in this
+  order;
+- the console's incremental queue keys each row with ``sort_key`` and keeps them sorted,
+  so a change moves one row without asking the store again.
+
+Because both read these terms, the console can never show another order than the store's
+(``tests/unit/test_order.py`` checks it over a real SQLite file for random incidents and
+every sort).
+
+What the facts mean:
+
+- ``due`` is the due time a store indexes (``console.domain.sla.sort_due``): the active
+  clock's due instant for an open incident that is not on hold, ``None`` otherwise. ``None``
+  sorts after every time (a held or finished incident comes after the running ones).
+- ``breached`` is ``due <= now``: a running clock past its target. A clock that ran out
+  before a hold began is paused now and sorts with the held ones.
+- Every order ends with the id, so it is total: two incidents never tie.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from console.domain.models import Incident, SortKey
+from console.domain.sla import SlaPolicy, sort_due
+
+
+class Field(StrEnum):
+    BREACHED = "breached"
+    """0 when ``due <= now`` (breached), 1 otherwise."""
+    PRIORITY = "priority"
+    """The priority rank, 1 (P1) .. 5 (P5)."""
+    DUE = "due"
+    """The indexed due time; ``None`` last."""
+    CREATED = "created"
+    UPDATED = "updated"
+    ID = "id"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    field: Field
+    descending: bool = False
+
+
+def _terms(*names: str) -> tuple[Term, ...]:
+    return tuple(Term(Field(name.lstrip("-")), name.startswith("-")) for name in names)
+
+
+ORDERS: dict[SortKey, tuple[Term, ...]] = {
+    # breached first, then priority, then the nearest due time
+    "urgency": _terms("breached", "priority", "due", "id"),
+    # priority, oldest first (what the console's sort key has always said)
+    "priority": _terms("priority", "created", "id"),
+    "age": _terms("created", "id"),
+    "updated": _terms("-updated", "-id"),
+    "sla": _terms("due", "id"),
+}
+"""Every sort a query can ask for, most wanted first."""
+
+
+@dataclass(frozen=True, slots=True)
+class SortRow:
+    """The facts of one incident that the sorts read (times as epoch seconds)."""
+
+    id: int
+    rank: int
+    due: float | None
+    created: float
+    updated: float
+
+
+def sort_row(incident: Incident, due: datetime | None) -> SortRow:
+    """The row of ``incident``; ``due`` must be ``sort_due(incident, ...)`` (see above)."""
+    return SortRow(
+        id=incident.id,
+        rank=incident.priority.rank,
+        due=None if due is None else due.timestamp(),
+        created=incident.created_at.timestamp(),
+        updated=incident.updated_at.timestamp(),
+    )
+
+
+def row_of(incident: Incident, policy: SlaPolicy, now: datetime) -> SortRow:
+    """The row of ``incident``, computing its due time (when none is known yet)."""
+    return sort_row(incident, sort_due(incident, policy, now))
+
+
+def _value(row: SortRow, field: Field, now: float) -> float:
+    if field is Field.BREACHED:
+        return 0.0 if row.due is not None and row.due <= now else 1.0
+    if field is Field.PRIORITY:
+        return float(row.rank)
+    if field is Field.DUE:
+        return math.inf if row.due is None else row.due
+    if field is Field.CREATED:
+        return row.created
+    if field is Field.UPDATED:
+        return row.updated
+    return float(row.id)
+
+
+def sort_key(sort: SortKey, row: SortRow, now: float) -> tuple[float, ...]:
+    """A key that sorts ``row`` in the place ``ORDERS[sort]`` gives it at ``now``."""
+    return tuple(
+        -_value(row, term.field, now) if term.descending else _value(row, term.field, now)
+        for term in ORDERS[sort]
+    )
+
+
+def time_dependent(sort: SortKey) -> bool:
+    """Whether a row's key can change with time alone (without a new version)."""
+    return any(term.field is Field.BREACHED for term in ORDERS[sort])
