@@ -41,6 +41,7 @@ from console.domain.models import (
     User,
 )
 from console.domain.problems import Problem, ProblemState
+from console.domain.status_page import StatusPage
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,4 +256,10 @@ class Backend(Protocol):
     async def waiting_for_problem(self, problem_id: int) -> list[Incident]:
         """Incidents on hold awaiting a problem and linked to this one: what resolving it
         offers to resolve too (the caller asks, then resolves each with ``act``)."""
+        ...
+
+    # the public status page ------------------------------------------------------------------
+    async def status_page(self, now: datetime | None = None) -> StatusPage:
+        """The public status page at ``now`` (default: the backend's clock), built with
+        ``console.domain.status_page.build_status_page``: only whitelisted public fields."""
         ...

@@ -61,6 +61,7 @@ from console.domain.models import (
 )
 from console.domain.presence import Presence
 from console.domain.problems import Problem, ProblemState
+from console.domain.status_page import StatusPage
 
 _INCIDENTS = TypeAdapter(list[Incident])
 _PROBLEMS = TypeAdapter(list[Problem])
@@ -485,6 +486,12 @@ class RemoteBackend:
             params["now"] = now.isoformat()
         response = await self._get("/v1/stats", params)
         return Kpis.model_validate_json(response.content)
+
+    async def status_page(self, now: datetime | None = None) -> StatusPage:
+        # The server's public page (no token needed there); ``now`` is for tests and history.
+        params = {"now": now.isoformat()} if now is not None else None
+        response = await self._get("/status.json", params)
+        return StatusPage.model_validate_json(response.content)
 
     async def create_problem(self, from_incident_id: int, title: str, actor: str) -> Problem:
         body = {"from_incident_id": from_incident_id, "title": title}

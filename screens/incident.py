@@ -429,7 +429,7 @@ class IncidentScreen(Screen[None]):
     # keys ----------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Read-only consoles hide and disable every mutating key.
-        if action == "triage" and context(self).readonly:
+        if action in ("triage", "public_update") and context(self).readonly:
             return False
         return True
 
@@ -449,6 +449,32 @@ class IncidentScreen(Screen[None]):
             return
         targets = [self.incident] if action_id != "create" and self.incident else []
         await app.triage.run(action_id, targets)
+
+    def action_public_update(self) -> None:
+        self._public_update()
+
+    @work(group="triage", exclusive=True, exit_on_error=False)
+    async def _public_update(self) -> None:
+        """Publish this incident on the status page, or post a public update to it."""
+        from screens.public_update import PublicUpdateScreen
+
+        app = context(self)
+        incident = self.incident
+        if incident is None:
+            app.set_status(self.load_error or "the incident is still loading", error=True)
+            return
+        action = await self.app.push_screen_wait(PublicUpdateScreen(incident))
+        if action is None:
+            return
+        try:
+            updated = await app.backend.act(incident.id, action, app.user, incident.version)
+        except BackendError as exc:
+            app.set_status(f"not posted: {error_message(exc, incident)}", error=True)
+            return
+        app.remember([updated])
+        verb = "published on" if action.kind == "publish" else "public update posted to"
+        app.set_status(f"{incident.key} {verb} the status page")
+        self.load()
 
     def action_pir(self) -> None:
         self._write_pir()

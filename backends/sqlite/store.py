@@ -106,6 +106,7 @@ from console.domain.models import (
 )
 from console.domain.presence import Presence
 from console.domain.problems import Problem, ProblemState
+from console.domain.status_page import StatusPage
 
 Step = str | Callable[[aiosqlite.Connection], Awaitable[None]]
 
@@ -274,6 +275,15 @@ MIGRATIONS: list[Migration] = [
     Migration(
         "change events per service (deploys, for correlation) and console presence",
         change_events.SCHEMA,
+    ),
+    Migration(
+        "public incidents for the status page (backends/sqlite/status.py)",
+        (
+            # The flag lives in the incident's JSON; a partial index on it keeps the status
+            # page's query off the thousands of internal incidents.
+            "CREATE INDEX incidents_public ON incidents (updated_at)"
+            " WHERE json_extract(data, '$.public') = 1",
+        ),
     ),
 ]
 
@@ -1042,6 +1052,12 @@ class SqliteBackend:
         from backends.sqlite.stats import sqlite_stats
 
         return await sqlite_stats(self, since, service=service, team=team, now=now)
+
+    # the public status page (backends/sqlite/status.py) --------------------------------
+    async def status_page(self, now: datetime | None = None) -> StatusPage:
+        from backends.sqlite.status import sqlite_status_page
+
+        return await sqlite_status_page(self, now)
 
     # problems (backends/sqlite_problems.py) -----------------------------------------------
     async def create_problem(self, from_incident_id: int, title: str, actor: str) -> Problem:

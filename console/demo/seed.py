@@ -49,6 +49,8 @@ from console.domain.lifecycle import (
     Hold,
     InvalidTransition,
     MarkBreached,
+    PublicUpdate,
+    Publish,
     Reopen,
     Resolve,
     Resume,
@@ -1126,6 +1128,7 @@ def build(
             still_open.append(_play_open(world, *item))
         else:
             done.append(_play_past(world, item))
+    _publish_some(world, done, still_open)
     return DemoData(
         seed=seed,
         now=now,
@@ -1134,6 +1137,76 @@ def build(
         history=tuple(done),
         open=tuple(still_open),
     )
+
+
+PUBLIC_OPEN = 2
+PUBLIC_PAST = 3
+
+
+def _publish_some(world: _World, done: list[Record], still_open: list[Record]) -> None:
+    """Put a few incidents on the status page, as a communications lead would: the most
+    severe open ones with an update or two, and some recent major ones after the fact.
+    Uses no randomness, so the rest of the demo is the same with or without it."""
+    now = world.now
+    names = {service.id: service.name for service in world.services.values()}
+
+    def publish(record: Record, at: datetime, title: str, updates: Sequence[str]) -> Record:
+        incident, entries = record
+        lead = LEADS[world.team_of(incident.service)]
+        entries = list(entries)
+        first, *rest = updates
+        incident, new = apply(incident, Publish(title=title, message=first), lead, at)
+        entries += new
+        for offset, text in enumerate(rest, start=1):
+            later = min(now, at + timedelta(minutes=20 * offset))
+            incident, new = apply(incident, PublicUpdate(message=text), lead, later)
+            entries += new
+        return incident, entries
+
+    severe = sorted(
+        (i for i, (incident, _) in enumerate(still_open) if incident.priority.rank <= 2),
+        key=lambda i: (still_open[i][0].priority.rank, still_open[i][0].created_at),
+    )
+    for index in severe[:PUBLIC_OPEN]:
+        incident, _ = still_open[index]
+        name = names.get(incident.service, incident.service)
+        at = min(now, max(incident.updated_at, incident.created_at + timedelta(minutes=10)))
+        what = "unavailable" if incident.priority.rank == 1 else "slow or failing for some users"
+        still_open[index] = publish(
+            still_open[index],
+            at,
+            f"{name} {what}",
+            [
+                f"We are investigating reports that {name} is {what}.",
+                "We have identified the cause and are working on a fix.",
+            ],
+        )
+    window = now - timedelta(days=30)
+    past = sorted(
+        (
+            i
+            for i, (incident, _) in enumerate(done)
+            if incident.priority.rank <= 2
+            and incident.resolved_at is not None
+            and incident.resolved_at >= window
+        ),
+        key=lambda i: done[i][0].resolved_at or now,
+        reverse=True,
+    )
+    for index in past[:PUBLIC_PAST]:
+        incident, _ = done[index]
+        name = names.get(incident.service, incident.service)
+        started, ended = incident.created_at, incident.resolved_at or incident.updated_at
+        done[index] = publish(
+            done[index],
+            incident.updated_at,
+            f"{name} disruption",
+            [
+                f"From {started:%b %d %H:%M} to {ended:%b %d %H:%M} UTC, {name} was "
+                "disrupted for some users. The cause has been fixed and service is back "
+                "to normal.",
+            ],
+        )
 
 
 class DemoError(Exception):

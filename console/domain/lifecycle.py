@@ -151,6 +151,23 @@ class Merge(Model):
     into: str = Field(min_length=1)
 
 
+class Publish(Model):
+    """Show the incident on the public status page under ``title``, with a first update.
+
+    Separate from notes on purpose: notes are internal and never leave the console."""
+
+    kind: Literal["publish"] = "publish"
+    title: str = Field(min_length=1, max_length=200)
+    message: str = Field(min_length=1, max_length=5_000)
+
+
+class PublicUpdate(Model):
+    """A public update for a published incident (what customers read on the status page)."""
+
+    kind: Literal["public_update"] = "public_update"
+    message: str = Field(min_length=1, max_length=5_000)
+
+
 Action = Annotated[
     Acknowledge
     | Resolve
@@ -166,7 +183,9 @@ Action = Annotated[
     | AddLink
     | AlertRepeated
     | MarkBreached
-    | Merge,
+    | Merge
+    | Publish
+    | PublicUpdate,
     Field(discriminator="kind"),
 ]
 ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
@@ -186,6 +205,8 @@ _ALLOWED: dict[Status, tuple[str, ...]] = {
         "alert_repeated",
         "breach",
         "merge",
+        "publish",
+        "public_update",
     ),
     Status.ACKNOWLEDGED: (
         "resolve",
@@ -199,6 +220,8 @@ _ALLOWED: dict[Status, tuple[str, ...]] = {
         "alert_repeated",
         "breach",
         "merge",
+        "publish",
+        "public_update",
     ),
     Status.ON_HOLD: (
         "resume",
@@ -213,9 +236,11 @@ _ALLOWED: dict[Status, tuple[str, ...]] = {
         # priority change) is breached even though it is paused now.
         "breach",
         "merge",
+        "publish",
+        "public_update",
     ),
-    Status.RESOLVED: ("close", "reopen", "note", "link"),
-    Status.CLOSED: ("note", "link"),
+    Status.RESOLVED: ("close", "reopen", "note", "link", "publish", "public_update"),
+    Status.CLOSED: ("note", "link", "publish", "public_update"),
     Status.CANCELLED: ("note", "link"),
 }
 
@@ -542,6 +567,29 @@ def _merge(incident: Incident, action: Merge, actor: str, now: datetime) -> Resu
     return changes, [(EntryKind.MERGED, message, {"into": action.into})]
 
 
+def _publish(incident: Incident, action: Publish, actor: str, now: datetime) -> Result:
+    if incident.public:
+        raise InvalidTransition(incident, "publish", "it is already on the status page")
+    title = clean(action.title).strip()
+    message = clean(action.message, multiline=True).strip()
+    if not title or not message:
+        raise InvalidTransition(incident, "publish", "a public title and a first update are needed")
+    return {"public": True, "public_title": title}, [
+        (EntryKind.PUBLISHED, message, {"title": title})
+    ]
+
+
+def _public_update(incident: Incident, action: PublicUpdate, actor: str, now: datetime) -> Result:
+    if not incident.public:
+        raise InvalidTransition(
+            incident, "public_update", "it is not on the status page; publish it first"
+        )
+    message = clean(action.message, multiline=True).strip()
+    if not message:
+        raise InvalidTransition(incident, "public_update", "the update is empty")
+    return {}, [(EntryKind.PUBLIC_UPDATE, message, {})]
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     if seconds < 60:
@@ -570,4 +618,6 @@ _HANDLERS: dict[str, Callable[[Incident, Any, str, datetime], Result]] = {
     "alert_repeated": _alert_repeated,
     "breach": _breach,
     "merge": _merge,
+    "publish": _publish,
+    "public_update": _public_update,
 }

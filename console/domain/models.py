@@ -198,6 +198,10 @@ class Incident(Model):
     alert_count: int = 0
     labels: dict[str, str] = Field(default_factory=dict)
     links: tuple[Link, ...] = ()
+    public: bool = False
+    """Shown on the public status page (``console.domain.status_page``) once published."""
+    public_title: str = ""
+    """The title the status page shows: the internal title may name hosts or customers."""
     version: int = 1
     updated_at: datetime
 
@@ -241,6 +245,10 @@ class EntryKind(StrEnum):
     SLA_BREACHED = "sla_breached"
     LINKED = "linked"
     MERGED = "merged"
+    PUBLISHED = "published"
+    """Made public on the status page; the message is the first public update."""
+    PUBLIC_UPDATE = "public_update"
+    """A public update: the only entries besides ``PUBLISHED`` the status page shows."""
 
 
 class TimelineEntry(Model):

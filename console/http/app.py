@@ -37,6 +37,7 @@ from console.http.routes import (
     ops,
     problems,
     stats,
+    status,
 )
 from console.services.escalator import Escalator
 
@@ -52,6 +53,7 @@ ROUTERS = (
     intake.router,
     change_events.router,
     ops.router,
+    status.router,
 )
 """Every router the app serves, in the order they are matched."""
 

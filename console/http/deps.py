@@ -28,9 +28,11 @@ from console.domain.tokens import ROLES, Principal
 from console.http.change_stream import ChangeHub
 from console.http.errors import ApiError
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
-"""Routes that need no token: they are for load balancers and scrapers, and reveal only
-counts."""
+OPEN_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/status", "/status.json"}
+)
+"""Routes that need no token: for load balancers and scrapers (they reveal only counts) and
+the public status page (only what ``console.domain.status_page`` whitelists)."""
 
 KEY_AUTH_PREFIX = "/v1/integrations/"
 """Routes under here take alerts and authenticate with integration keys, not user tokens

@@ -22,6 +22,8 @@ from console.domain.lifecycle import (
     InvalidTransition,
     MarkBreached,
     Merge,
+    PublicUpdate,
+    Publish,
     Reopen,
     Resolve,
     Resume,
@@ -46,6 +48,7 @@ from console.domain.models import (
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=1)
 OPEN = (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.ON_HOLD)
+PUBLISHABLE = (*OPEN, Status.RESOLVED, Status.CLOSED)
 
 
 def incident(**changes: Any) -> Incident:
@@ -134,6 +137,18 @@ TABLE: dict[str, tuple[Action, tuple[Status, ...], Status | None, EntryKind]] = 
     "alert_repeated": (AlertRepeated(count=2, summary="5xx"), OPEN, None, EntryKind.ALERT_REPEATED),
     "breach": (MarkBreached(clock="resolution"), OPEN, None, EntryKind.SLA_BREACHED),
     "merge": (Merge(into="INC-3"), OPEN, Status.RESOLVED, EntryKind.MERGED),
+    "publish": (
+        Publish(title="Checkout is slow", message="We are looking into it."),
+        PUBLISHABLE,
+        None,
+        EntryKind.PUBLISHED,
+    ),
+    "public_update": (
+        PublicUpdate(message="A fix is rolling out."),
+        PUBLISHABLE,
+        None,
+        EntryKind.PUBLIC_UPDATE,
+    ),
 }
 
 CASES = [(name, status) for name in TABLE for status in Status]
@@ -149,6 +164,8 @@ def test_the_table_covers_every_action_kind() -> None:
 def test_every_action_from_every_status(name: str, status: Status) -> None:
     action, allowed, leads_to, kind = TABLE[name]
     before = in_status(status)
+    if name == "public_update":  # only a published incident takes public updates
+        before = before.model_copy(update={"public": True, "public_title": "Checkout is slow"})
     if status not in allowed:
         with pytest.raises(InvalidTransition) as caught:
             apply(before, action, "ana", NOW)
@@ -488,3 +505,23 @@ def test_parse_action_from_json() -> None:
         parse_action({"kind": "explode"})
     with pytest.raises(ValidationError):
         parse_action({"kind": "hold", "reason": "lunch"})
+
+
+def test_publish_puts_the_incident_on_the_status_page_with_a_clean_title() -> None:
+    after, entries = apply(
+        incident(), Publish(title="Checkout\x1b[31m slow\n", message="Looking\x07 into it"), "ana", NOW
+    )
+    assert after.public and after.public_title == "Checkout slow"
+    assert entries[0].kind == EntryKind.PUBLISHED and entries[0].message == "Looking into it"
+    with pytest.raises(InvalidTransition, match="already on the status page"):
+        apply(after, Publish(title="again", message="again"), "ana", NOW)
+
+
+def test_a_public_update_needs_a_published_incident_and_some_text() -> None:
+    with pytest.raises(InvalidTransition, match="publish it first"):
+        apply(incident(), PublicUpdate(message="fixed"), "ana", NOW)
+    published = incident(public=True, public_title="Checkout is slow")
+    with pytest.raises(InvalidTransition, match="the update is empty"):
+        apply(published, PublicUpdate(message="\x1b[0m "), "ana", NOW)
+    after, entries = apply(published, PublicUpdate(message="Fixed."), "ana", NOW)
+    assert after.public and entries[0].kind == EntryKind.PUBLIC_UPDATE
