@@ -9,14 +9,15 @@ from console.domain.clock import FrozenClock
 from console.domain.models import EntryKind
 from screens.public_update import PublicUpdateScreen
 from tests.app import triage_helpers as helpers
-from tests.app.triage_helpers import console, open_incident, wait_until
+from tests.app.triage_helpers import console, open_incident
+from tests.waiting import wait_until
 
 tclock, store, live = helpers.tclock, helpers.store, helpers.live
 
 
 async def _post(pilot: object, app: object, message: str) -> PublicUpdateScreen:
     await pilot.press("U")  # type: ignore[attr-defined]
-    await wait_until(pilot, lambda: isinstance(app.screen, PublicUpdateScreen))  # type: ignore[attr-defined]
+    await wait_until(lambda: isinstance(app.screen, PublicUpdateScreen), pilot=pilot)  # type: ignore[attr-defined]
     dialog = app.screen  # type: ignore[attr-defined]
     dialog.query_one("#message", TextArea).text = message
     return dialog
@@ -38,10 +39,10 @@ async def test_publish_then_update_and_the_store_keeps_both(
         await pilot.press("ctrl+s")
         incident = screen.incident
         assert incident is not None
-        await wait_until(pilot, lambda: app.incidents[incident.id].public)
+        await wait_until(lambda: app.incidents[incident.id].public, pilot=pilot)
         await _post(pilot, app, "A fix is rolling out.")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "public update posted" in app.status_text, timeout=5)
+        await wait_until(lambda: "public update posted" in app.status_text, pilot=pilot)
     stored = await live.get_incident("INC-1")
     assert stored.public and stored.public_title == "Checkout errors in Europe"
     entries = [
