@@ -162,9 +162,11 @@ class CreateScreen(Dialog[NewIncident]):
     def validate(self) -> NewIncident | None:
         """The incident to create, or ``None`` with every problem shown next to its field."""
         title = clean(self.query_one("#title", Input).value).strip()
-        field = self.query_one("#service")
+        widget = self.query_one("#service")
         service: object = (
-            service_id(field.value) or None if isinstance(field, Input) else field.value
+            service_id(widget.value) or None
+            if isinstance(widget, Input)
+            else self.query_one("#service", Select).value
         )
         assignee = self.query_one("#assignee", Select).value
         errors: dict[str, str] = {}
@@ -181,8 +183,8 @@ class CreateScreen(Dialog[NewIncident]):
             errors["service"] = f"unknown service {service!r}"
         if isinstance(assignee, str) and assignee not in {u.id for u in self._users}:
             errors["assignee"] = f"unknown person {assignee!r}"
-        for field in ("title", "service", "assignee"):
-            self._error(field, errors.get(field, ""))
+        for name in ("title", "service", "assignee"):
+            self._error(name, errors.get(name, ""))
         if errors:
             first = next(iter(errors))
             self.query_one(f"#{first}").focus()

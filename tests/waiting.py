@@ -18,7 +18,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -47,15 +47,39 @@ def _failure(
     return AssertionError(message)
 
 
+@overload
 async def wait_until(
-    predicate: Callable[[], T | Awaitable[T]],
+    predicate: Callable[[], Awaitable[T | None]],
+    *,
+    timeout: float = ...,
+    what: str | None = ...,
+    pilot: Any = ...,
+    interval: float = ...,
+    detail: Callable[[], object] | None = ...,
+) -> T: ...
+
+
+@overload
+async def wait_until(
+    predicate: Callable[[], T | None],
+    *,
+    timeout: float = ...,
+    what: str | None = ...,
+    pilot: Any = ...,
+    interval: float = ...,
+    detail: Callable[[], object] | None = ...,
+) -> T: ...
+
+
+async def wait_until(
+    predicate: Callable[[], Any],
     *,
     timeout: float = TIMEOUT,
     what: str | None = None,
     pilot: Any = None,
     interval: float = 0.02,
     detail: Callable[[], object] | None = None,
-) -> T:
+) -> Any:
     """Return ``predicate()``'s first truthy result, looking every ``interval`` seconds.
 
     ``predicate`` may be a coroutine function (a backend read, say). With ``pilot`` the
@@ -70,7 +94,7 @@ async def wait_until(
         if inspect.isawaitable(value):
             value = await value
         if value:
-            return value  # type: ignore[return-value]
+            return value
         if loop.time() > deadline:
             raise _failure(what, predicate, timeout, detail)
         if pilot is not None:
@@ -80,7 +104,7 @@ async def wait_until(
 
 
 def wait_until_sync(
-    predicate: Callable[[], T],
+    predicate: Callable[[], T | None],
     *,
     timeout: float = TIMEOUT,
     what: str | None = None,

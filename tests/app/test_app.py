@@ -80,7 +80,9 @@ async def test_keymap_remaps_by_binding_id(
         )
         await pilot.press("question_mark")
         await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot)
-        rows = {what: keys for keys, what, _ in app.screen.rows}
+        shown = app.screen
+        assert isinstance(shown, HelpScreen)
+        rows = {what: keys for keys, what, _ in shown.rows}
         assert rows["Ack"] == "A"
         assert rows["Down"] == "ctrl+n"
 
@@ -91,10 +93,12 @@ async def test_help_lists_every_binding(backend: SqliteBackend, clock: FrozenClo
         await loaded(pilot)
         await pilot.press("question_mark")
         await wait_until(lambda: isinstance(app.screen, HelpScreen), pilot=pilot)
-        described = [what for _, what, _ in app.screen.rows]
+        shown = app.screen
+        assert isinstance(shown, HelpScreen)
+        described = [what for _, what, _ in shown.rows]
         for key in KEYS:
             assert key.description in described, key.id
-        assert dict((w, k) for k, w, _ in app.screen.rows)["Filter"] == "/"
+        assert dict((w, k) for k, w, _ in shown.rows)["Filter"] == "/"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
@@ -226,13 +230,15 @@ async def test_palette_does_not_stack_with_a_triage_dialog(
         # both keys arrive before the dialog is up, as from a fast typist over SSH
         from textual import events
 
-        app._driver.send_message(events.Key("p", "p"))
-        app._driver.send_message(events.Key("colon", ":"))
+        driver = app._driver
+        assert driver is not None
+        driver.send_message(events.Key("p", "p"))
+        driver.send_message(events.Key("colon", ":"))
         await wait_until(lambda: type(app.screen).__name__ == "PriorityScreen", pilot=pilot)
         await pilot.pause()
-        assert not CommandPalette.is_open(app)
+        assert not isinstance(app.screen, CommandPalette)
         assert "close the open dialog first" in app.status_text
         await pilot.press("escape", "enter", "escape", "2")
         assert app.is_running
         await pilot.press("colon")  # with no dialog the palette opens as usual
-        await wait_until(lambda: CommandPalette.is_open(app), pilot=pilot)
+        await wait_until(lambda: isinstance(app.screen, CommandPalette), pilot=pilot)

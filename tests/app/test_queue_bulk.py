@@ -8,6 +8,7 @@ from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.lifecycle import AddNote
 from console.tui.app import make_app
+from screens.assign import AssignScreen
 from tests.app.conftest import keys_shown, loaded
 from tests.waiting import wait_until
 
@@ -30,7 +31,10 @@ async def test_mark_three_and_assign_with_one_conflict(
         await pilot.press("o")
         await wait_until(lambda: type(app.screen).__name__ == "AssignScreen", pilot=pilot)
         await pilot.press(*"bob")
-        await wait_until(lambda: app.screen.selected() == "bob", pilot=pilot)
+        await wait_until(
+            lambda: isinstance(app.screen, AssignScreen) and app.screen.selected() == "bob",
+            pilot=pilot,
+        )
         await pilot.press("enter")
         await wait_until(lambda: type(app.screen).__name__ == "BulkPreviewScreen", pilot=pilot)
         await pilot.press("ctrl+s")

@@ -47,13 +47,19 @@ async def test_the_screen_shows_the_backend_numbers_and_filters(tmp_path: Path) 
                 0.0,
             ]
             screen.query_one("#report-window", Select).value = "24h"
-            await wait_until(lambda: screen.kpis.since == "24h", pilot=pilot)
+            await wait_until(
+                lambda: screen.kpis is not None and screen.kpis.since == "24h", pilot=pilot
+            )
             assert screen.kpis == await backend.stats(timedelta(hours=24), now=NOW)
             screen.query_one("#report-team", Select).value = "data"
-            await wait_until(lambda: screen.kpis.team == "data", pilot=pilot)
+            await wait_until(
+                lambda: screen.kpis is not None and screen.kpis.team == "data", pilot=pilot
+            )
             assert screen.kpis.created == 0
             screen.query_one("#report-window", Select).value = "7d"
-            await wait_until(lambda: screen.kpis.since == "7d", pilot=pilot)
+            await wait_until(
+                lambda: screen.kpis is not None and screen.kpis.since == "7d", pilot=pilot
+            )
             assert (screen.kpis.created, screen.kpis.mttr.mean) == (2, 21600.0)
             await pilot.press("escape")
             await pilot.pause()

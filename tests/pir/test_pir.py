@@ -12,6 +12,7 @@ from pathlib import Path
 
 from console.domain.lifecycle import (
     Acknowledge,
+    Action,
     AddLink,
     AddNote,
     AlertRepeated,
@@ -70,7 +71,7 @@ def story() -> tuple[Incident, list[TimelineEntry]]:
         updated_at=at(9, 58),
     )
     timeline = [created_entry(incident, "alertmanager")]
-    steps = [
+    steps: list[tuple[datetime, str, Action]] = [
         (at(10, 13), "escalator", MarkBreached(clock="response")),
         (at(10, 13), "escalator", Escalate(automatic=True, level=2, paged=("bob",))),
         (at(10, 16), "bob", Acknowledge()),

@@ -169,6 +169,7 @@ def test_breach_flags_agree_with_the_sla_engine(data: demo.DemoData) -> None:
         for kind in ("response", "resolution"):
             clock = sla_clock(incident, NOW, POLICY, kind)
             if clock.state == SlaState.BREACHED:
+                assert clock.due is not None  # a breached clock has a due time
                 assert getattr(incident, f"{kind}_breached"), (incident.key, kind)
                 marks = [
                     e
