@@ -71,7 +71,8 @@ async def change_events(
     limit: int = LIMIT,
 ) -> list[ChangeEvent]:
     """Change events newest first, optionally only on ``services`` and within a window."""
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if services is not None:
         if not services:
             return []
