@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -35,7 +35,7 @@ from backends.capabilities import DeliveryLog
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import NotifySettings, WebhookTarget
 from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery
-from console.domain.models import Change, EntryKind, Incident, Priority, TimelineEntry
+from console.domain.models import Change, EntryKind, Incident, Priority, TimelineEntry, User
 from console.domain.text import clean
 
 log = logging.getLogger("incidents.notify")
@@ -68,6 +68,9 @@ class Message:
     event: EventName
     incident: Incident
     entry: TimelineEntry
+    paged: tuple[User, ...] = ()
+    """The people the entry pages (an escalation), with the contact methods the directory
+    holds for them: the JSON body carries them so a paging gateway can reach each person."""
 
 
 def events_for(incident: Incident, entries: Sequence[TimelineEntry]) -> list[Message]:
@@ -153,6 +156,15 @@ def json_body(message: Message) -> dict[str, Any]:
             "message": clean(entry.message),
             "data": entry.data,
         },
+        "paged": [
+            {
+                "handle": user.id,
+                "name": user.name,
+                "email": user.email,
+                "contacts": [{"kind": c.kind.value, "to": c.to} for c in user.contacts],
+            }
+            for user in message.paged
+        ],
     }
 
 
@@ -267,6 +279,8 @@ class Notifier:
             return
         entries = [e for e in timeline if e.version == change.version]
         messages = events_for(incident, entries)
+        if any(m.entry.data.get("paged") for m in messages):
+            messages = await self._with_paged(messages)
         jobs: list[tuple[_Receiver, Message]] = [
             (receiver, message)
             for message in messages
@@ -301,6 +315,17 @@ class Notifier:
             if row.status == "queued":
                 job = _Job(delivery_id, receiver.target, body_for(receiver.target, message))
                 receiver.queue.put_nowait(job)
+
+    async def _with_paged(self, messages: Sequence[Message]) -> list[Message]:
+        try:
+            people = {user.id: user for user in await self.store.users()}
+        except BackendError as exc:
+            log.warning("notifier: cannot read the people paged: %s", exc)
+            return list(messages)
+        return [
+            replace(m, paged=tuple(people[p] for p in m.entry.data.get("paged", ()) if p in people))
+            for m in messages
+        ]
 
     # delivering ---------------------------------------------------------------------------
     async def _deliver(self, receiver: _Receiver) -> None:

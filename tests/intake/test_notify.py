@@ -7,8 +7,8 @@ import json
 
 from console.domain.config import IntakeSettings, NotifySettings, WebhookTarget
 from console.domain.intake import parse_alertmanager
-from console.domain.lifecycle import Resolve
-from console.domain.models import NewIncident, Priority
+from console.domain.lifecycle import Escalate, Resolve
+from console.domain.models import Contact, ContactKind, NewIncident, Priority, User
 from console.services.notifier import Message, Notifier, backoff_delay, deliveries, slack_body
 from tests.intake.conftest import Intake, am_body, fixture_body
 from tests.intake.receiver import Receiver
@@ -189,3 +189,37 @@ async def test_deliveries_left_queued_by_a_stopped_server_are_marked_failed(inta
         await second.stop()
     [delivery] = await deliveries(intake.store)
     assert delivery.status == "failed" and "stopped" in delivery.error
+
+
+async def test_an_escalation_carries_the_contact_methods_of_who_it_pages(intake: Intake) -> None:
+    bob = User(
+        id="bob",
+        name="Bob",
+        email="bob@example.com",
+        contacts=(Contact(kind=ContactKind.SMS, to="+1 555 0100"),),
+    )
+    await intake.store.put_user(bob)
+    async with Receiver() as receiver:
+        target = WebhookTarget(url=receiver.url, format="json", events=["incident.escalated"])
+        notifier = Notifier(intake.store, settings(target), clock=intake.clock)
+        await notifier.start()
+        try:
+            incident = await intake.store.create_incident(
+                NewIncident(title="db down", service="checkout", priority=Priority.P1), "alice"
+            )
+            await intake.store.act(incident.id, Escalate(), "alice", incident.version)
+            last = await intake.store.last_seq()
+            await wait_until(lambda: notifier.since >= last)
+            await notifier.drain()
+        finally:
+            await notifier.stop()
+    (request,) = receiver.requests
+    assert request["event"] == "incident.escalated"
+    assert request["paged"] == [
+        {
+            "handle": "bob",
+            "name": "Bob",
+            "email": "bob@example.com",
+            "contacts": [{"kind": "sms", "to": "+1 555 0100"}],
+        }
+    ]
