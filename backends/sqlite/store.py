@@ -542,19 +542,34 @@ class SqliteBackend:
                 executor.shutdown(wait=True)
 
     async def _connect(self, *, query_only: bool = False) -> aiosqlite.Connection:
+        """A new connection with the store's pragmas; on any failure, cancellation
+        included, nothing is left open (an unclosed aiosqlite connection keeps a thread
+        that stops the interpreter from exiting)."""
+        db = aiosqlite.connect(self._path, isolation_level=None, timeout=self._busy_timeout)
         try:
-            db = await aiosqlite.connect(
-                self._path, isolation_level=None, timeout=self._busy_timeout
-            )
-        except sqlite3.Error as exc:
-            raise self._unavailable(exc) from exc
-        try:
+            # (aiosqlite stops its thread itself when the connect is what fails or is cancelled.)
+            await db
             for pragma in self._pragmas(query_only=query_only):
                 await db.execute(pragma)
-        except sqlite3.Error as exc:
-            await db.close()
-            raise self._unavailable(exc) from exc
+        except BaseException as exc:
+            await self._close_detached(db)
+            if isinstance(exc, sqlite3.Error):
+                raise self._unavailable(exc) from exc
+            raise
         return db
+
+    async def _close_detached(self, db: aiosqlite.Connection) -> None:
+        """Close a connection nobody else knows of, even while being cancelled: the close
+        runs as a task that ``close()`` also waits for, and is awaited here shielded."""
+        task = asyncio.ensure_future(db.close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - closing a half-open connection: nothing to add
+            pass
 
     @staticmethod
     async def _user_version(db: aiosqlite.Connection) -> int:
@@ -1142,6 +1157,8 @@ class SqliteBackend:
                         conn = await self._connect(query_only=True)
                         self._watch_connections.add(conn)
                         seen = None
+                        if self._closed:  # close() ran while this was connecting
+                            return
                     if last is None:
                         rows = list(
                             await conn.execute_fetchall("SELECT coalesce(max(seq), 0) FROM changes")
