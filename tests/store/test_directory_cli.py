@@ -132,3 +132,21 @@ def test_removing_a_service_open_incidents_use_is_refused_naming_them(
             return [s.id for s in await store.services()]
 
     assert asyncio.run(still_there()) == ["database", "web"]
+
+
+def test_check_validates_without_a_store_and_reports_warnings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["directory", "check", str(EXAMPLE)]) == 0
+    assert capsys.readouterr().out == f"{EXAMPLE}: valid\n"
+    office = tmp_path / "team.toml"
+    office.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace(
+            'length = "1w"', 'length = "1d"\nactive_hours = [9, 17]'
+        ),
+        encoding="utf-8",
+    )
+    assert main(["directory", "check", str(office)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "warning: nobody on call from" in out[0]
+    assert out[-1] == f"{office}: valid, {len(out) - 1} warnings"
