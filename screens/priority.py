@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Select, Static
 
 from console.domain.lifecycle import SetPriority
-from console.domain.models import Incident, Priority, priority_for
+from console.domain.models import Incident, Priority, choose_priority
 from console.domain.sla import SlaPolicy, SlaState, active_clock, format_remaining
 from screens.dialog import PRIORITY_STYLES, Dialog, incidents_text, naming
 from widgets.form_level import LevelPicker
@@ -109,17 +109,17 @@ class PriorityScreen(Dialog[SetPriority]):
         return value if isinstance(value, Priority) else None
 
     def _chosen(self) -> Priority:
-        return self._override() or priority_for(self._impact, self._urgency)
+        return choose_priority(self._impact, self._urgency, self._override()).priority
 
     def _result(self) -> Text:
         first = self._targets[0]
-        matrix = priority_for(self._impact, self._urgency)
-        chosen = self._chosen()
+        choice = choose_priority(self._impact, self._urgency, self._override())
+        matrix, chosen = choice.matrix, choice.priority
         text = Text("Priority ")
         text.append(first.priority.value, style=PRIORITY_STYLES[first.priority.value])
         text.append(" -> ")
         text.append(chosen.value, style=PRIORITY_STYLES[chosen.value])
-        if chosen != matrix:
+        if choice.overridden:
             text.append(f" (override; the matrix gives {matrix.value})", style="italic")
         target = self._sla.targets[chosen]
         text.append(

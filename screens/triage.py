@@ -48,9 +48,9 @@ from console.domain.lifecycle import (
     Resolve,
     Resume,
     SetPriority,
-    allowed_actions,
 )
-from console.domain.models import Incident, NewIncident, Service, Status
+from console.domain.lifecycle import refusal as lifecycle_refusal
+from console.domain.models import Incident, NewIncident, Service, Status, choose_priority
 from console.domain.text import clean
 from console.tui.context import ConsoleContext
 from screens.assign import AssignScreen
@@ -332,21 +332,7 @@ def kind_of(action_id: str, incident: Incident) -> str:
 
 def refusal(action_id: str, incident: Incident) -> str | None:
     """Why the lifecycle would refuse this key on ``incident`` as the user saw it, or ``None``."""
-    kind = kind_of(action_id, incident)
-    if kind in allowed_actions(incident):
-        return None
-    status = incident.status
-    if kind == "acknowledge" and status == Status.ACKNOWLEDGED:
-        return f"{incident.key} is already acknowledged"
-    if kind == "reopen":
-        why = "only a resolved incident can be reopened"
-    elif status == Status.ON_HOLD:
-        why = "it is on hold; resume it first (the hold key)"
-    elif not incident.is_open:
-        why = f"it is already {status.value.replace('_', ' ')}"
-    else:
-        why = f"not possible while {status.value.replace('_', ' ')}"
-    return f"cannot {kind} {incident.key}: {why}"
+    return lifecycle_refusal(incident, kind_of(action_id, incident))
 
 
 def conflict_message(exc: Conflict, incident: Incident, *, brief: bool = False) -> str:
@@ -601,9 +587,7 @@ class Triage:
 
 
 def _priority_detail(chosen: SetPriority) -> str:
-    from console.domain.models import priority_for
-
-    result = chosen.priority or priority_for(chosen.impact, chosen.urgency)
+    result = choose_priority(chosen.impact, chosen.urgency, chosen.priority).priority
     return f"impact {chosen.impact}, urgency {chosen.urgency} -> {result.value}"
 
 

@@ -18,7 +18,7 @@ from console.domain.models import (
     NewIncident,
     Schedule,
     Service,
-    priority_for,
+    choose_priority,
     utc,
 )
 from console.domain.text import clean
@@ -77,7 +77,7 @@ def build_incident(
     if new.policy is not None and new.policy not in policies:
         known = ", ".join(sorted(policies)) or "none"
         raise InvalidAction(f"unknown escalation policy {new.policy!r} (known policies: {known})")
-    matrix = priority_for(new.impact, new.urgency)
+    choice = choose_priority(new.impact, new.urgency, new.priority)
     created = utc(new.created_at) if new.created_at is not None else now
     return Incident(
         id=incident_id,
@@ -87,8 +87,8 @@ def build_incident(
         service=service.id,
         impact=new.impact,
         urgency=new.urgency,
-        priority=new.priority or matrix,
-        priority_override=new.priority is not None and new.priority != matrix,
+        priority=choice.priority,
+        priority_override=choice.overridden,
         assignee=new.assignee,
         policy=new.policy or service.policy,
         created_at=created,

@@ -32,7 +32,7 @@ from console.domain.models import (
     ResolutionCode,
     Status,
     TimelineEntry,
-    priority_for,
+    choose_priority,
     utc,
 )
 from console.domain.text import clean
@@ -48,9 +48,24 @@ class InvalidTransition(Exception):
         self.allowed = allowed_actions(incident)
         allowed = ", ".join(self.allowed) or "nothing"
         super().__init__(
-            f"cannot {action} {incident.key}: {reason} "
+            f"{_refused(incident, action, reason)} "
             f"(it is {incident.status.label}; allowed now: {allowed})"
         )
+
+
+def _refused(incident: Incident, action: str, reason: str) -> str:
+    """The one wording of a refusal: ``cannot resolve INC-12: it is already closed``."""
+    return f"cannot {action} {incident.key}: {reason}"
+
+
+def refusal(incident: Incident, kind: str) -> str | None:
+    """Why ``apply`` would refuse an action of ``kind`` on ``incident``; ``None`` if it would not.
+
+    For screens that check before sending; the backend's refusal says the same words.
+    """
+    if kind in _ALLOWED[incident.status]:
+        return None
+    return _refused(incident, kind, _why_not(incident, kind))
 
 
 class Acknowledge(Model):
@@ -470,13 +485,13 @@ def _escalate(incident: Incident, action: Escalate, actor: str, now: datetime) -
 
 
 def _priority(incident: Incident, action: SetPriority, actor: str, now: datetime) -> Result:
-    matrix = priority_for(action.impact, action.urgency)
-    priority = action.priority or matrix
+    choice = choose_priority(action.impact, action.urgency, action.priority)
+    priority = choice.priority
     changes: dict[str, object] = {
         "impact": action.impact,
         "urgency": action.urgency,
         "priority": priority,
-        "priority_override": action.priority is not None and action.priority != matrix,
+        "priority_override": choice.overridden,
     }
     message = (
         f"priority {incident.priority} -> {priority} by {actor} "

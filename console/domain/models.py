@@ -6,6 +6,7 @@ Pure data, no I/O and no Textual. Every time is a timezone-aware UTC ``datetime`
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -118,6 +119,26 @@ def priority_for(impact: int, urgency: int) -> Priority:
     ):
         raise ValueError(f"impact and urgency must be 1, 2 or 3 (got {impact} and {urgency})")
     return Priority.from_rank(impact + urgency - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityChoice:
+    """The priority an incident gets: the override if one is given, else the matrix cell."""
+
+    priority: Priority
+    matrix: Priority
+    """What the ITIL matrix gives for the impact and urgency."""
+
+    @property
+    def overridden(self) -> bool:
+        """An override that differs from the matrix (one equal to it is no override)."""
+        return self.priority != self.matrix
+
+
+def choose_priority(impact: int, urgency: int, override: Priority | None = None) -> PriorityChoice:
+    """The one rule: an explicit priority overrides the matrix, else the matrix decides."""
+    matrix = priority_for(impact, urgency)
+    return PriorityChoice(priority=override or matrix, matrix=matrix)
 
 
 class HoldReason(StrEnum):

@@ -51,12 +51,12 @@ def test_keys_map_to_lifecycle_kinds() -> None:
 def test_refusals_say_what_is_allowed() -> None:
     assert refusal("acknowledge", incident()) is None
     assert refusal("acknowledge", incident(status=Status.ACKNOWLEDGED)) == (
-        "INC-12 is already acknowledged"
+        "cannot acknowledge INC-12: it is already acknowledged"
     )
     why = refusal("resolve", incident(status=Status.CLOSED))
     assert why == "cannot resolve INC-12: it is already closed"
     why = refusal("escalate", incident(status=Status.ON_HOLD))
-    assert why == "cannot escalate INC-12: it is on hold; resume it first (the hold key)"
+    assert why == "cannot escalate INC-12: it is on hold; resume it first"
     why = refusal("reopen", incident())
     assert why == "cannot reopen INC-12: only a resolved incident can be reopened"
     assert refusal("hold", incident(status=Status.ON_HOLD)) is None  # it resumes

@@ -335,7 +335,7 @@ async def test_invalid_action_is_refused_before_any_dialog(
         screen = await open_incident(pilot, "INC-2")  # already acknowledged
         await pilot.press("a")
         text = await status_is(pilot, "already acknowledged")
-        assert app.status_error and text == "INC-2 is already acknowledged"
+        assert app.status_error and text == "cannot acknowledge INC-2: it is already acknowledged"
         await pilot.press("R")  # reopen: only a resolved incident
         await status_is(pilot, "cannot reopen INC-2")
         assert app.screen is screen

@@ -154,7 +154,7 @@ async def test_bulk_skips_incidents_the_action_cannot_apply_to(
         await mark(pilot, ("INC-1", "INC-2"))  # INC-2 is already acknowledged
         await pilot.press("a")
         preview = await wait_for_screen(pilot, BulkPreviewScreen)
-        assert "skipped: INC-2 is already acknowledged" in shown(preview)
+        assert "skipped: cannot acknowledge INC-2: it is already acknowledged" in shown(preview)
         await pilot.press("ctrl+s")
         summary = await wait_for_screen(pilot, BulkSummaryScreen)
         assert "1 done, 1 failed" in shown(summary)

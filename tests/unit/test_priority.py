@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from console.domain.lifecycle import InvalidTransition, SetPriority, apply
-from console.domain.models import Incident, Priority, priority_for
+from console.domain.models import Incident, Priority, PriorityChoice, choose_priority, priority_for
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -94,3 +94,11 @@ def test_set_priority_is_refused_once_resolved() -> None:
 
     with pytest.raises(InvalidTransition, match="allowed now: close, reopen, note, link"):
         apply(incident(status=Status.RESOLVED), SetPriority(impact=1, urgency=1), "ana", T0)
+
+
+def test_an_override_wins_over_the_matrix_and_one_equal_to_it_is_none() -> None:
+    assert choose_priority(2, 2) == PriorityChoice(Priority.P3, Priority.P3)
+    assert not choose_priority(2, 2).overridden
+    chosen = choose_priority(3, 3, Priority.P1)
+    assert (chosen.priority, chosen.matrix, chosen.overridden) == (Priority.P1, Priority.P5, True)
+    assert not choose_priority(1, 1, Priority.P1).overridden
