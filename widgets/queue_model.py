@@ -204,11 +204,11 @@ class QueueModel:
 
     def id_at(self, index: int) -> int | None:
         if 0 <= index < len(self._order):
-            return self._order[index][-1]
+            return int(self._order[index][-1])  # the id, last in every key
         return None
 
     def ids(self, start: int = 0, stop: int | None = None) -> list[int]:
-        return [key[-1] for key in self._order[start:stop]]
+        return [int(key[-1]) for key in self._order[start:stop]]
 
     def index_of(self, incident_id: int | None) -> int | None:
         key = self._keys.get(incident_id) if incident_id is not None else None

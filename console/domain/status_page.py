@@ -188,7 +188,7 @@ def build_status_page(
             name=names.get(service_id, service_id),
             state=worst.get(service_id, ServiceState.OPERATIONAL),
         )
-        for service_id in sorted(ids, key=lambda s: names.get(s, s).lower())
+        for service_id in sorted(ids, key=lambda s: (names[s] if s in names else s).lower())
     )
     overall = max(
         (s.state for s in statuses), key=lambda s: s.rank, default=ServiceState.OPERATIONAL

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.widgets import Input, TextArea
 
 from backends.sqlite.store import SqliteBackend
@@ -15,10 +17,10 @@ from tests.waiting import wait_until
 tclock, store, live = helpers.tclock, helpers.store, helpers.live
 
 
-async def _post(pilot: object, app: object, message: str) -> PublicUpdateScreen:
-    await pilot.press("U")  # type: ignore[attr-defined]
-    await wait_until(lambda: isinstance(app.screen, PublicUpdateScreen), pilot=pilot)  # type: ignore[attr-defined]
-    dialog = app.screen  # type: ignore[attr-defined]
+async def _post(pilot: Any, app: Any, message: str) -> PublicUpdateScreen:
+    await pilot.press("U")
+    await wait_until(lambda: isinstance(app.screen, PublicUpdateScreen), pilot=pilot)
+    dialog = app.screen
     dialog.query_one("#message", TextArea).text = message
     return dialog
 

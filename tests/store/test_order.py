@@ -95,7 +95,7 @@ async def _orders(specs: list[Spec], later: int) -> list[tuple[str, list[int], l
             tracker.update(everything, T0)
             for incident in everything:  # one at a time: the incremental path
                 model.upsert([incident], T0)
-            results = []
+            results: list[tuple[str, list[int], list[int]]] = []
             for minutes in (0, later):
                 now = T0 + timedelta(minutes=minutes)
                 clock.set(now)
