@@ -68,9 +68,10 @@ async def change_events(
     services: Sequence[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = LIMIT,
+    limit: int | None = LIMIT,
 ) -> list[ChangeEvent]:
-    """Change events newest first, optionally only on ``services`` and within a window."""
+    """Change events newest first, optionally only on ``services`` and within a window
+    (``limit=None``: all of them, for the KPI window)."""
     where: list[str] = []
     params: list[object] = []
     if services is not None:
@@ -87,8 +88,10 @@ async def change_events(
     sql = "SELECT data FROM change_events"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY at DESC, id DESC LIMIT ?"
-    params.append(max(1, min(limit, LIMIT)))
+    sql += " ORDER BY at DESC, id DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(max(1, min(limit, LIMIT)))
     rows = await store.fetchall(sql, params)
     return [ChangeEvent.model_validate_json(row[0]) for row in rows]
 

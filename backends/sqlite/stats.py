@@ -12,8 +12,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from backends.sqlite.change_events import change_events
+from console.domain.changes import dependency_map, had_change_before
 from console.domain.kpis import Kpis, compute_kpis, team_services
 from console.domain.models import Incident, Status, TimelineEntry, utc
+
+PRIOR = timedelta(hours=1)
+"""The KPI counts incidents with a change in the hour before they started."""
 
 if TYPE_CHECKING:
     from backends.sqlite.store import SqliteBackend
@@ -58,6 +63,14 @@ async def sqlite_stats(
             [_json_list(resolved)],
         ):
             timelines[incident_id].append(TimelineEntry.model_validate_json(entry))
+    changes = await change_events(backend, since=start - PRIOR, until=end, limit=None)
+    dependencies = dependency_map(services)
+
+    def changed_before(incident: Incident) -> bool:
+        return had_change_before(
+            incident.service, incident.created_at, changes, dependencies=dependencies, window=PRIOR
+        )
+
     return compute_kpis(
         incidents,
         timelines,
@@ -67,6 +80,7 @@ async def sqlite_stats(
         services=services,
         service=service,
         team=team,
+        changed_before=changed_before,
     )
 
 

@@ -24,7 +24,13 @@ def cmd_pir(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> str:
         backend = await open_configured(settings)
         try:
-            return await draft_for(backend, args.key, policy=settings.sla, now=SystemClock().now())
+            return await draft_for(
+                backend,
+                args.key,
+                policy=settings.sla,
+                now=SystemClock().now(),
+                window=settings.changes.window,
+            )
         finally:
             await backend.close()
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from console.domain.intake import KEY_LIMIT, TEXT_LIMIT, IntakeError, url_link
 from console.domain.kpis import format_seconds as span
-from console.domain.models import Link, LinkKind, Model, utc
+from console.domain.models import Link, LinkKind, Model, Service, utc
 from console.domain.text import clean
 
 SUMMARY_LIMIT = 1024
@@ -34,6 +34,9 @@ SOURCE_LIMIT = 255
 LINKS_MAX = 20
 DETAILS_LIMIT = 16_000
 """Characters of ``custom_details`` kept (as JSON); more is cut, never refused."""
+GRACE = timedelta(minutes=5)
+"""A change reported up to this long after an incident started still counts as a candidate
+(pipelines often report a deploy a little after its rollout began)."""
 FUTURE_SLACK = timedelta(minutes=10)
 """A change may carry a timestamp this far ahead of the receiving clock (skewed senders)."""
 
@@ -212,6 +215,11 @@ def new_change(
 # --- correlation -----------------------------------------------------------------------------
 
 
+def dependency_map(services: Iterable[Service]) -> dict[str, tuple[str, ...]]:
+    """Service id -> the ids it depends on, from the directory (``Service.depends_on``)."""
+    return {s.id: tuple(s.depends_on) for s in services if s.depends_on}
+
+
 def related_services(service: str, dependencies: Mapping[str, Sequence[str]]) -> dict[str, str]:
     """``service`` and everything it depends on (transitively), each with the path that led
     there: ``{"checkout": "", "payments": "checkout -> payments"}``. Loops are harmless."""
@@ -259,7 +267,7 @@ def candidates(
     *,
     dependencies: Mapping[str, Sequence[str]] | None = None,
     window: timedelta,
-    grace: timedelta = timedelta(minutes=5),
+    grace: timedelta = GRACE,
 ) -> list[Candidate]:
     """The changes on ``service`` (or what it depends on) from ``window`` before ``started``
     to ``grace`` after, newest first."""

@@ -13,6 +13,7 @@ import os
 import tomllib
 import typing
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +22,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from console.domain.keys import BY_ID
+from console.domain.models import Duration
 from console.domain.sla import SlaPolicy
 
 APP_NAME = "incident-console"
@@ -114,6 +116,15 @@ class NotifySettings(Section):
     """Messages waiting for delivery at most; beyond it new ones are logged as dropped."""
 
 
+class ChangeSettings(Section):
+    window: Duration = timedelta(hours=2)
+    """How far before an incident's start the incident screen and the review draft look for
+    changes on its service and the services it depends on."""
+    recent: Duration = timedelta(minutes=30)
+    """The queue marks an incident whose service (or a dependency) changed this recently
+    before it started."""
+
+
 class Settings(Section):
     db: Path | None = None
     """SQLite database file (``~`` is expanded); defaults to ``incidents.db`` in the platform
@@ -147,6 +158,8 @@ class Settings(Section):
     """Alert intake: severity -> impact/urgency rules and how alerts group into incidents."""
     notify: NotifySettings = Field(default_factory=NotifySettings)
     """Outgoing ChatOps webhooks (Slack-compatible or generic JSON)."""
+    changes: ChangeSettings = Field(default_factory=ChangeSettings)
+    """Change correlation: the window before an incident, the queue's recent-change marker."""
 
     @field_validator("db")
     @classmethod

@@ -52,7 +52,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -183,6 +183,11 @@ class Kpis(_Frozen):
     sla: tuple[PrioritySla, ...] = ()
     per_service: tuple[ServiceCount, ...] = ()
     per_day: tuple[DayCount, ...] = ()
+    with_change: int = 0
+    """Incidents created in the window that had a change on their service (or a service it
+    depends on) in the hour before they started (``console.domain.changes``)."""
+    with_change_share: float | None = None
+    """``with_change`` over ``created``."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,8 +327,13 @@ def compute_kpis(
     services: Iterable[Service] = (),
     service: str | None = None,
     team: str | None = None,
+    changed_before: Callable[[Incident], bool] | None = None,
 ) -> Kpis:
     """The KPI report for ``[now - since, now]`` (see the module docstring for definitions).
+
+    ``changed_before(incident)`` says whether a change preceded it (the store builds it with
+    ``console.domain.changes.had_change_before`` over its change events); without it the
+    count is 0.
 
     ``incidents`` may include more than the window needs (the function picks); timelines
     are needed for the incidents resolved in the window (first-call resolution).
@@ -378,6 +388,8 @@ def compute_kpis(
             )
         )
 
+    with_change = sum(1 for i in created if changed_before(i)) if changed_before else 0
+
     created_by_service = Counter(i.service for i in created)
     resolved_by_service = Counter(i.service for i in resolved)
     per_service = tuple(
@@ -423,6 +435,8 @@ def compute_kpis(
         sla=tuple(sla_rows),
         per_service=per_service,
         per_day=tuple(per_day),
+        with_change=with_change,
+        with_change_share=_share(with_change, len(created)),
     )
 
 
@@ -497,6 +511,8 @@ def render_table(kpis: Kpis) -> str:
     lines += [
         "",
         f"first-call resolution: {fc.first_call}/{fc.resolved} {format_share(fc.share)}",
+        f"with a change in the prior hour: {kpis.with_change}/{kpis.created} "
+        f"{format_share(kpis.with_change_share)}",
         "",
         "SLA compliance (met/decided)",
     ]
@@ -545,6 +561,9 @@ def render_csv(kpis: Kpis) -> str:
     writer.writerow(["first_call", "", "resolved", fc.resolved])
     writer.writerow(["first_call", "", "first_call", fc.first_call])
     writer.writerow(["first_call", "", "share", "" if fc.share is None else fc.share])
+    share = kpis.with_change_share
+    writer.writerow(["with_change", "", "incidents", kpis.with_change])
+    writer.writerow(["with_change", "", "share", "" if share is None else share])
     for row in kpis.sla:
         for clock in ("response", "resolution"):
             outcome: SlaOutcome = getattr(row, clock)

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from console.domain.changes import Candidate
 from console.domain.kpis import format_seconds
-from console.domain.models import EntryKind, Incident, Service, TimelineEntry, User, utc
+from console.domain.models import EntryKind, Incident, LinkKind, Service, TimelineEntry, User, utc
 from console.domain.sla import SlaPolicy, SlaState, counted, sla_clock
 from console.domain.text import clean
 
 if TYPE_CHECKING:
-
     pass
 
 # Characters that carry meaning inline in CommonMark / GFM tables; each gets a backslash.
@@ -159,8 +159,15 @@ def render_pir(
     users: Iterable[User] = (),
     sla_policy: SlaPolicy | None = None,
     now: datetime,
+    changes: Sequence[Candidate] | None = None,
+    change_window: timedelta | None = None,
 ) -> str:
-    """A blameless post-incident review draft in Markdown."""
+    """A blameless post-incident review draft in Markdown.
+
+    ``changes`` are the candidate changes before the incident (``console.domain.changes``);
+    ``None`` leaves the section out (the backend keeps no change events), an empty list says
+    none were recorded in ``change_window``.
+    """
     policy = sla_policy or SlaPolicy()
     now = utc(now)
     service_by_id = {s.id: s for s in services}
@@ -323,6 +330,27 @@ def render_pir(
             add(text)
         add("")
 
+    if changes is not None:
+        linked = {link.ref for link in incident.links if link.kind is LinkKind.CHANGE}
+        add("## Changes before it started")
+        add("")
+        if not changes:
+            span = (
+                f" in the {format_seconds(change_window.total_seconds())}" if change_window else ""
+            )
+            add(
+                f"No change events were recorded on {md_inline(incident.service)} or what it "
+                f"depends on{span} before it started."
+            )
+        for candidate in changes:
+            change = candidate.change
+            mark = " (linked to this incident)" if change.key in linked else ""
+            add(
+                f"- {change.key} {change.at:%Y-%m-%d %H:%M}: {md_inline(change.summary)}, "
+                f"{md_inline(candidate.describe())}{mark}"
+            )
+        add("")
+
     add("## Contributing factors")
     add("")
     add("*To fill in:* the conditions that together made this possible (changes, load,")
@@ -343,5 +371,3 @@ def render_pir(
     add("| 1 | *to fill in* | | | |")
     add("")
     return "\n".join(out)
-
-
