@@ -60,6 +60,11 @@ class ChangeHub:
         self.floor = 0
         """Every change with ``seq > floor`` up to ``seq`` is in ``buffer``."""
         self.buffer: deque[Change] = deque()
+        self.frames: deque[bytes] = deque()
+        """``buffer``'s changes as SSE frames, each serialised once for every stream."""
+        self._joined: dict[int, bytes] = {}
+        """Frames after a seq, joined, for the current ``seq``: streams at the same place
+        (nearly all of them, live) share one bytes object and one socket write each."""
         self.keep = keep
         self.closed = False
         self.streams = 0
@@ -111,9 +116,12 @@ class ChangeHub:
             if not batch:
                 return
             self.buffer.extend(batch)
+            self.frames.extend(sse_frame(change).encode() for change in batch)
             self.seq = batch[-1].seq
+            self._joined.clear()
             while len(self.buffer) > self.keep:
                 self.floor = self.buffer.popleft().seq
+                self.frames.popleft()
             self._notify()
             if len(batch) < 1000:
                 return
@@ -126,6 +134,19 @@ class ChangeHub:
             return None
         start = bisect.bisect_right(self.buffer, last, key=lambda change: change.seq)
         return list(itertools.islice(self.buffer, start, None))
+
+    def frames_after(self, last: int) -> bytes | None:
+        """``after(last)`` as one SSE chunk (``b""``: nothing new; ``None``: not in memory)."""
+        if last >= self.seq:
+            return b""
+        if last < self.floor:
+            return None
+        joined = self._joined.get(last)
+        if joined is None:
+            start = bisect.bisect_right(self.buffer, last, key=lambda change: change.seq)
+            joined = b"".join(itertools.islice(self.frames, start, None))
+            self._joined[last] = joined
+        return joined
 
     async def wait_after(self, last: int, timeout: float) -> bool:
         """Wait until a change after ``last`` is known; ``False`` on timeout or shutdown."""
@@ -172,20 +193,29 @@ def sse_frame(change: Change) -> str:
     return f"id: {change.seq}\nevent: change\ndata: {change.model_dump_json()}\n\n"
 
 
-async def follow(hub: ChangeHub, backend: Backend, last: int, ping: float) -> AsyncIterator[str]:
-    """The body of one SSE stream: backlog after ``last``, then live changes, then pings."""
+async def follow(hub: ChangeHub, backend: Backend, last: int, ping: float) -> AsyncIterator[bytes]:
+    """The body of one SSE stream: backlog after ``last``, then live changes, then pings.
+
+    Live changes come from the hub already serialised and joined: one write per stream
+    per batch of changes, and no per-stream encoding.
+    """
     hub.streams += 1
     try:
-        yield "retry: 2000\n: connected\n\n"
+        yield b"retry: 2000\n: connected\n\n"
         while not hub.closed:
-            items = hub.after(last)
-            if items is None:
+            seq = hub.seq
+            chunk = hub.frames_after(last)
+            if chunk is None:
                 items = await backend.changes(last, 1000)
-            if items:
-                yield "".join(sse_frame(change) for change in items)
-                last = items[-1].seq
+                if items:
+                    yield "".join(sse_frame(change) for change in items).encode()
+                    last = items[-1].seq
+                    continue
+            elif chunk:
+                yield chunk
+                last = seq
                 continue
             if not await hub.wait_after(last, ping) and not hub.closed:
-                yield ": ping\n\n"
+                yield b": ping\n\n"
     finally:
         hub.streams -= 1

@@ -19,19 +19,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
 
 from backends import capabilities
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
 from console.domain.clock import Clock
 from console.domain.escalation import plan_automatic
 from console.domain.lifecycle import Escalate, MarkBreached
-from console.domain.models import OPEN_STATUSES, Incident, IncidentQuery, Status
+from console.domain.models import (
+    OPEN_STATUSES,
+    EscalationPolicy,
+    Incident,
+    IncidentQuery,
+    Schedule,
+    Status,
+)
 from console.domain.sla import SlaPolicy, SlaState, sla_clock
 
 log = logging.getLogger(__name__)
 
 ACTOR = "escalator"
-_PAGE = 10_000
+_PAGE = 2_000
 
 
 class Escalator:
@@ -55,46 +64,62 @@ class Escalator:
     async def tick(self) -> list[str]:
         """One pass; returns what it did (``"INC-7 escalated to level 2"``, ...)."""
         now = self.clock.now()
-        incidents = await self._open_incidents()
-        if not incidents:
-            return []
-        policies = {p.id: p for p in await self.backend.policies()}
-        schedules = {s.id: s for s in await self.backend.schedules()}
+        policies: dict[str, EscalationPolicy] | None = None
+        schedules: dict[str, Schedule] = {}
         done: list[str] = []
-        for incident in incidents:
-            current: Incident | None = incident
-            if incident.status == Status.TRIGGERED and incident.policy:
-                planned = plan_automatic(incident, policies.get(incident.policy), schedules, now)
-                if planned is not None:
-                    step, paged = planned
-                    action = Escalate(
-                        level=step.level, loop=step.loop, paged=tuple(paged), automatic=True
-                    )
-                    current = await self._act(incident, action)
-                    if current is not None:
-                        done.append(f"{incident.key} escalated to level {step.level}")
-            if current is None:
-                continue  # another escalator moved it: its next pass sees the new state
-            for kind in ("response", "resolution"):
-                if getattr(current, f"{kind}_breached"):
-                    continue
-                clock = sla_clock(current, now, self.sla, kind)  # type: ignore[arg-type]
-                if clock.state != SlaState.BREACHED or _stopped(current, kind):
-                    continue
-                marked = await self._act(current, MarkBreached(clock=kind))  # type: ignore[arg-type]
-                if marked is None:
-                    break
-                current = marked
-                done.append(f"{incident.key} {kind} SLA breached")
-        self.passes += 1
+        looked = False
+        async for page in self._open_incidents():
+            looked = True
+            if policies is None:
+                policies = {p.id: p for p in await self.backend.policies()}
+                schedules = {s.id: s for s in await self.backend.schedules()}
+            for incident in page:
+                await self._check(incident, now, policies, schedules, done)
+        if looked:
+            self.passes += 1
         return done
 
-    async def _open_incidents(self) -> list[Incident]:
-        """The incidents a pass must look at: triggered ones (they may be due to escalate)
-        and open ones whose active SLA clock is past due (they may need a breach entry).
-        Not every open incident: a console with 10,000 open ones runs this every few
-        seconds on its UI loop."""
-        found: dict[int, Incident] = {}
+    async def _check(
+        self,
+        incident: Incident,
+        now: datetime,
+        policies: dict[str, EscalationPolicy],
+        schedules: dict[str, Schedule],
+        done: list[str],
+    ) -> None:
+        current: Incident | None = incident
+        if incident.status == Status.TRIGGERED and incident.policy:
+            planned = plan_automatic(incident, policies.get(incident.policy), schedules, now)
+            if planned is not None:
+                step, paged = planned
+                action = Escalate(
+                    level=step.level, loop=step.loop, paged=tuple(paged), automatic=True
+                )
+                current = await self._act(incident, action)
+                if current is not None:
+                    done.append(f"{incident.key} escalated to level {step.level}")
+        if current is None:
+            return  # another escalator moved it: its next pass sees the new state
+        for kind in ("response", "resolution"):
+            if getattr(current, f"{kind}_breached"):
+                continue
+            clock = sla_clock(current, now, self.sla, kind)  # type: ignore[arg-type]
+            if clock.state != SlaState.BREACHED or _stopped(current, kind):
+                continue
+            marked = await self._act(current, MarkBreached(clock=kind))  # type: ignore[arg-type]
+            if marked is None:
+                break
+            current = marked
+            done.append(f"{incident.key} {kind} SLA breached")
+
+    async def _open_incidents(self) -> AsyncIterator[list[Incident]]:
+        """The incidents a pass must look at, a page at a time, each once: triggered ones
+        (they may be due to escalate) and open ones whose active SLA clock is past due (they
+        may need a breach entry). Not every open incident: a console with 10,000 open ones
+        runs this every few seconds on its UI loop. Pages, not one list: under an alert
+        storm thousands stay triggered, and a pass holding them all at once made the
+        server's memory grow with them (``bench/soak_serve.py --open 0``)."""
+        seen: set[int] = set()
         for query in (
             IncidentQuery(statuses=(Status.TRIGGERED,), sort="age", limit=_PAGE),
             IncidentQuery(statuses=tuple(OPEN_STATUSES), breached=True, sort="age", limit=_PAGE),
@@ -104,11 +129,13 @@ class Escalator:
                 page = await self.backend.list_incidents(
                     query.model_copy(update={"offset": offset})
                 )
-                found.update((incident.id, incident) for incident in page)
+                fresh = [incident for incident in page if incident.id not in seen]
+                seen.update(incident.id for incident in fresh)
+                if fresh:
+                    yield sorted(fresh, key=lambda incident: incident.id)
                 if len(page) < _PAGE:
                     break
                 offset += _PAGE
-        return sorted(found.values(), key=lambda incident: incident.id)
 
     async def _act(self, incident: Incident, action: Escalate | MarkBreached) -> Incident | None:
         try:
