@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from backends.base import BackendError, NotFound
+from console.domain import durations
 from console.domain.escalation import next_escalation_at, next_step, paged_at
 from console.domain.intake import Alert
 from console.domain.keys import MUTATING
@@ -30,7 +31,6 @@ from console.domain.sla import (
     SlaClock,
     SlaPolicy,
     SlaState,
-    compact_duration,
     format_remaining,
     sla_clock,
 )
@@ -38,7 +38,6 @@ from console.domain.text import clean
 from console.tui.context import context
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import DirectoryChanged, IncidentsChanged
-from screens.priority import format_span
 from screens.triage import error_message
 from widgets.form_level import LEVEL_NAMES
 from widgets.keybindings import bindings_for
@@ -51,7 +50,7 @@ def when(at: datetime | None) -> str:
 
 def mmss(seconds: float) -> str:
     """A non-negative duration written the way the SLA cells write it."""
-    return compact_duration(max(0, int(seconds)))
+    return durations.countdown(seconds)
 
 
 def _row(table: Table, label: str, value: Text | str) -> None:
@@ -81,7 +80,7 @@ class SlaPanel(Static):
 
     def _clock_text(self, incident: Incident, clock: SlaClock) -> Text:
         style = self.get_component_rich_style
-        target = format_span(clock.target.total_seconds())
+        target = durations.span(clock.target)
         text = Text()
         if clock.state == SlaState.MET:
             text.append("met", style=style("sla--ok"))

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Select, Static
 
+from console.domain import durations
 from console.domain.lifecycle import SetPriority
 from console.domain.models import Incident, Priority, choose_priority
 from console.domain.sla import SlaPolicy, SlaState, active_clock, format_remaining
@@ -22,15 +23,6 @@ from screens.dialog import PRIORITY_STYLES, Dialog, incidents_text, naming
 from widgets.form_level import LevelPicker
 
 Field = Literal["impact", "urgency"]
-
-
-def format_span(seconds: float) -> str:
-    """``15m``, ``4h``, ``3d``, ``1h30m``: an SLA target in the fewest characters."""
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
-    return "".join(parts) or "0m"
 
 
 class PriorityScreen(Dialog[SetPriority]):
@@ -123,8 +115,8 @@ class PriorityScreen(Dialog[SetPriority]):
             text.append(f" (override; the matrix gives {matrix.value})", style="italic")
         target = self._sla.targets[chosen]
         text.append(
-            f"\nSLA target: respond within {format_span(target.response.total_seconds())},"
-            f" resolve within {format_span(target.resolution.total_seconds())}"
+            f"\nSLA target: respond within {durations.span(target.response)},"
+            f" resolve within {durations.span(target.resolution)}"
         )
         if len(self._targets) == 1 and first.is_open:
             after = first.model_copy(update={"priority": chosen})

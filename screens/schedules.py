@@ -26,11 +26,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from backends.base import BackendError
+from console.domain import durations
 from console.domain.config import Settings
 from console.domain.directory import DirectoryChanges, NewOverride
 from console.domain.escalation import Window, layer_window, level_window, window
 from console.domain.models import Schedule, utc
-from console.domain.sla import compact_duration
 from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
 from screens.messages import DirectoryChanged
@@ -57,7 +57,7 @@ def when(at: datetime | None, now: datetime, zone: tzinfo) -> str:
         return "-"
     left = max(0, int((utc(at) - utc(now)).total_seconds()))
     day = "%a" if left < 6 * 86400 else "%m-%d"
-    return f"{utc(at).astimezone(zone).strftime(day + ' %H:%M')} in {compact_duration(left)}"
+    return f"{utc(at).astimezone(zone).strftime(day + ' %H:%M')} in {durations.countdown(left)}"
 
 
 class SchedulesScreen(Screen[None]):

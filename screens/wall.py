@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from backends.base import BackendError, ConnectionState
+from console.domain import durations
 from console.domain.models import Incident, utc
 from console.domain.sla import SlaState
 from console.domain.text import clean
@@ -53,21 +54,12 @@ WIDE = 120
 MTTA_EVERY = timedelta(minutes=1)
 
 
-def _ago(delta: timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-
-
 def connection_label(state: ConnectionState, now: datetime) -> tuple[str, bool]:
     """What the header says about the connection, and whether it is bad news."""
     if state.status == "reconnecting":
         return f"RECONNECTING (attempt {state.attempt})", True
     if state.status == "offline":
-        since = f" for {_ago(now - utc(state.since))}" if state.since else ""
+        since = f" for {durations.elapsed(now - utc(state.since))}" if state.since else ""
         return f"OFFLINE{since}: data may be stale", True
     return "connected", False
 
@@ -292,7 +284,7 @@ class WallScreen(Screen[None]):
         if self._last_change is None:
             text.append("loading…")
         else:
-            text.append(f"last update {_ago(now - self._last_change)} ago")
+            text.append(f"last update {durations.elapsed(now - self._last_change)} ago")
         clock = f"{now:%Y-%m-%d %H:%M:%S} UTC"
         pad = self.size.width - 2 - text.cell_len - len(clock)
         if pad > 1:

@@ -31,6 +31,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from console.domain import durations
 from console.domain.models import Incident, Status
 from console.domain.sla import SlaState, active_kind, format_remaining, sla_clock
 from console.domain.text import clean
@@ -140,15 +141,6 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, width - 1) + "…"
-
-
-def age_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h"
-    return f"{seconds // 86400}d"
 
 
 SLA_STYLE_CLASS = {
@@ -505,11 +497,11 @@ class IncidentList(ScrollView, can_focus=True):
             elif name == "alerts":
                 text = str(incident.alert_count) if incident.alert_count else "-"
             elif name == "updated":
-                text = age_text((now - incident.updated_at).total_seconds())
+                text = durations.age(now - incident.updated_at)
             elif name == "labels":
                 text = clean(", ".join(f"{k}={v}" for k, v in sorted(incident.labels.items())))
             else:
-                text = age_text((now - incident.created_at).total_seconds())
+                text = durations.age(now - incident.created_at)
             if style is not run_style:
                 segments.append(Segment("".join(run), run_style))
                 run, run_style = [], style

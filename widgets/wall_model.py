@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from console.domain import durations
 from console.domain.models import Incident, Priority, Status
 from console.domain.sla import SlaClock, SlaPolicy, SlaState, active_clock
 from widgets.queue_model import SlaInfo, sort_key
@@ -92,12 +93,7 @@ def countdown(clock: SlaClock) -> str:
         return "--:--"
     seconds = int(clock.remaining.total_seconds())
     sign = "-" if seconds < 0 else ""
-    seconds = abs(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
-    return f"{sign}{minutes:02d}:{secs:02d}"
+    return sign + durations.digits(abs(seconds))
 
 
 def mtta_digits(seconds: float | None) -> tuple[str, str]:

@@ -23,8 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from console.domain.durations import elapsed as span
 from console.domain.intake import KEY_LIMIT, TEXT_LIMIT, IntakeError, url_link
-from console.domain.kpis import format_seconds as span
 from console.domain.models import Link, LinkKind, Model, Service, utc
 from console.domain.text import clean
 

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
+from console.domain import durations
 from console.domain.models import EntryKind, Incident, Priority, Service, Status, TimelineEntry, utc
 from console.domain.sla import (
     BusinessCalendar,
@@ -104,17 +105,6 @@ def stats_window(text: str) -> timedelta:
         return parse_window(text)
     except ReportError as exc:
         raise ReportError(f"{exc}, or a number of seconds") from None
-
-
-def format_window(since: timedelta) -> str:
-    """``7d``, ``24h``, ``90m`` or ``45s``: the window the way a person would write it."""
-    seconds = int(since.total_seconds())
-    if seconds > 86400 and seconds % 86400 == 0:
-        return f"{seconds // 86400}d"
-    for unit, size in (("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 class _Frozen(BaseModel):
@@ -415,7 +405,7 @@ def compute_kpis(
         day += timedelta(days=1)
 
     return Kpis(
-        since=format_window(since),
+        since=durations.window(since),
         start=start,
         end=end,
         service=service,
@@ -444,20 +434,6 @@ def compute_kpis(
 # presentation (shared by the CLI and the reports screen)
 
 
-def format_seconds(seconds: float | None) -> str:
-    """``42s``, ``12m05s``, ``3h05m``, ``2d04h``; ``-`` when there is no value."""
-    if seconds is None:
-        return "-"
-    total = int(round(seconds))
-    if total < 60:
-        return f"{total}s"
-    if total < 3600:
-        return f"{total // 60}m{total % 60:02d}s"
-    if total < 86400:
-        return f"{total // 3600}h{(total % 3600) // 60:02d}m"
-    return f"{total // 86400}d{(total % 86400) // 3600:02d}h"
-
-
 def format_share(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.1f}%"
 
@@ -470,9 +446,9 @@ def summary_rows(kpis: Kpis) -> list[tuple[str, str, str, str, str]]:
             (
                 name,
                 str(stats.count),
-                format_seconds(stats.mean),
-                format_seconds(stats.median),
-                format_seconds(stats.p90),
+                durations.elapsed(stats.mean),
+                durations.elapsed(stats.median),
+                durations.elapsed(stats.p90),
             )
         )
     return rows

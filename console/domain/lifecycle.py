@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
+from console.domain import durations
 from console.domain.models import (
     EntryKind,
     HoldReason,
@@ -449,7 +450,7 @@ def _resume(incident: Incident, action: Resume, actor: str, now: datetime) -> Re
     }
     held = incident.on_hold_since
     seconds = (now - held).total_seconds() if held else 0.0
-    message = f"resumed by {actor} after {_duration(seconds)} on hold" + (
+    message = f"resumed by {actor} after {durations.elapsed(seconds)} on hold" + (
         f": {note}" if note else ""
     )
     return changes, [(EntryKind.RESUMED, message, {"held_seconds": seconds, "note": note})]
@@ -603,17 +604,6 @@ def _public_update(incident: Incident, action: PublicUpdate, actor: str, now: da
     if not message:
         raise InvalidTransition(incident, "public_update", "the update is empty")
     return {}, [(EntryKind.PUBLIC_UPDATE, message, {})]
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    return f"{seconds // 86400}d{(seconds % 86400) // 3600}h"
 
 
 # Each handler takes its own action type; the table is keyed by ``kind``, so ``Any`` here.

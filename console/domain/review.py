@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from console.domain import durations
 from console.domain.changes import Candidate
-from console.domain.kpis import format_seconds
 from console.domain.models import EntryKind, Incident, LinkKind, Service, TimelineEntry, User, utc
 from console.domain.sla import SlaPolicy, SlaState, counted, sla_clock
 from console.domain.text import clean
@@ -58,17 +58,8 @@ def _when(at: datetime) -> str:
     return f"{utc(at):%Y-%m-%d %H:%M} UTC"
 
 
-def _dur(seconds: float) -> str:
-    """``18m``, ``18m30s``, ``2h07m``, ``1d04h``: a person's way to write a duration."""
-    seconds = max(0.0, seconds)
-    if seconds < 3600:
-        minutes, rest = divmod(int(round(seconds)), 60)
-        return f"{minutes}m{rest:02d}s" if rest else f"{minutes}m"
-    return format_seconds(seconds)
-
-
 def _offset(start: datetime, at: datetime) -> str:
-    return "+" + _dur((utc(at) - utc(start)).total_seconds())
+    return "+" + durations.elapsed((utc(at) - utc(start)).total_seconds())
 
 
 _MILESTONES = {
@@ -138,12 +129,12 @@ def _participants(incident: Incident, timeline: Sequence[TimelineEntry]) -> list
 
 def _sla_line(incident: Incident, policy: SlaPolicy, now: datetime, kind: Any) -> str:
     clock = sla_clock(incident, now, policy, kind)
-    target = _dur(clock.target.total_seconds())
-    used = _dur(clock.used.total_seconds())
+    target = durations.span(clock.target)
+    used = durations.elapsed(clock.used.total_seconds())
     if clock.state == SlaState.MET:
         outcome = "met"
     elif clock.state == SlaState.BREACHED:
-        late = _dur((clock.used - clock.target).total_seconds())
+        late = durations.elapsed((clock.used - clock.target).total_seconds())
         outcome = f"**breached** by {late}"
     else:
         outcome = f"still running ({clock.state.value})"
@@ -244,11 +235,11 @@ def render_pir(
     add("## Impact")
     add("")
     add(f"- Service affected: {service_text}" + (f", team {team}" if team else ""))
-    duration = _dur(wall.total_seconds())
+    duration = durations.elapsed(wall.total_seconds())
     if held > timedelta(0):
         duration += (
             f" from detection to {'resolution' if end else 'now (still open)'}, of which "
-            f"{_dur(held.total_seconds())} on hold or resolved before a reopen"
+            f"{durations.elapsed(held.total_seconds())} on hold or resolved before a reopen"
         )
     else:
         duration += f" from detection to {'resolution' if end else 'now (still open)'}"
@@ -335,9 +326,7 @@ def render_pir(
         add("## Changes before it started")
         add("")
         if not changes:
-            span = (
-                f" in the {format_seconds(change_window.total_seconds())}" if change_window else ""
-            )
+            span = f" in the {durations.elapsed(change_window)}" if change_window else ""
             add(
                 f"No change events were recorded on {md_inline(incident.service)} or what it "
                 f"depends on{span} before it started."

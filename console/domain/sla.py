@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from console.domain import durations
 from console.domain.models import UTC, Duration, Incident, Pause, Priority, Status, utc
 
 ClockKind = Literal["response", "resolution"]
@@ -336,14 +337,5 @@ def format_remaining(clock: SlaClock) -> str:
         return "paused"
     seconds = int(clock.remaining.total_seconds())
     late = seconds < 0
-    text = compact_duration(abs(seconds))
+    text = durations.countdown(abs(seconds))
     return f"-{text}" if late else text
-
-
-def compact_duration(seconds: int) -> str:
-    """``04:59`` (mm:ss) under an hour, ``1h05m`` under a day, ``2d03h`` beyond."""
-    if seconds < 3600:
-        return f"{seconds // 60:02d}:{seconds % 60:02d}"
-    if seconds < 86400:
-        return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m"
-    return f"{seconds // 86400}d{(seconds % 86400) // 3600:02d}h"

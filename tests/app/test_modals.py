@@ -10,7 +10,6 @@ from backends.base import Conflict, InvalidAction, NotFound, Unavailable
 from console.domain.models import Incident, Status, User
 from screens.assign import matches
 from screens.dialog import incident_line, naming
-from screens.priority import format_span
 from screens.triage import conflict_message, error_message, kind_of, refusal
 from widgets.form_level import LevelPicker
 
@@ -31,14 +30,6 @@ def test_type_ahead_matches_every_word_in_id_name_or_team() -> None:
     assert matches(carol, "dba car")
     assert not matches(carol, "car sre")
     assert matches(carol, "")
-
-
-def test_sla_targets_in_few_characters() -> None:
-    assert format_span(15 * 60) == "15m"
-    assert format_span(4 * 3600) == "4h"
-    assert format_span(3 * 86400) == "3d"
-    assert format_span(90 * 60) == "1h30m"
-    assert format_span(0) == "0m"
 
 
 def test_keys_map_to_lifecycle_kinds() -> None:

@@ -10,12 +10,12 @@ from datetime import date, timedelta
 
 import pytest
 
+from console.domain.durations import elapsed as format_seconds
+from console.domain.durations import window as format_window
 from console.domain.kpis import (
     ReportError,
     compute_kpis,
     duration_stats,
-    format_seconds,
-    format_window,
     mtta,
     parse_window,
     render_csv,

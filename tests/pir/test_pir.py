@@ -138,9 +138,9 @@ def test_the_draft_has_every_section_and_the_facts() -> None:
     # 09:58 -> 12:05 is 2h07m on the wall; 1h on hold; counted 1h07m
     assert "- Duration: 2h07m from detection to resolution, of which 1h00m on hold" in text
     # response: acknowledged 18 minutes in, target 15m -> breached by 3m
-    assert "| Response (to acknowledge) | 15m | 18m | **breached** by 3m |" in text
+    assert "| Response (to acknowledge) | 15m | 18m00s | **breached** by 3m00s |" in text
     # resolution: counted 1h07m of 4h -> met
-    assert "| Resolution (to resolve) | 4h00m | 1h07m | met |" in text
+    assert "| Resolution (to resolve) | 4h | 1h07m | met |" in text
     assert "to level 2 automatically, paging Bob Okafor (bob)" in text
     assert "- Alice Moreau (alice): reassigned" not in text  # bob reassigned, not alice
     assert "- Bob Okafor (bob): acknowledged, wrote notes, reassigned, was paged" in text

@@ -52,7 +52,7 @@ def test_cli_writes_the_draft(tmp_path: Path) -> None:
     assert f"to {out}" in result.stderr
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# Post-incident review: INC-1: Checkout \\| 502s")
-    assert "| Response (to acknowledge) | 15m | 18m | **breached** by 3m |" in text
+    assert "| Response (to acknowledge) | 15m | 18m00s | **breached** by 3m00s |" in text
     missing = subprocess.run(
         [sys.executable, "-m", "console", "pir", "INC-999", "--db", str(db)],
         capture_output=True,
