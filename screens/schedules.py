@@ -14,7 +14,7 @@ or the app clock passes the earliest hand-off on screen.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
@@ -96,6 +96,7 @@ class SchedulesScreen(Screen[None]):
         self.rows: list[tuple[Schedule, int | None]] = []
         """Per row of the schedules table: its schedule and layer (``None``: the schedule)."""
         self.next_change: datetime | None = None
+        self.drawn_at = datetime.min.replace(tzinfo=UTC)
         self.windows: dict[str, Window] = {}
         """Per schedule id: who is on call now, until when, and who next (for tests too)."""
 
@@ -125,7 +126,9 @@ class SchedulesScreen(Screen[None]):
         self.query_one("#oncall-schedules", DataTable).focus()
 
     def _tick(self, now: datetime) -> None:
-        if self.next_change is not None and utc(now) >= self.next_change:
+        # a hand-off changes who is shown; the "in 2h05m" countdowns move once a minute
+        due = self.next_change is not None and utc(now) >= self.next_change
+        if due or utc(now) - self.drawn_at >= timedelta(minutes=1):
             self.refresh_view()
 
     @on(DirectoryChanged)
@@ -143,6 +146,7 @@ class SchedulesScreen(Screen[None]):
     def refresh_view(self) -> None:
         app = self.ctx
         now = utc(app.clock.now())
+        self.drawn_at = now
         zone, _ = viewer_zone(app.settings)
         directory = app.directory
         schedules = {s.id: s for s in directory.schedules}

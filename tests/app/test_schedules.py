@@ -176,6 +176,11 @@ async def test_take_on_call_is_written_and_takes_effect_at_its_start(
             "Mon 13:00 in 2h00m",
             "Ben Okafor",
         ]
+        clock.advance(timedelta(minutes=30))
+        app.tick()  # the countdown moves with the app clock
+        await wait_until(
+            lambda: cells(screen, "#oncall-schedules")[0][2] == "Mon 13:00 in 1h30m", pilot=pilot
+        )
 
 
 async def test_swap_with_picks_who_covers(store: SqliteBackend, clock: FrozenClock) -> None:
