@@ -266,3 +266,22 @@ async def test_the_palette_opens_it(store: SqliteBackend, clock: FrozenClock) ->
         await wait_until(found, pilot=pilot)
         await pilot.press("enter")
         await wait_until(lambda: isinstance(app.screen, SchedulesScreen), pilot=pilot)
+
+
+async def test_hostile_names_are_shown_as_plain_text(
+    store: SqliteBackend, clock: FrozenClock
+) -> None:
+    await apply(
+        store,
+        TEAM.replace('name = "Ops on call"', 'name = "[/ops] on call"').replace(
+            'name = "Ben Okafor"', 'name = "[red]Ben[/red] \\u001b[2J"'
+        ),
+    )
+    app = console(store, clock)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await open_schedules(pilot)
+        rows = cells(screen, "#oncall-schedules")
+        assert rows[0][0] == "[/ops] on call"
+        assert rows[0][1].startswith("[red]Ben[/red]") and "\x1b" not in rows[0][1]
+        await pilot.press("w")
+        await wait_until(lambda: isinstance(app.screen, OverrideScreen), pilot=pilot)
