@@ -36,9 +36,15 @@ async def open_backend(settings: Settings, clock: Clock | None = None) -> Backen
 
 
 async def open_store(settings: Settings, clock: Clock | None = None) -> Backend:
-    """The store itself (never a server): the database ``--db`` / ``INCIDENTS_DB`` names,
-    opened, created and migrated if needed. What the server, the token and integration
-    commands and the demo write to."""
+    """The store itself (never a server), opened, created and migrated if needed: the
+    ``postgresql://`` team store when ``database_url`` is set, else the SQLite file. What
+    the server, the token and integration commands and the demo write to."""
+    if settings.database_url:
+        from backends.postgres.store import PostgresBackend
+
+        team = PostgresBackend(settings.database_url, settings=settings, clock=clock)
+        await team.open()
+        return team
     from backends.sqlite.store import SqliteBackend
 
     local = SqliteBackend(settings.database_path(), settings=settings, clock=clock)

@@ -10,7 +10,7 @@ from typing import Literal, Protocol
 
 from backends.base import Backend, Conflict, InvalidAction
 from console.domain.escalation import paged_at, plan_manual
-from console.domain.lifecycle import Action, Assign, Escalate, Merge
+from console.domain.lifecycle import Action, AddLink, Assign, Escalate, Merge
 from console.domain.models import (
     EntryKind,
     EscalationPolicy,
@@ -21,6 +21,7 @@ from console.domain.models import (
     choose_priority,
     utc,
 )
+from console.domain.problems import Problem, link_for
 from console.domain.text import clean
 
 # Short past-tense phrases for conflict messages ("acknowledged by alice; note by bob").
@@ -172,6 +173,17 @@ def conflict(
         current_version=current,
         changed=changed,
     )
+
+
+async def link_problem(backend: Backend, incident: Incident, problem: Problem, actor: str) -> None:
+    """Link ``incident`` to the problem made from it, through the lifecycle (so the link is
+    in its audit trail); if someone changed it in between, link the version now current."""
+    for _ in range(3):
+        try:
+            await backend.act(incident.id, AddLink(link=link_for(problem)), actor, incident.version)
+            return
+        except Conflict:
+            incident = await backend.get_incident(incident.id)
 
 
 async def paged_now(backend: Backend, incident_id: int, at: datetime) -> list[str]:

@@ -79,7 +79,8 @@ def where(query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
             either.append("assignee IS NULL")
         clauses.append("(" + " OR ".join(either) + ")")
     if query.text.strip():
-        clauses.append("title LIKE ? ESCAPE '\\'")
+        # lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+        clauses.append("lower(title) LIKE lower(?) ESCAPE '\\'")
         params.append(like(query.text.strip()))
     if query.breached is True:
         clauses.append("sla_due <= ?")
@@ -91,3 +92,13 @@ def where(query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
         clauses.append("resolved_at >= ?")
         params.append(ts(query.resolved_since))
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def numbered(sql: str, start: int = 1) -> str:
+    """``sql`` with each ``?`` mark turned into ``$1``, ``$2``, ... (for drivers such as
+    asyncpg that number their parameters). The statements here never hold a literal ``?``."""
+    parts = sql.split("?")
+    out = [parts[0]]
+    for n, part in enumerate(parts[1:], start=start):
+        out.append(f"${n}{part}")
+    return "".join(out)

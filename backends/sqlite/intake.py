@@ -8,30 +8,37 @@ applies and their change-feed rows commit together or not at all. The decisions 
 state that plan needs and writes what it decided, and every incident change is
 ``console.domain.lifecycle.apply``.
 
-Integration keys look like ``<id><secret>``: an 8-hex-digit public id and a 32-hex-digit
-secret (128 random bits). Only ``sha256(secret)`` is stored; the row is found by the id and
-the digest compared with ``hmac.compare_digest`` (see ``console.domain.tokens`` for why a fast hash
-is right for random secrets).
+What is the same on every SQL store (integration keys, alert JSON, the lifecycle pass over
+the plan) is ``backends.common.intake``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
-import secrets
 import sqlite3
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from backends.base import InvalidAction, NotFound, Unauthorized
+from backends.base import InvalidAction, NotFound
 from backends.common.incidents import build_incident
+from backends.common.intake import (
+    INTEGRATION_COLUMNS,
+    KeyRevoked,
+    apply_actions,
+    check_key,
+    digest,
+    insert_row,
+    integration_from_row,
+    new_key,
+    split_key,
+    updated_alert,
+)
 from backends.sqlite.store import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
 from console.domain.intake import (
     Alert,
-    AlertInsert,
     IngestResult,
     IngestState,
     Integration,
@@ -41,19 +48,10 @@ from console.domain.intake import (
     Signal,
     plan,
 )
-from console.domain.lifecycle import Acknowledge, InvalidTransition
 from console.domain.models import EscalationPolicy, Incident, Service, TimelineEntry, User
 
 if TYPE_CHECKING:
     from backends.sqlite.store import SqliteBackend
-
-ID_LENGTH = 8
-SECRET_LENGTH = 32
-
-
-class KeyRevoked(Unauthorized):
-    """The integration was revoked (or removed) after its key was checked; nothing stored."""
-
 
 # Keys checked before, per database file: integration id -> (integration, secret digest).
 # A hit saves a read per webhook. It can never let a revoked key store anything: ``ingest``
@@ -66,31 +64,8 @@ def _forget(store: SqliteBackend, integration_id: str) -> None:
     _known.get(str(store.path), {}).pop(integration_id, None)
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _json_list(values: Sequence[object]) -> str:
     return json.dumps(list(values))
-
-
-def _from_ts(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _integration(row: Sequence[Any]) -> Integration:
-    id_, service, kind, name, created, revoked = row
-    return Integration(
-        id=id_,
-        service=service,
-        kind=kind,
-        name=name,
-        created_at=datetime.fromtimestamp(created, UTC),
-        revoked_at=_from_ts(revoked),
-    )
-
-
-_INTEGRATION_COLUMNS = "id, service, kind, name, created_at, revoked_at"
 
 
 # --- integrations ----------------------------------------------------------------------------
@@ -100,21 +75,13 @@ async def create_integration(
     store: SqliteBackend, service: str, kind: IntegrationKind, name: str = ""
 ) -> tuple[Integration, str]:
     """A new integration for ``service`` and its key (returned once, never stored)."""
-    services = {s.id for s in await store.services()}
-    if service not in services:
-        known = ", ".join(sorted(services)) or "none yet"
-        raise InvalidAction(
-            f"unknown service {service!r} (known services: {known}); "
-            "add --create-service to create it"
-        )
-    integration_id = secrets.token_hex(ID_LENGTH // 2)
-    secret = secrets.token_hex(SECRET_LENGTH // 2)
+    integration_id, secret = await new_key(store, service)
     now = store.clock.now()
     async with store.transaction() as db:
         await db.execute(
             "INSERT INTO integrations (id, service, kind, name, secret_sha256, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            [integration_id, service, kind, name, _digest(secret), now.timestamp()],
+            [integration_id, service, kind, name, digest(secret), now.timestamp()],
         )
         await store.record_change(db, "integration.updated", "integration", integration_id)
     integration = Integration(
@@ -125,9 +92,9 @@ async def create_integration(
 
 async def integrations(store: SqliteBackend) -> list[Integration]:
     rows = await store.fetchall(
-        f"SELECT {_INTEGRATION_COLUMNS} FROM integrations ORDER BY created_at, id"
+        f"SELECT {INTEGRATION_COLUMNS} FROM integrations ORDER BY created_at, id"
     )
-    return [_integration(row) for row in rows]
+    return [integration_from_row(row) for row in rows]
 
 
 async def revoke_integration(store: SqliteBackend, integration_id: str) -> Integration:
@@ -135,7 +102,7 @@ async def revoke_integration(store: SqliteBackend, integration_id: str) -> Integ
     async with store.transaction() as db:
         rows = list(
             await db.execute_fetchall(
-                f"SELECT {_INTEGRATION_COLUMNS} FROM integrations WHERE id = ?", [integration_id]
+                f"SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE id = ?", [integration_id]
             )
         )
         if not rows:
@@ -148,77 +115,33 @@ async def revoke_integration(store: SqliteBackend, integration_id: str) -> Integ
             await store.record_change(db, "integration.updated", "integration", integration_id)
     _forget(store, integration_id)
     found = await store.fetchall(
-        f"SELECT {_INTEGRATION_COLUMNS} FROM integrations WHERE id = ?", [integration_id]
+        f"SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE id = ?", [integration_id]
     )
-    return _integration(found[0])
+    return integration_from_row(found[0])
 
 
 async def integration_for_key(store: SqliteBackend, key: str) -> Integration | None:
     """The active integration whose key this is, or ``None`` (unknown, wrong or revoked)."""
-    key = key.strip()
-    if len(key) != ID_LENGTH + SECRET_LENGTH:
+    parts = split_key(key)
+    if parts is None:
         return None
-    integration_id, secret = key[:ID_LENGTH], key[ID_LENGTH:]
+    integration_id, secret = parts
     known = _known.setdefault(str(store.path), {})
     cached = known.get(integration_id)
     if cached is not None:
-        integration, digest = cached
-        return integration if hmac.compare_digest(_digest(secret), digest) else None
+        integration, stored = cached
+        return integration if hmac.compare_digest(digest(secret), stored) else None
     rows = await store.fetchall(
-        f"SELECT {_INTEGRATION_COLUMNS}, secret_sha256 FROM integrations WHERE id = ?",
+        f"SELECT {INTEGRATION_COLUMNS}, secret_sha256 FROM integrations WHERE id = ?",
         [integration_id],
     )
-    if not rows:
-        # Spend the same work as a real comparison, so timing does not tell ids apart.
-        hmac.compare_digest(_digest(secret), _digest(""))
-        return None
-    row = rows[0]
-    if not hmac.compare_digest(_digest(secret), row[6]) or row[5] is not None:
-        return None
-    integration = _integration(row[:6])
-    known[integration_id] = (integration, row[6])
-    return integration
+    found = check_key(secret, rows[0] if rows else None)
+    if found is not None:
+        known[integration_id] = (found, rows[0][6])
+    return found
 
 
 # --- alerts ----------------------------------------------------------------------------------
-
-
-def _alert_json(
-    signal: Signal,
-    *,
-    alert_id: int,
-    incident_id: int,
-    integration: Integration,
-    status: str,
-    count: int,
-    first_seen: datetime,
-    last_seen: datetime,
-) -> str:
-    return Alert(
-        id=alert_id,
-        incident_id=incident_id,
-        integration_id=integration.id,
-        source=signal.source,
-        alert_key=signal.alert_key,
-        group_key=signal.group_key,
-        status=status,  # type: ignore[arg-type]
-        severity=signal.severity,
-        summary=signal.summary,
-        labels=dict(signal.labels),
-        annotations=dict(signal.annotations),
-        links=signal.links,
-        details=_jsonable(signal.details),
-        count=count,
-        starts_at=signal.starts_at,
-        ends_at=signal.ends_at,
-        first_seen=first_seen,
-        last_seen=last_seen,
-    ).model_dump_json()
-
-
-def _jsonable(value: Any) -> dict[str, Any]:
-    """Sender-supplied details as plain JSON (anything exotic becomes a string)."""
-    return json.loads(json.dumps(dict(value), default=str))
 
 
 def _load_state(
@@ -346,7 +269,7 @@ def _ingest(
     alert_id = store.next_id_sync(db, "alerts")
     insert_rows = []
     for n, insert in enumerate(decided.inserts):
-        insert_rows.append(_insert_row(insert, alert_id + n, incident_id, integration, now))
+        insert_rows.append(insert_row(insert, alert_id + n, incident_id, integration, now))
     db.executemany(
         "INSERT INTO alerts (id, incident_id, integration_id, alert_key, group_key, status,"
         " last_seen, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -359,48 +282,19 @@ def _ingest(
         ).fetchall()
         update_rows = []
         for alert_id_, data in rows:
-            update = decided.updates[alert_id_]
-            alert = Alert.model_validate_json(data)
-            changes: dict[str, Any] = {
-                "status": update.status,
-                "count": alert.count + update.repeats,
-                "last_seen": now,
-            }
-            if update.signal is not None:
-                changes["ends_at"] = update.signal.ends_at
-                if update.signal.action == "trigger":
-                    changes["summary"] = update.signal.summary or alert.summary
-                    changes["labels"] = dict(update.signal.labels) or alert.labels
-            new = alert.model_copy(update=changes)
+            new = updated_alert(Alert.model_validate_json(data), decided.updates[alert_id_], now)
             update_rows.append((new.status, stamp, new.model_dump_json(), alert_id_))
         db.executemany(
             "UPDATE alerts SET status = ?, last_seen = ?, data = ? WHERE id = ?", update_rows
         )
 
     # Lifecycle actions, each through ``lifecycle.apply``; one row write per incident.
-    touched: dict[int, Incident] = {i.id: i for i in created}
-    touched_entries: list[TimelineEntry] = []
-    changes_rows: list[tuple[Any, ...]] = []
-    before: dict[int, Incident] = {}
-    for ref, action in decided.actions:
-        target = incident_id(ref)
-        found = touched.get(target) or state.incidents.get(target)
-        if found is None:
-            continue
-        incident = found
-        before.setdefault(target, incident)
-        try:
-            updated, entries = lifecycle.apply(incident, action, actor, now)
-        except InvalidTransition:
-            # The plan only acts on open incidents; a refusal here means the action is
-            # moot (e.g. already acknowledged) and the rest of the batch stands.
-            continue
-        if isinstance(action, Acknowledge):
-            # A monitoring tool acknowledging does not make itself the owner.
-            updated = updated.model_copy(update={"assignee": incident.assignee})
-        touched[target] = updated
-        touched_entries.extend(entries)
-        changes_rows.append((stamp, "incident.updated", "incident", str(target), updated.version))
+    applied = apply_actions(decided, created, state.incidents, actor, now)
+    touched, before, touched_entries = applied.touched, applied.before, applied.entries
+    changes_rows = [
+        (stamp, "incident.updated", "incident", str(target), version)
+        for target, version in applied.changed
+    ]
     created_ids = {i.id for i in created}
     for target, incident in touched.items():
         if target not in before:
@@ -436,37 +330,6 @@ def _ingest(
         outcomes=tuple(decided.outcomes),
         created=tuple(i.key for i in created),
         updated=tuple(updated_keys),
-    )
-
-
-def _insert_row(
-    insert: AlertInsert,
-    alert_id: int,
-    incident_id: Any,
-    integration: Integration,
-    now: datetime,
-) -> tuple[Any, ...]:
-    target = incident_id(insert.incident)
-    signal = insert.signal
-    data = _alert_json(
-        signal,
-        alert_id=alert_id,
-        incident_id=target,
-        integration=integration,
-        status=insert.status,
-        count=insert.count,
-        first_seen=now,
-        last_seen=now,
-    )
-    return (
-        alert_id,
-        target,
-        integration.id,
-        signal.alert_key,
-        signal.group_key,
-        insert.status,
-        now.timestamp(),
-        data,
     )
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.base import Conflict, InvalidAction, NotFound
-from console.domain.lifecycle import AddLink
+from backends.base import InvalidAction, NotFound
+from backends.common.incidents import link_problem
 from console.domain.models import Incident, IncidentQuery, Status
-from console.domain.problems import Problem, ProblemState, link_for, problem_key, waiting_on
+from console.domain.problems import Problem, ProblemState, problem_key, waiting_on
 from console.domain.text import clean
 
 if TYPE_CHECKING:
@@ -49,13 +49,7 @@ async def create_problem(
             ],
         )
         await backend.record_change(db, "problem.created", "problem", str(problem.id))
-    # Link the incident; if someone changed it in between, link the version now current.
-    for _ in range(3):
-        try:
-            await backend.act(incident.id, AddLink(link=link_for(problem)), actor, incident.version)
-            break
-        except Conflict:
-            incident = await backend.get_incident(incident.id)
+    await link_problem(backend, incident, problem, actor)
     return problem
 
 

@@ -41,7 +41,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
         if demo_path.exists() and demo_path.stat().st_size > 0:
             raise StartupError(f"{demo_path} already exists; --demo needs a fresh database file")
         settings = settings.model_copy(update={"db": demo_path, "backend": None})
-    elif not settings.backend:
+    elif not settings.backend and not settings.database_url:
         folder = settings.database_path().parent
         try:
             folder.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from backends import open_store
 from backends.base import BackendError
 from console.demo.seed import DemoError, SeedSummary, seed
 from console.domain.clock import SystemClock
@@ -16,11 +17,9 @@ from console.domain.models import (
 )
 
 
-async def _write_demo(path: str, args: argparse.Namespace, settings: Settings) -> SeedSummary:
-    from backends.sqlite.store import SqliteBackend
-
-    backend = SqliteBackend(path, settings=settings)
-    await backend.open()
+async def _write_demo(args: argparse.Namespace, settings: Settings) -> SeedSummary:
+    backend = await open_store(settings)
+    path = backend.description
     try:
         everything = IncidentQuery(statuses=tuple(Status), limit=1)
         existing = await backend.count_incidents(everything)
@@ -48,14 +47,17 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """``incidents demo [--db PATH] [--seed N] [--history N] [--open N] [--export FILE]``."""
     if args.export is not None:
         return _export(args)
-    path = settings.database_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    where: object = settings.database_url
+    if not settings.database_url:
+        path = settings.database_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        where = path
     try:
-        summary = asyncio.run(_write_demo(str(path), args, settings))
+        summary = asyncio.run(_write_demo(args, settings))
     except (DemoError, BackendError) as exc:
         print(f"incidents demo: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote a demo database to {path}")
+    print(f"wrote a demo database to {where}")
     for line in summary.lines():
         print(line)
     print(f"open it with: incidents --db {path}")

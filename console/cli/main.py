@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from console import __version__
-from console.domain.config import ConfigError, Settings, load_settings, login_name
+from console.domain.config import (
+    ConfigError,
+    Settings,
+    db_argument,
+    is_database_url,
+    load_settings,
+    login_name,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", type=Path, help="config file (TOML) to read")
-    parser.add_argument("--db", type=Path, help="SQLite database file (the embedded default)")
+    parser.add_argument("--db", type=db_argument, help="SQLite database file (the embedded default)")
     parser.add_argument("--backend", help="URL of an 'incidents serve' server")
     parser.add_argument("--token", help="bearer token for --backend")
     parser.add_argument("--as", dest="user", help="who you are (default: your login name)")
@@ -39,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="serve the HTTP API (a shared live state for a team)")
-    serve.add_argument("--db", type=Path, dest="db", help="SQLite database file")
+    serve.add_argument("--db", type=db_argument, dest="db", help="SQLite database file")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--demo", action="store_true", help="seed a demo database if empty")
@@ -55,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = token_sub.add_parser("revoke", help="revoke a token")
     revoke.add_argument("token_id")
     for p in (create, revoke, token_sub.choices["list"]):
-        p.add_argument("--db", type=Path, dest="db", help="SQLite database file")
+        p.add_argument("--db", type=db_argument, dest="db", help="SQLite database file")
     token.set_defaults(handler=("console.cli.token", "cmd_token"))
 
     integ = sub.add_parser("integration", help="manage alert integrations")
@@ -71,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     irevoke = integ_sub.add_parser("revoke", help="revoke an integration")
     irevoke.add_argument("integration_id")
     for p in (icreate, ilist, irevoke):
-        p.add_argument("--db", type=Path, dest="db", help="SQLite database file")
+        p.add_argument("--db", type=db_argument, dest="db", help="SQLite database file")
     integ.set_defaults(handler=("console.cli.integration", "cmd_integration"))
 
     report = sub.add_parser("report", help="print KPIs (MTTA, MTTR, SLA compliance)")
@@ -118,13 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--config", type=Path, default=argparse.SUPPRESS, help="settings whose [intake] to try"
     )
-    replay.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+    replay.add_argument("--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file")
     replay.set_defaults(handler=("console.cli.replay", "cmd_replay"))
 
     # Also after the subcommand (``incidents report --db x.db``); SUPPRESS keeps a value given
     # before it (``incidents --db x.db report``) instead of overwriting it with None.
     for p in (report, pir):
-        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument("--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file")
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
         p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
 
@@ -141,13 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     dcheck = dir_sub.add_parser("check", help="validate a file without touching a store")
     dcheck.add_argument("file", type=Path)
     for p in (dapply, dexport):
-        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument("--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file")
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
         p.add_argument("--token", default=argparse.SUPPRESS, help="admin token for --backend")
     directory.set_defaults(handler=("console.cli.directory", "cmd_directory"))
 
     demo = sub.add_parser("demo", help="write a demo database")
-    demo.add_argument("--db", type=Path, dest="db", help="SQLite database file to create")
+    demo.add_argument("--db", type=db_argument, dest="db", help="SQLite database file to create")
     demo.add_argument("--seed", type=int, default=None)
     demo.add_argument("--history", type=int, default=2000, help="resolved incidents to create")
     demo.add_argument("--open", dest="open_count", type=int, default=40)
@@ -171,6 +178,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
             updates[name] = value
     if updates.get("db") is not None and "backend" not in updates:
         updates["backend"] = None  # an explicit --db beats INCIDENTS_BACKEND
+    if is_database_url(updates.get("db")):
+        updates["database_url"] = updates.pop("db")
+    elif updates.get("db") is not None:
+        updates["database_url"] = None  # an explicit file beats a URL in INCIDENTS_DB
     if not (updates.get("user") or settings.user):
         updates["user"] = login_name()
     return settings.model_copy(update=updates)

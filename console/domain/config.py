@@ -19,7 +19,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from console.domain.keys import BY_ID
 from console.domain.models import Duration
@@ -129,6 +129,10 @@ class Settings(Section):
     db: Path | None = None
     """SQLite database file (``~`` is expanded); defaults to ``incidents.db`` in the platform
     data directory."""
+    database_url: str | None = None
+    """A ``postgresql://user@host/db`` team store: when set, the console, ``serve`` and every
+    command use it instead of ``db``. ``db`` / ``--db`` / ``INCIDENTS_DB`` given such a URL
+    set this instead."""
     backend: str | None = None
     """URL of an ``incidents serve`` server (``http://`` or ``https://``); when set, the
     console uses it instead of ``db``."""
@@ -160,6 +164,13 @@ class Settings(Section):
     """Outgoing ChatOps webhooks (Slack-compatible or generic JSON)."""
     changes: ChangeSettings = Field(default_factory=ChangeSettings)
     """Change correlation: the window before an incident, the queue's recent-change marker."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _database_url_in_db(cls, data: Any) -> Any:
+        if isinstance(data, dict) and is_database_url(data.get("db")):
+            data = {**data, "database_url": data["db"], "db": None}
+        return data
 
     @field_validator("db")
     @classmethod
@@ -194,6 +205,16 @@ class Settings(Section):
 
     def database_path(self) -> Path:
         return self.db if self.db is not None else default_db_path()
+
+
+def is_database_url(value: object) -> bool:
+    """Does ``value`` name a PostgreSQL database (``postgresql://`` or ``postgres://``)?"""
+    return isinstance(value, str) and value.startswith(("postgresql://", "postgres://"))
+
+
+def db_argument(value: str) -> Path | str:
+    """``--db``: a PostgreSQL URL stays a string, anything else is a file path."""
+    return value if is_database_url(value) else Path(value)
 
 
 def config_dir() -> Path:

@@ -40,5 +40,15 @@ async def sqlite_backend(tmp: Path) -> AsyncIterator[Backend]:
         yield backend
 
 
+@register("postgres")
+@asynccontextmanager
+async def postgres_backend(tmp: Path) -> AsyncIterator[Backend]:
+    from backends.postgres.store import PostgresBackend
+    from tests.postgres import fresh_dsn
+
+    async with PostgresBackend(await fresh_dsn(), poll_interval=0.05) as backend:
+        yield backend
+
+
 # The remote backend registers itself (a real server process per test).
 import tests.contract.backends_remote  # noqa: E402, F401

@@ -1,5 +1,5 @@
-"""Fixtures for the intake tests: a real SQLite store with a frozen clock, a service with an
-escalation policy, and one integration of each kind."""
+"""Fixtures for the intake tests: a real store (SQLite, and PostgreSQL on a throw-away cluster)
+with a frozen clock, a service with an escalation policy, and one integration of each kind."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from backends.sqlite import intake as sqlite_intake
+from backends.postgres.store import PostgresBackend
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.config import Settings
@@ -90,9 +90,12 @@ def am_body(
     }
 
 
+Store = SqliteBackend | PostgresBackend
+
+
 @dataclass
 class Intake:
-    store: SqliteBackend
+    store: Store
     clock: FrozenClock
     am: Integration
     am_key: str
@@ -102,7 +105,7 @@ class Intake:
     other_events_key: str
 
 
-async def seed(store: SqliteBackend) -> None:
+async def seed(store: Store) -> None:
     for user in ("alice", "bob"):
         await store.put_user(User(id=user, name=user.title()))
     await store.put_policy(POLICY)
@@ -115,15 +118,52 @@ def clock() -> FrozenClock:
     return FrozenClock(T0)
 
 
-@pytest.fixture
-async def intake(tmp_path: Path, clock: FrozenClock) -> AsyncIterator[Intake]:
+async def open_store(kind: str, tmp_path: Path, clock: FrozenClock) -> Store:
+    """An empty store of ``kind`` (``sqlite`` or ``postgres``) on ``clock``."""
+    if kind == "postgres":
+        from tests.postgres import fresh_dsn
+
+        dsn = await fresh_dsn()
+        return await PostgresBackend(
+            dsn, settings=Settings(database_url=dsn), clock=clock, poll_interval=0.05
+        ).open()
     settings = Settings(db=tmp_path / "incidents.db")
-    async with SqliteBackend(tmp_path / "incidents.db", settings=settings, clock=clock) as store:
+    return await SqliteBackend(tmp_path / "incidents.db", settings=settings, clock=clock).open()
+
+
+async def second_store(intake: Intake) -> Store:
+    """Another store object on the same database, as a second process would open it."""
+    store = intake.store
+    if isinstance(store, PostgresBackend):
+        return await PostgresBackend(store.dsn, settings=store.settings, clock=intake.clock).open()
+    return await SqliteBackend(store.path, settings=store.settings, clock=intake.clock).open()
+
+
+async def column_values(store: Store, sql: str) -> list[Any]:
+    """The first column of a read-only query (both stores name their tables alike)."""
+    if isinstance(store, PostgresBackend):
+        return [row[0] for row in await store.fetch(sql)]
+    return [row[0] for row in await store.fetchall(sql)]
+
+
+async def count_rows(store: Store, table: str) -> int:
+    """Rows in one of the store's tables."""
+    return int((await column_values(store, f"SELECT count(*) FROM {table}"))[0])
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def intake(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FrozenClock
+) -> AsyncIterator[Intake]:
+    store = await open_store(request.param, tmp_path, clock)
+    try:
         await seed(store)
-        am, am_key = await sqlite_intake.create_integration(store, "checkout", "alertmanager")
-        ev, ev_key = await sqlite_intake.create_integration(store, "checkout", "events", "pd")
-        other, other_key = await sqlite_intake.create_integration(store, "search", "events")
+        am, am_key = await store.create_integration("checkout", "alertmanager")
+        ev, ev_key = await store.create_integration("checkout", "events", "pd")
+        other, other_key = await store.create_integration("search", "events")
         yield Intake(store, clock, am, am_key, ev, ev_key, other, other_key)
+    finally:
+        await store.close()
 
 
 @dataclass
@@ -139,10 +179,10 @@ async def api(intake: Intake) -> AsyncIterator[Api]:
     """The real FastAPI app of ``incidents serve`` in-process (httpx ASGI transport)."""
     import httpx
 
-    from backends.sqlite.tokens import SqliteTokenStore
     from console.http.app import create_app
 
-    tokens = SqliteTokenStore(intake.store, clock=intake.clock)
+    tokens = intake.store.capabilities.tokens
+    assert tokens is not None
     _, admin = await tokens.create("root", "admin")
     _, viewer = await tokens.create("val", "viewer")
     app = create_app(intake.store, intake.store.settings, clock=intake.clock, tokens=tokens)

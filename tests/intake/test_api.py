@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from console.domain.models import IncidentQuery, NewIncident, Status
-from tests.intake.conftest import Api, am_body, fixture_body
+from tests.intake.conftest import Api, am_body, count_rows, fixture_body, second_store
 
 AM = "/v1/integrations/alertmanager"
 EV = "/v1/integrations/events"
@@ -16,7 +16,7 @@ async def stored(api: Api) -> tuple[int, int, int]:
     """(incidents, alerts, changes): what a refused request must leave unchanged."""
     store = api.intake.store
     incidents = await store.count_incidents(IncidentQuery(statuses=tuple(Status)))
-    alerts = (await store.fetchall("SELECT count(*) FROM alerts"))[0][0]
+    alerts = await count_rows(store, "alerts")
     return incidents, alerts, await store.last_seq()
 
 
@@ -74,9 +74,7 @@ async def test_refused_alertmanager_requests_store_nothing(api: Api) -> None:
 
 
 async def test_revoked_key_stops_working(api: Api) -> None:
-    from backends.sqlite import intake as sqlite_intake
-
-    await sqlite_intake.revoke_integration(api.intake.store, api.intake.am.id)
+    await api.intake.store.revoke_integration(api.intake.am.id)
     response = await api.client.post(
         AM, json=fixture_body("firing.json"), headers=bearer(api.intake.am_key)
     )
@@ -87,15 +85,15 @@ async def test_revoked_key_stops_working(api: Api) -> None:
 async def test_a_key_revoked_by_another_process_stores_nothing(api: Api) -> None:
     """The server caches checked keys; a revoke from elsewhere (the CLI, another server)
     is still caught inside the ingest transaction, so nothing is stored after it."""
-    from backends.sqlite import intake as sqlite_intake
-    from backends.sqlite.store import SqliteBackend
-
     ok = await api.client.post(
         AM, json=fixture_body("firing.json"), headers=bearer(api.intake.am_key)
     )
     assert ok.status_code == 200  # the key is now in the server's cache
-    async with SqliteBackend(api.intake.store.path) as elsewhere:
-        await sqlite_intake.revoke_integration(elsewhere, api.intake.am.id)
+    elsewhere = await second_store(api.intake)
+    try:
+        await elsewhere.revoke_integration(api.intake.am.id)
+    finally:
+        await elsewhere.close()
     before = await stored(api)
     body = am_body([{"fingerprint": "after-revoke"}], group_key="{}:{other}")
     for _ in range(2):  # refused in the transaction, then at the (now emptied) cache

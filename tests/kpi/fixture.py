@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from backends.postgres.store import PostgresBackend
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.lifecycle import (
@@ -153,11 +154,19 @@ def by_label(incidents: list[Incident]) -> dict[str, Incident]:
     return {spec.label: incident for spec, incident in zip(SPECS, incidents, strict=True)}
 
 
-async def replay(path: Path, shift: timedelta = timedelta(0)) -> SqliteBackend:
-    """Play the script into a real SQLite store (every time moved by ``shift``); the store's
-    frozen clock is left at ``NOW + shift``."""
+async def replay(
+    path: Path, shift: timedelta = timedelta(0), kind: str = "sqlite"
+) -> SqliteBackend | PostgresBackend:
+    """Play the script into a real store (SQLite at ``path``, or ``kind="postgres"`` on the
+    test cluster), every time moved by ``shift``; its frozen clock is left at ``NOW + shift``."""
     clock = FrozenClock(SPECS[0].created + shift)
-    backend = SqliteBackend(path, clock=clock)
+    backend: SqliteBackend | PostgresBackend
+    if kind == "postgres":
+        from tests.postgres import fresh_dsn
+
+        backend = PostgresBackend(await fresh_dsn(), clock=clock)
+    else:
+        backend = SqliteBackend(path, clock=clock)
     await backend.open()
     for team in TEAMS:
         await backend.put_team(team)

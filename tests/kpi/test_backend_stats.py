@@ -1,5 +1,5 @@
-"""The same story replayed through a real SQLite store gives the same KPIs as the pure
-computation (and so the hand-computed numbers of ``test_kpis.py``)."""
+"""The same story replayed through a real store (SQLite, PostgreSQL) gives the same KPIs as
+the pure computation (and so the hand-computed numbers of ``test_kpis.py``)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ from tests.kpi.fixture import NOW, SERVICES, WEEK, build, replay
         (WEEK, {"service": "web"}),
     ],
 )
-async def test_sqlite_stats_equal_the_pure_computation(tmp_path: Path, since, filters) -> None:
-    backend = await replay(tmp_path / "kpis.db")
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_store_stats_equal_the_pure_computation(
+    tmp_path: Path, since, filters, kind: str
+) -> None:
+    backend = await replay(tmp_path / "kpis.db", kind=kind)
     try:
         got = await backend.stats(since, **filters)
     finally:
@@ -37,8 +40,9 @@ async def test_sqlite_stats_equal_the_pure_computation(tmp_path: Path, since, fi
     assert got.model_dump_json() == expected.model_dump_json()
 
 
-async def test_the_hand_computed_numbers_through_sqlite(tmp_path: Path) -> None:
-    backend = await replay(tmp_path / "kpis.db")
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_the_hand_computed_numbers_through_a_store(tmp_path: Path, kind: str) -> None:
+    backend = await replay(tmp_path / "kpis.db", kind=kind)
     try:
         week = await backend.stats(WEEK)
     finally:

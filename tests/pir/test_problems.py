@@ -68,6 +68,15 @@ async def test_problems_over_sqlite(tmp_path: Path) -> None:
         await exercise(backend)
 
 
+async def test_problems_over_postgres() -> None:
+    from backends.postgres.store import PostgresBackend
+    from tests.postgres import fresh_dsn
+
+    async with PostgresBackend(await fresh_dsn()) as backend:
+        await seed(backend)
+        await exercise(backend)
+
+
 @pytest.mark.slow
 async def test_problems_over_a_real_server(tmp_path: Path) -> None:
     db = tmp_path / "p.db"

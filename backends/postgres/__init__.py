@@ -1,0 +1,2 @@
+"""The team store on PostgreSQL (asyncpg): several ``incidents serve`` replicas and consoles
+on one database. See ``backends.postgres.store``."""

@@ -1,0 +1,74 @@
+"""The token store and the delivery log behave the same on every store (the capabilities
+of ``backends.capabilities``, over SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from backends import capabilities
+from backends.base import Backend, NotFound
+from backends.postgres.store import PostgresBackend
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.deliveries import NewDelivery
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    clock = FrozenClock(T0)
+    opened: SqliteBackend | PostgresBackend
+    if request.param == "postgres":
+        from tests.postgres import fresh_dsn
+
+        opened = PostgresBackend(await fresh_dsn(), clock=clock)
+    else:
+        opened = SqliteBackend(tmp_path / "c.db", clock=clock)
+    async with opened:
+        yield opened
+
+
+async def test_tokens(store: Backend) -> None:
+    tokens = capabilities.tokens(store)
+    assert tokens is not None
+    info, token = await tokens.create("alice", "responder", "laptop")
+    assert token.startswith("inc_") and info.user == "alice"
+    principal = await tokens.verify(token)
+    assert principal is not None and (principal.user, principal.role) == ("alice", "responder")
+    assert await tokens.verify(token[:-1] + ("x" if token[-1] != "x" else "y")) is None
+    assert await tokens.verify("inc_nope_nope") is None
+    [listed] = await tokens.list()
+    assert listed.last_used_at == T0, "a verified token records its use"
+    with pytest.raises(ValueError, match="unknown role"):
+        await tokens.create("bob", "root")
+    revoked = await tokens.revoke(info.id)
+    assert revoked.revoked_at == T0
+    assert await tokens.verify(token) is None
+    assert await tokens.list(include_revoked=False) == []
+    with pytest.raises(NotFound):
+        await tokens.revoke("missing")
+
+
+async def test_delivery_log(store: Backend) -> None:
+    log = capabilities.deliveries(store)
+    assert log is not None
+    rows = [
+        NewDelivery(T0, "chat", "https://hooks.example", "incident.created", f"INC-{n}", "queued")
+        for n in (1, 2)
+    ]
+    ids = await log.add(rows)
+    assert len(ids) == 2 and ids == sorted(ids)
+    await log.update(
+        ids[0], "delivered", attempts=1, response_code=200, error="", at=T0 + timedelta(seconds=1)
+    )
+    assert await log.abandon_unfinished("stopped", T0 + timedelta(seconds=2)) == 1
+    newest, oldest = await log.recent()
+    assert (oldest.id, oldest.status, oldest.response_code) == (ids[0], "delivered", 200)
+    assert (newest.incident_key, newest.status, newest.error) == ("INC-2", "failed", "stopped")
+    assert newest.updated_at == T0 + timedelta(seconds=2)
+    assert [d.id for d in await log.recent(1)] == [ids[1]]
