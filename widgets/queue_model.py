@@ -260,10 +260,31 @@ class QueueModel:
             else:
                 self.done.add(incident.id)
         if len(batch) > 200:
-            self.rebuild(now)
+            self._merge(batch, now)
             return
         for incident in batch:
             self._place(incident, now)
+        self._generation += 1
+
+    def _merge(self, batch: list[Incident], now: datetime) -> None:
+        """A big batch (a page of the initial load): one pass out, one sort of two runs in.
+
+        Appending the batch's sorted keys and sorting again costs a merge (the list is two
+        sorted runs), not a full sort of everything the queue holds.
+        """
+        stale = {key for i in batch if (key := self._keys.pop(i.id, None)) is not None}
+        if stale:
+            self._order = [key for key in self._order if key not in stale]
+        info = self.tracker.info
+        fresh = []
+        for incident in batch:
+            if self._passes(incident, now):
+                key = sort_key(incident, info.get(incident.id), self.sort, now)
+                self._keys[incident.id] = key
+                fresh.append(key)
+        fresh.sort()
+        self._order.extend(fresh)
+        self._order.sort()
         self._generation += 1
 
     def remove(self, ids: Iterable[int]) -> None:

@@ -187,6 +187,10 @@ class Pause(Model):
         return None if value is None else utc(value)
 
 
+_FIELDS_SETS: dict[frozenset[str], set[str]] = {}
+"""One shared set per combination of given field names (see ``Incident._share_fields_set``)."""
+
+
 class Incident(Model):
     id: int
     key: str
@@ -237,6 +241,16 @@ class Incident(Model):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return None if value is None else utc(value)
+
+    @model_validator(mode="after")
+    def _share_fields_set(self) -> Incident:
+        # Pydantic keeps, per instance, the set of field names given: ~35 names, a 2.3 KB
+        # set, two thirds of a parsed incident (220 MB at 100,000 open). A frozen model never
+        # changes it in place (``model_copy`` copies it first), so equal sets are shared.
+        names = self.__pydantic_fields_set__
+        shared = _FIELDS_SETS.setdefault(frozenset(names), names)
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
+        return self
 
     @property
     def is_open(self) -> bool:

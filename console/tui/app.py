@@ -49,7 +49,12 @@ from widgets.queue_model import SlaTracker
 BATCH_WINDOW = 0.06
 """Seconds to wait after a change for more: a burst becomes one fetch and one repaint."""
 DIRECTORY_ENTITIES = frozenset({"service", "user", "team", "policy", "schedule"})
-OPEN_LIMIT = 100_000
+FIRST_PAGE = 200
+"""Open incidents the first screen is drawn from (more than any terminal shows)."""
+PAGE = 1000
+"""Open incidents per page behind the first screen: small enough that parsing one page
+never holds up a key for long."""
+PAGE_OVERLAP = 20
 DONE_KEEP = 200
 """Finished (resolved, closed, cancelled) incidents kept in ``app.incidents``."""
 
@@ -149,6 +154,8 @@ class IncidentApp(App[None]):
         self.directory = Directory(clock)
         self.tracker = SlaTracker(settings.sla)
         self.loaded = False
+        self.fully_loaded = False
+        """Every open incident is held (the pages behind the first screen are in)."""
         self.retimed: set[int] = set()
         """Incidents whose SLA state moved with the last tick (screens re-sort only these)."""
         self.keymap_ids: dict[str, str] = dict(settings.keymap)
@@ -224,7 +231,9 @@ class IncidentApp(App[None]):
             try:
                 self._seq = await self.backend.last_seq()
                 await self.directory.load(self.backend)
-                open_now = await self.backend.list_incidents(IncidentQuery(limit=OPEN_LIMIT))
+                # The most urgent screenful first, in the store's own order: the first
+                # screen costs the same at 1,000 open as at 100,000.
+                open_now = await self.backend.list_incidents(IncidentQuery(limit=FIRST_PAGE))
             except BackendError as exc:
                 self.set_status(f"cannot load incidents: {exc} (retrying)", error=True)
                 await asyncio.sleep(delay)
@@ -239,6 +248,7 @@ class IncidentApp(App[None]):
             gc.freeze()
             self._post(DirectoryChanged())
             self._post(IncidentsChanged(open_now))
+        pager = asyncio.create_task(self._load_the_rest())
         queue: asyncio.Queue[Any] = asyncio.Queue()
         batcher = asyncio.create_task(self._batches(queue))
         try:
@@ -261,9 +271,43 @@ class IncidentApp(App[None]):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
         finally:
-            batcher.cancel()
-            with suppress(asyncio.CancelledError):
-                await batcher  # let a fetch in flight finish or cancel before the loop ends
+            for task in (pager, batcher):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task  # let a fetch in flight finish or cancel before the loop ends
+
+    async def _load_the_rest(self) -> None:
+        """Page in every other open incident behind the first screen, a page at a time.
+
+        Pages are in creation order (it never changes, unlike urgency, which moves with the
+        clock), and each starts ``PAGE_OVERLAP`` rows before the last one ended, so an
+        incident resolved meanwhile cannot make the next page skip one that was not. Anything
+        that changes while paging is also on the change feed, which started before the first
+        page (``remember`` keeps the newest version of each, whichever arrives first).
+        """
+        offset = 0
+        delay = 1.0
+        query = IncidentQuery(sort="age", limit=PAGE)
+        while True:
+            try:
+                page = await self.backend.list_incidents(
+                    query.model_copy(update={"offset": offset})
+                )
+            except BackendError as exc:
+                self.set_status(f"cannot load incidents: {exc} (retrying)", error=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+                continue
+            fresh = [i for i in page if i.id not in self.incidents]
+            if fresh:
+                self.remember(fresh, announce=False)
+                gc.freeze()
+                self._post(IncidentsChanged(fresh))
+            if len(page) < PAGE:
+                break
+            offset += PAGE - PAGE_OVERLAP
+            await asyncio.sleep(0)  # let keys and live changes in between pages
+        self.fully_loaded = True
 
     async def _batches(self, queue: asyncio.Queue[Any]) -> None:
         while True:
