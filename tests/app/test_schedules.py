@@ -20,6 +20,7 @@ from console.domain.directory import DirectoryChanges, NewOverride, parse, plan
 from console.domain.models import EntryKind, NewIncident, Override
 from console.services.escalator import Escalator
 from console.tui.app import make_app
+from screens.assign import AssignScreen
 from screens.override import OverrideScreen
 from screens.schedules import SchedulesScreen
 from tests.app.conftest import T0, settings_with
@@ -285,3 +286,31 @@ async def test_hostile_names_are_shown_as_plain_text(
         assert rows[0][1].startswith("[red]Ben[/red]") and "\x1b" not in rows[0][1]
         await pilot.press("w")
         await wait_until(lambda: isinstance(app.screen, OverrideScreen), pilot=pilot)
+
+
+async def test_fresh_database_with_the_example_file_is_a_working_console(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """Issue 17's 'done when': apply examples/team.toml to an empty database, then the
+    console's assign lists those people, escalation pages the schedule's on-call person and
+    the on-call screen shows who is on call now."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "team.toml"
+    async with SqliteBackend(tmp_path / "fresh.db", clock=clock, poll_interval=0.02) as store:
+        await apply(store, example.read_text(encoding="utf-8"))
+        incident = await store.create_incident(NewIncident(title="site down", service="web"), "ana")
+        # the weekly rotation from Monday 2026-01-05 09:00 London: ana, ben, chloe, ana, ...;
+        # T0 (2026-03-02 09:00) is 8 hand-offs later: chloe's week
+        assert await store.paged_now(incident.id) == ["chloe"]
+        app = console(store, clock, user="ben")
+        async with app.run_test(size=(120, 30)) as pilot:
+            screen = await open_schedules(pilot)
+            assert cells(screen, "#oncall-schedules")[0][:2] == ["Ops on call", "Chloé Martin"]
+            await pilot.press("escape")
+            await wait_until(lambda: incident.id in app.incidents, pilot=pilot)
+            await pilot.press("o")
+            await wait_until(lambda: isinstance(app.screen, AssignScreen), pilot=pilot)
+            people = app.screen.query_one("#people", OptionList)
+            listed = [str(people.get_option_at_index(i).prompt) for i in range(people.option_count)]
+            assert any("Chloé Martin" in p and "on call" in p for p in listed)
+            assert any("Ana Pereira" in p for p in listed)
+            assert any("Ben Okafor" in p for p in listed)
