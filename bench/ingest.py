@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -258,21 +260,39 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-", dir=args.dir) as tmp:
+@dataclass
+class Served:
+    process: subprocess.Popen[bytes]
+    url: str
+    secret: str
+    """What ``prepare`` returned: the integration key or the API token."""
+    folder: Path
+
+
+@contextlib.asynccontextmanager
+async def served(
+    prepare: Callable[[Path], Awaitable[str]], folder: str | None = None
+) -> AsyncIterator[Served]:
+    """A real ``incidents serve`` on a fresh database that ``prepare`` filled, stopped after."""
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=folder) as tmp:
         db = Path(tmp) / "bench.db"
         config = Path(tmp) / "config.toml"
         config.write_text("")
-        key = await prepare(db)
+        secret = await prepare(db)
         process, url = start_server(db, Path(tmp) / "serve.log", config)
         try:
-            results = await rounds(url, process.pid, key, args)
+            yield Served(process, url, secret, Path(tmp))
         finally:
             process.terminate()
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    async with served(prepare, args.dir) as server:
+        results = await rounds(server.url, server.process.pid, server.secret, args)
     return {
         "benchmark": "alert intake through incidents serve, measured at the server",
         "machine": {

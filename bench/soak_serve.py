@@ -23,9 +23,7 @@ import asyncio
 import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -35,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import exchange, prepare, request, start_server, webhook  # noqa: E402
+from ingest import exchange, prepare, request, served, webhook  # noqa: E402
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -130,21 +128,9 @@ async def soak(url: str, pid: int, key: str, args: argparse.Namespace) -> list[d
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-soak-", dir=args.dir) as tmp:
-        db = Path(tmp) / "bench.db"
-        config = Path(tmp) / "config.toml"
-        config.write_text("")
-        key = await prepare(db)
-        process, url = start_server(db, Path(tmp) / "serve.log", config)
-        try:
-            samples = await soak(url, process.pid, key, args)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        size_mb = round(sum(f.stat().st_size for f in Path(tmp).glob("bench.db*")) / 2**20, 1)
+    async with served(prepare, args.dir) as server:
+        samples = await soak(server.url, server.process.pid, server.secret, args)
+        size_mb = round(sum(f.stat().st_size for f in server.folder.glob("bench.db*")) / 2**20, 1)
     half = [s["VmRSS"] for s in samples if s["seconds"] >= samples[-1]["seconds"] / 2]
     spread = max(half) / min(half)
     return {

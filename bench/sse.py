@@ -21,9 +21,7 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import cpu_seconds, exchange, request, start_server  # noqa: E402
+from ingest import cpu_seconds, exchange, request, served  # noqa: E402
 
 from backends.sqlite.store import SqliteBackend  # noqa: E402
 from backends.sqlite.tokens import SqliteTokenStore  # noqa: E402
@@ -163,20 +161,8 @@ async def measure(url: str, pid: int, token: str, args: argparse.Namespace) -> d
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="bench-sse-") as tmp:
-        db = Path(tmp) / "bench.db"
-        config = Path(tmp) / "config.toml"
-        config.write_text("")
-        token = await prepare(db)
-        process, url = start_server(db, Path(tmp) / "serve.log", config)
-        try:
-            result = await measure(url, process.pid, token, args)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    async with served(prepare) as server:
+        result = await measure(server.url, server.process.pid, server.secret, args)
     return {
         "benchmark": "SSE fan-out of incidents serve: server CPU per subscriber per change",
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},

@@ -11,7 +11,7 @@ from backends.remote import sse_events
 from console.domain.lifecycle import AddNote
 from console.domain.models import Change, NewIncident
 from tests.remote.conftest import Live
-from tests.waiting import TIMEOUT
+from tests.waiting import TIMEOUT, wait_until
 
 
 async def read_changes(
@@ -130,3 +130,24 @@ async def test_sigterm_stops_the_server_with_streams_open(live: Live) -> None:
     assert not pending
     for client in clients:
         await client.aclose()
+
+
+async def test_a_stream_whose_client_left_is_freed_while_idle(live: Live) -> None:
+    """A client that disconnects from an idle stream (no change, no ping due for 300 s)
+    frees it at once: the server notices the disconnect, not only its next write."""
+
+    async def open_streams(client: httpx.AsyncClient) -> int:
+        metrics = (await client.get("/metrics")).text
+        line = next(x for x in metrics.splitlines() if x.startswith("incidents_sse_streams "))
+        return int(float(line.split()[1]))
+
+    async with live.http("viewer") as client:
+        async with client.stream("GET", "/v1/stream", params={"ping": 300}) as response:
+            assert response.status_code == 200
+            await wait_until(lambda: open_streams(client), what="the stream is open")
+
+        # Left without reading further: no write is due on that stream for five minutes.
+        async def freed() -> bool:
+            return await open_streams(client) == 0
+
+        await wait_until(freed, what="the left stream is freed")

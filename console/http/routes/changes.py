@@ -16,7 +16,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 
 from console.domain.models import Change
-from console.http.change_stream import follow
+from console.http.change_stream import EventStream, follow
 from console.http.deps import AsViewer, HubDep, RawStoreDep, StoreDep
 from console.http.errors import ApiError
 from console.http.responses import Body, json_response
@@ -58,7 +58,7 @@ async def stream(
     since: Annotated[int | None, Query(ge=0, description="resume after this seq")] = None,
     ping: Annotated[float, Query(ge=0.5, le=300, description="seconds between keep-alives")] = 15.0,
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
+) -> Response:
     start = since
     if last_event_id:
         if not last_event_id.strip().isdigit():
@@ -71,8 +71,7 @@ async def stream(
         start = int(last_event_id)
     if start is None:
         start = await store.last_seq()
-    return StreamingResponse(
+    return EventStream(
         follow(hub, backend, start, ping),
-        media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
