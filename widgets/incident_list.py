@@ -143,6 +143,10 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…"
 
 
+CELL_CACHE_ROWS = 200
+"""Rows whose fixed cells are kept (far more than a terminal shows; the cache is cleared past
+four times this)."""
+
 SLA_STYLE_CLASS = {
     SlaState.WARNING: "incident-list--warning",
     SlaState.BREACHED: "incident-list--breached",
@@ -224,6 +228,7 @@ class IncidentList(ScrollView, can_focus=True):
         self.now: datetime | None = None
         self.policy = model.tracker.policy
         self._styles: dict[str, Style] = {}
+        self._cell_cache: dict[tuple[int, int, int], dict[str, str]] = {}
         self.empty_text = "Nothing here."
         """Shown when no row passes the filter (the screen says what would help)."""
 
@@ -467,25 +472,61 @@ class IncidentList(ScrollView, can_focus=True):
         segments: list[Segment] = []
         run: list[str] = [(">" if cursor else " ") + ("*" if marked else " ")]
         run_style = row_style
+        cells = self._cells(incident, width)
         for column, size in layout(width):
             style = row_style
             name = column.name
-            if name == "key":
-                text = incident.key
-            elif name == "prio":
-                text = incident.priority.value
+            fitted = cells.get(name)
+            if name == "prio":
                 if incident.priority.rank <= 2 and incident.is_open:
                     style = row_style + style_of(f"incident-list--p{incident.priority.rank}")
             elif name == "status":
-                text = incident.status.label
                 if incident.status == Status.TRIGGERED:
                     style = row_style + style_of("incident-list--triggered")
                 elif not incident.is_open:
                     style = row_style + style_of("incident-list--dim")
             elif name == "sla":
                 text, state = sla_text(incident, now, self.policy)
+                fitted = fit(text, size)
                 if state in SLA_STYLE_CLASS:
                     style = row_style + style_of(SLA_STYLE_CLASS[state])
+            elif name == "updated":
+                fitted = fit(durations.age(now - incident.updated_at), size)
+            elif fitted is None:
+                fitted = fit(durations.age(now - incident.created_at), size)
+            if style is not run_style:
+                segments.append(Segment("".join(run), run_style))
+                run, run_style = [], style
+            run.append(fitted)
+            if run_style is not row_style:
+                segments.append(Segment("".join(run), run_style))
+                run, run_style = [], row_style
+            run.append(" ")
+        segments.append(Segment("".join(run), run_style))
+        strip = Strip(segments)
+        return strip.crop_extend(0, width, row_style)
+
+    def _cells(self, incident: Incident, width: int) -> dict[str, str]:
+        """The cells of a row that only a new version changes, cut to their widths.
+
+        Cleaning and fitting them is most of a row's cost; a clock tick redraws every
+        visible row but changes only its SLA and age cells, so the rest are kept per version.
+        """
+        key = (incident.id, incident.version, width)
+        cells = self._cell_cache.get(key)
+        if cells is not None:
+            return cells
+        if len(self._cell_cache) > 4 * CELL_CACHE_ROWS:
+            self._cell_cache.clear()  # bounded: a screenful is all that is ever needed
+        cells = {}
+        for column, size in layout(width):
+            name = column.name
+            if name == "key":
+                text = incident.key
+            elif name == "prio":
+                text = incident.priority.value
+            elif name == "status":
+                text = incident.status.label
             elif name == "service":
                 text = clean(incident.service)
             elif name == "title":
@@ -496,23 +537,13 @@ class IncidentList(ScrollView, can_focus=True):
                 text = f"L{incident.escalation_level}" if incident.policy else "-"
             elif name == "alerts":
                 text = str(incident.alert_count) if incident.alert_count else "-"
-            elif name == "updated":
-                text = durations.age(now - incident.updated_at)
             elif name == "labels":
                 text = clean(", ".join(f"{k}={v}" for k, v in sorted(incident.labels.items())))
             else:
-                text = durations.age(now - incident.created_at)
-            if style is not run_style:
-                segments.append(Segment("".join(run), run_style))
-                run, run_style = [], style
-            run.append(fit(text, size))
-            if run_style is not row_style:
-                segments.append(Segment("".join(run), run_style))
-                run, run_style = [], row_style
-            run.append(" ")
-        segments.append(Segment("".join(run), run_style))
-        strip = Strip(segments)
-        return strip.crop_extend(0, width, row_style)
+                continue  # sla, updated, age: they move with the clock
+            cells[name] = fit(text, size)
+        self._cell_cache[key] = cells
+        return cells
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

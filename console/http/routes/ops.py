@@ -37,6 +37,9 @@ async def readyz(backend: RawStoreDep) -> Response:
     return JSONResponse({"status": "ready", "last_seq": seq})
 
 
+_METRICS_PAGE = 2000
+
+
 @router.get("/metrics", response_class=PlainTextResponse)
 async def prometheus(
     request: Request, backend: RawStoreDep, settings: SettingsDep, clock: ClockDep, hub: HubDep
@@ -53,21 +56,29 @@ async def prometheus(
 async def _store_metrics(
     backend: Backend, settings: Settings, clock: Clock, hub: ChangeHub
 ) -> list[str]:
-    incidents = await backend.list_incidents(IncidentQuery(limit=100_000))
     now = clock.now()
     by: dict[tuple[str, str], int] = {
         (p.value, s.value): 0 for p in Priority for s in Status if s.is_open
     }
     breached: dict[str, int] = {p.value: 0 for p in Priority}
-    for incident in incidents:
-        by[(incident.priority.value, incident.status.value)] += 1
-        clock_state = active_clock(incident, now, settings.sla).state
-        if (
-            incident.response_breached
-            or incident.resolution_breached
-            or clock_state == SlaState.BREACHED
-        ):
-            breached[incident.priority.value] += 1
+    # Page through the open incidents (in creation order, which a scrape does not change):
+    # at 100,000 open a single list would hold every parsed incident at once.
+    offset = 0
+    while True:
+        query = IncidentQuery(sort="age", limit=_METRICS_PAGE, offset=offset)
+        incidents = await backend.list_incidents(query)
+        for incident in incidents:
+            by[(incident.priority.value, incident.status.value)] += 1
+            clock_state = active_clock(incident, now, settings.sla).state
+            if (
+                incident.response_breached
+                or incident.resolution_breached
+                or clock_state == SlaState.BREACHED
+            ):
+                breached[incident.priority.value] += 1
+        if len(incidents) < _METRICS_PAGE:
+            break
+        offset += _METRICS_PAGE
     lines = gauge(
         "incidents_open",
         "Open incidents by priority and status.",
