@@ -193,6 +193,21 @@ class IncidentScreen(Screen[None]):
         self.entries: list[TimelineEntry] = []
         self.alerts: list[Alert] = []
         self.load_error = ""
+        self._fresh = True
+        """Pointed at an incident it has not shown yet (set again by ``show_incident``)."""
+
+    def show_incident(self, incident_id: int) -> None:
+        """Point this screen at another incident before it is pushed again.
+
+        The queue keeps one incident screen installed and reuses it: building, styling and
+        laying out a new screen of widgets is most of what opening an incident costs.
+        """
+        self.incident_id = incident_id
+        self.incident = None
+        self.entries = []
+        self.alerts = []
+        self.load_error = ""
+        self._fresh = True
 
     # layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -214,13 +229,25 @@ class IncidentScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.watch(self.app, "now", self._tick, init=False)
+        self._start()
+
+    def on_screen_resume(self) -> None:
+        # Pushed again after ``show_incident``; coming back from a dialog changes nothing.
+        self._start()
+
+    def _start(self) -> None:
+        if not self._fresh:
+            return
+        self._fresh = False
         app = context(self)
         known = app.incidents.get(self.incident_id)
-        if known is not None:
-            self.incident = known
-            self._show()
-        self.watch(self.app, "now", self._tick, init=False)
-        self.query_one("#timeline-scroll").focus()
+        self.incident = known
+        self._show()
+        scroll = self.query_one("#timeline-scroll", VerticalScroll)
+        scroll.scroll_home(animate=False)
+        self.query_one("#upper", VerticalScroll).scroll_home(animate=False)
+        scroll.focus()
         self.load()
 
     # data ----------------------------------------------------------------------------------
@@ -263,7 +290,7 @@ class IncidentScreen(Screen[None]):
         self._show()
 
     def _tick(self, now: datetime) -> None:
-        if self.incident is not None and self.is_mounted:
+        if self.incident is not None and self.is_mounted and self.is_current:
             self._show_clocks(now)
 
     # drawing -------------------------------------------------------------------------------
@@ -274,6 +301,9 @@ class IncidentScreen(Screen[None]):
         headline = self.query_one("#headline", Static)
         if incident is None:
             headline.update(Text(self.load_error or "loading…"))
+            # what a reused screen showed of the previous incident must not stay up
+            self.query_one("#details", Static).update(Text(""))
+            self.query_one("#timeline", Static).update(Text("Timeline: loading…"))
             return
         line = Text()
         line.append(incident.key)

@@ -23,6 +23,7 @@ from console.domain.models import Incident
 from console.domain.query import VIEWS, Filter, QueryError, parse
 from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
+from screens.incident import IncidentScreen
 from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
@@ -74,6 +75,7 @@ class QueueScreen(Screen[None]):
         self.typed = Filter()
         self.loaded = False
         self._counts: Counts | None = None
+        self._incident_screen: IncidentScreen | None = None
 
     @property
     def console_app(self) -> ConsoleContext:
@@ -294,9 +296,14 @@ class QueueScreen(Screen[None]):
         incident = self.list.cursor_incident
         if incident is None:
             return
-        from screens.incident import IncidentScreen
-
-        self.app.push_screen(IncidentScreen(incident.id))
+        screen = self._incident_screen
+        if screen is None:
+            # One incident screen, installed so that leaving it keeps it for the next open.
+            screen = self._incident_screen = IncidentScreen(incident.id)
+            self.app.install_screen(screen, f"incident-{id(self)}")
+        else:
+            screen.show_incident(incident.id)
+        self.app.push_screen(screen)
 
     def action_mark(self) -> None:
         self.list.toggle_mark()
