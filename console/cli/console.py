@@ -31,7 +31,48 @@ async def _open(settings: Settings, clock: Clock) -> Backend:
     return backend
 
 
+async def _signed_in_console(args: argparse.Namespace, settings: Settings) -> None:
+    """``--sign-in``: the console starts on the sign-in screen and connects to ``--backend``
+    with the token typed there (what ``incidents web`` runs for each browser session). A
+    token from the config or the environment is ignored: the person at the browser signs in."""
+    from urllib.parse import urlparse
+
+    from backends.remote import RemoteBackend
+
+    url = settings.backend or ""
+    if urlparse(url).scheme not in ("http", "https"):
+        raise StartupError("--sign-in needs --backend URL: the 'incidents serve' server to sign in to")
+
+    async def connect(token: str) -> Backend:
+        remote = RemoteBackend(url, token=token)
+        try:
+            await remote.open()
+        except BaseException:
+            await remote.close()
+            raise
+        return remote
+
+    app = make_app(
+        RemoteBackend(url),
+        clock=SystemClock(),
+        settings=settings,
+        user=settings.user,
+        readonly=args.readonly,
+        wall=args.wall,
+        connect=connect,
+    )
+    try:
+        await app.run_async()
+    finally:
+        await app.backend.close()
+
+
 async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
+    if getattr(args, "sign_in", False):
+        if args.demo:
+            raise StartupError("--sign-in connects to a server; leave out --demo")
+        await _signed_in_console(args, settings)
+        return None
     clock = SystemClock()
     demo_path: Path | None = None
     if args.demo:

@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="fresh demo database with a simulator running"
     )
     parser.add_argument("--theme", choices=["default", "high-contrast"], help="colour theme")
+    parser.add_argument(
+        "--sign-in",
+        action="store_true",
+        help="start on a sign-in screen asking for the token for --backend (used by 'web')",
+    )
     parser.set_defaults(handler=("console.cli.console", "cmd_console"))
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -51,6 +56,39 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--demo", action="store_true", help="seed a demo database if empty")
     serve.set_defaults(handler=("console.cli.serve", "cmd_serve"))
+
+    web = sub.add_parser(
+        "web", help="serve the console (or --wall) to browsers; each session signs in"
+    )
+    web.add_argument(
+        "--backend", default=argparse.SUPPRESS, help="URL of the 'incidents serve' server"
+    )
+    web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    web.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    web.add_argument(
+        "--public-url", help="the URL browsers reach this at, behind a proxy (default from host)"
+    )
+    web.add_argument(
+        "--wall",
+        action="store_true",
+        help="serve the wall; with a viewer --token (or INCIDENTS_TOKEN) it is a kiosk: no sign-in",
+    )
+    web.add_argument(
+        "--token",
+        default=argparse.SUPPRESS,
+        help="viewer token for --wall kiosk mode (kept on this side)",
+    )
+    web.add_argument(
+        "--max-sessions", type=int, default=8, help="browser sessions at once (default 8)"
+    )
+    web.add_argument(
+        "--idle-minutes",
+        type=float,
+        default=None,
+        help="end a session after this long without input (default 15; 0: never; "
+        "kiosk walls default to never)",
+    )
+    web.set_defaults(handler=("console.cli.web", "cmd_web"))
 
     token = sub.add_parser("token", help="manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)

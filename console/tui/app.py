@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import suppress
 from datetime import datetime
 from functools import partial
@@ -28,6 +28,7 @@ from textual.screen import ModalScreen, Screen
 from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
+from backends import capabilities
 from backends.base import Backend, BackendError, ConnectionState
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
@@ -41,6 +42,7 @@ from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChang
 from screens.problems import problem_commands
 from screens.queue import QueueScreen
 from screens.reports import ReportsScreen
+from screens.signin import SignInScreen
 from screens.triage import Triage
 from screens.wall import WallScreen
 from widgets.keybindings import display_keys, effective_keys
@@ -167,6 +169,9 @@ class IncidentApp(App[None]):
         self.triage = Triage(self)
         self.escalator: Escalator | None = None
         """The automatic escalator, when this console runs one (see ``_console``)."""
+        self.connect: Connect | None = None
+        """Set for a console that starts on the sign-in screen (``incidents web``): opens a
+        backend for the token typed there; ``backend`` is a placeholder until then."""
 
     # start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -174,7 +179,17 @@ class IncidentApp(App[None]):
         self.set_class(self.theme == "high-contrast", "-high-contrast")
         if self.keymap_ids:
             self.set_keymap(self.keymap_ids)
-        self.push_screen(QueueScreen())
+        if self.connect is not None:
+            self.push_screen(SignInScreen())  # ``start`` runs once a token is accepted
+            return
+        self.start()
+
+    def start(self) -> None:
+        """Show the queue (and the wall) and start the clock and the change feed."""
+        if isinstance(self.screen, SignInScreen):
+            self.switch_screen(QueueScreen())  # nothing to go back to
+        else:
+            self.push_screen(QueueScreen())
         if self.wall:
             self.push_screen(WallScreen())
         self.sub_title = self._subtitle()
@@ -202,6 +217,22 @@ class IncidentApp(App[None]):
         if self.demo:
             parts.append("demo")
         return " · ".join(parts)
+
+    async def sign_in(self, token: str) -> None:
+        """Connect with ``token`` (``connect``), then start the console as its user and role:
+        a viewer token gets the read-only console. Raises the backend's error (wrong token,
+        server down) for the sign-in screen to show; nothing changes then."""
+        if self.connect is None:
+            raise RuntimeError("this console was not started for a sign-in")
+        backend = await self.connect(token)
+        placeholder, self.backend = self.backend, backend
+        self.connect = None
+        await placeholder.close()
+        identity = capabilities.identity(backend)
+        self.user = (identity.user if identity is not None else "") or self.user
+        self.readonly = self.readonly or backend.role == "viewer"
+        self._connection = backend.connection
+        self.start()
 
     # the clock -----------------------------------------------------------------------------
     def tick(self) -> None:
@@ -496,6 +527,10 @@ def _copy(message: Message) -> Message:
     return type(message)()
 
 
+Connect = Callable[[str], Awaitable[Backend]]
+"""Opens a backend for a token (the sign-in screen's way in)."""
+
+
 def make_app(
     backend: Backend,
     *,
@@ -505,14 +540,19 @@ def make_app(
     readonly: bool = False,
     wall: bool = False,
     demo: bool = False,
+    connect: Connect | None = None,
 ) -> IncidentApp:
-    """Build the console over an open ``backend``: the one factory for the CLI and tests."""
+    """Build the console over an open ``backend``: the one factory for the CLI and tests.
+
+    With ``connect``, the console starts on the sign-in screen and ``backend`` is only a
+    placeholder (never read) until ``connect(token)`` gives the real one."""
     settings = settings or Settings()
     user = user or settings.user
     if not user:
         user = login_name()
-    readonly = readonly or wall or backend.role == "viewer"
-    return IncidentApp(
+    # Before a sign-in the placeholder's role means nothing: ``sign_in`` takes the token's.
+    readonly = readonly or wall or (connect is None and backend.role == "viewer")
+    app = IncidentApp(
         backend,
         clock=clock or SystemClock(),
         settings=settings,
@@ -521,6 +561,8 @@ def make_app(
         wall=wall,
         demo=demo,
     )
+    app.connect = connect
+    return app
 
 
 def _as_context(app: IncidentApp) -> ConsoleContext:

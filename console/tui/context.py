@@ -108,6 +108,10 @@ class ConsoleContext(Protocol):
     def tick(self) -> None:
         """One beat of the app clock (tests and benches call it)."""
 
+    async def sign_in(self, token: str) -> None:
+        """Connect with ``token`` and start the console (the sign-in screen calls it);
+        raises the backend's error when the token or the server says no."""
+
 
 def context(node: DOMNode) -> ConsoleContext:
     """The console context of the App that ``node`` (a screen or widget) belongs to."""

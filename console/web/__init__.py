@@ -1,0 +1,1 @@
+"""The console in a browser: ``incidents web`` over textual-serve (a layer over the TUI)."""
