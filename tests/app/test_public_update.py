@@ -44,7 +44,8 @@ async def test_publish_then_update_and_the_store_keeps_both(
         await wait_until(lambda: app.incidents[incident.id].public, pilot=pilot)
         await _post(pilot, app, "A fix is rolling out.")
         await pilot.press("ctrl+s")
-        await wait_until(lambda: "public update posted" in app.status_text, pilot=pilot)
+        published = app.incidents[incident.id].version
+        await wait_until(lambda: app.incidents[incident.id].version > published, pilot=pilot)
     stored = await live.get_incident("INC-1")
     assert stored.public and stored.public_title == "Checkout errors in Europe"
     entries = [
