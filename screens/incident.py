@@ -501,6 +501,7 @@ class IncidentScreen(Screen[None]):
             app.set_status(f"not posted: {error_message(exc, incident)}", error=True)
             return
         app.remember([updated])
+        self.incident = updated  # the next U must aim at this version, before the reload
         verb = "published on" if action.kind == "publish" else "public update posted to"
         app.set_status(f"{incident.key} {verb} the status page")
         self.load()

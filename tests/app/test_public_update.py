@@ -42,9 +42,9 @@ async def test_publish_then_update_and_the_store_keeps_both(
         incident = screen.incident
         assert incident is not None
         await wait_until(lambda: app.incidents[incident.id].public, pilot=pilot)
+        published = app.incidents[incident.id].version
         await _post(pilot, app, "A fix is rolling out.")
         await pilot.press("ctrl+s")
-        published = app.incidents[incident.id].version
         await wait_until(lambda: app.incidents[incident.id].version > published, pilot=pilot)
     stored = await live.get_incident("INC-1")
     assert stored.public and stored.public_title == "Checkout errors in Europe"
