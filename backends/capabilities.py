@@ -98,8 +98,9 @@ class TokenStore(Protocol):
 class DeliveryLog(Protocol):
     """The log of outgoing webhook messages (``console.services.notifier``)."""
 
-    async def add(self, deliveries: Sequence[NewDelivery]) -> list[int]:
-        """Append rows in one transaction; their ids, in order."""
+    async def add(self, deliveries: Sequence[NewDelivery], seq: int | None = None) -> list[int]:
+        """Append rows in one transaction; their ids, in order. With ``seq``, the same
+        transaction records that change ``seq`` is handled (see ``cursor``)."""
         ...
 
     async def update(
@@ -119,6 +120,11 @@ class DeliveryLog(Protocol):
 
     async def recent(self, limit: int = 100) -> list[Delivery]:
         """The newest deliveries first."""
+        ...
+
+    async def cursor(self) -> int | None:
+        """The change the notifier last handled, kept by ``add(..., seq=)``; ``None`` when
+        this store keeps no cursor (one server per store: a restart starts from now)."""
         ...
 
 
@@ -160,6 +166,27 @@ class PresenceBoard(Protocol):
         ...
 
 
+class Leadership(Protocol):
+    """Which one of the processes on one store runs the automation (escalator, notifier).
+
+    ``acquire`` waits until this process leads; ``wait_lost`` returns when it no longer
+    does (its hold on the store broke); ``release`` gives it up. A backend without this
+    capability has no competing servers to choose among (one server per SQLite file).
+    """
+
+    async def acquire(self) -> None: ...
+
+    async def wait_lost(self) -> None: ...
+
+    async def release(self) -> None: ...
+
+
+class Elector(Protocol):
+    def leadership(self) -> Leadership:
+        """A fresh, not yet held candidacy."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a backend can do beyond the contract; ``None`` means it cannot."""
@@ -170,6 +197,7 @@ class Capabilities:
     tokens: TokenStore | None = None
     deliveries: DeliveryLog | None = None
     identity: Identified | None = None
+    elector: Elector | None = None
     changes: ChangeLog | None = None
     presence: PresenceBoard | None = None
 
@@ -206,6 +234,10 @@ def identity(backend: Capable) -> Identified | None:
     return backend.capabilities.identity
 
 
+def elector(backend: Capable) -> Elector | None:
+    return backend.capabilities.elector
+
+
 def changes(backend: Capable) -> ChangeLog | None:
     return backend.capabilities.changes
 
@@ -220,6 +252,8 @@ __all__ = [
     "Capable",
     "ChangeLog",
     "DeliveryLog",
+    "Elector",
+    "Leadership",
     "Identified",
     "Importer",
     "PresenceBoard",
@@ -228,6 +262,7 @@ __all__ = [
     "TokenStore",
     "changes",
     "deliveries",
+    "elector",
     "identity",
     "importer",
     "intake",

@@ -27,10 +27,20 @@ class PostgresDeliveryLog:
     def __init__(self, store: PostgresBackend) -> None:
         self.store = store
 
-    async def add(self, deliveries: Sequence[NewDelivery]) -> list[int]:
-        if not deliveries:
+    async def add(self, deliveries: Sequence[NewDelivery], seq: int | None = None) -> list[int]:
+        if not deliveries and seq is None:
             return []
         async with self.store.transaction() as tx:
+            if seq is not None:
+                # The notifier's place in the feed moves with the rows it logged, so a new
+                # leader resumes exactly after the last change whose messages were logged.
+                await tx.execute(
+                    "INSERT INTO notifier_cursor (id, seq) VALUES (1, $1)"
+                    " ON CONFLICT (id) DO UPDATE SET seq = greatest(notifier_cursor.seq, $1)",
+                    seq,
+                )
+            if not deliveries:
+                return []
             rows = await tx.fetch(
                 "INSERT INTO deliveries (created_at, updated_at, target, url, event,"
                 " incident_key, status, error)"
@@ -77,6 +87,10 @@ class PostgresDeliveryLog:
                 error,
             )
         return int(status.rsplit(" ", 1)[-1])
+
+    async def cursor(self) -> int | None:
+        rows = await self.store.fetch("SELECT seq FROM notifier_cursor WHERE id = 1")
+        return int(rows[0]["seq"]) if rows else None
 
     async def recent(self, limit: int = 100) -> list[Delivery]:
         from backends.sqlite.deliveries import delivery_from_row

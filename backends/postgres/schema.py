@@ -197,4 +197,16 @@ MIGRATIONS: list[Migration] = [
             "CREATE SEQUENCE problems_id_seq",
         ),
     ),
+    Migration(
+        "the notifier's place in the change feed, so a new leader resumes where the last one"
+        " stopped",
+        (
+            """
+            CREATE TABLE notifier_cursor (
+                id integer PRIMARY KEY CHECK (id = 1),
+                seq bigint NOT NULL
+            )
+            """,
+        ),
+    ),
 ]

@@ -119,6 +119,7 @@ _TABLES = {entity: table for entity, (table, _) in _DIRECTORY.items()}
 DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a pooled connection that died mid-protocol
     OSError,
     asyncio.TimeoutError,
 )
@@ -250,6 +251,7 @@ class PostgresBackend:
         poll_interval: float = 1.0,
         pool_size: int = 8,
         connect_timeout: float = 10.0,
+        leader_retry: float = 1.0,
     ) -> None:
         self._dsn = dsn
         self._settings = settings or Settings()
@@ -257,6 +259,7 @@ class PostgresBackend:
         self._poll_interval = poll_interval
         self._pool_size = pool_size
         self._connect_timeout = connect_timeout
+        self._leader_retry = leader_retry
         self._pool: asyncpg.Pool | None = None
         self._wakeups: set[asyncio.Event] = set()
         self._watch_connections: set[asyncpg.Connection] = set()
@@ -291,9 +294,11 @@ class PostgresBackend:
 
     @property
     def capabilities(self) -> Capabilities:
-        """A ``Store`` and an ``Importer`` that keeps intake, tokens and the delivery log."""
+        """A ``Store`` and an ``Importer`` that keeps intake, tokens and the delivery log, and
+        elects the automation leader among replicas (``backends.postgres.leader``)."""
         if self._capabilities is None:
             from backends.postgres.deliveries import PostgresDeliveryLog
+            from backends.postgres.leader import AdvisoryElector
             from backends.postgres.tokens import PostgresTokenStore
 
             self._capabilities = Capabilities(
@@ -302,6 +307,7 @@ class PostgresBackend:
                 intake=self,
                 tokens=PostgresTokenStore(self),
                 deliveries=PostgresDeliveryLog(self),
+                elector=AdvisoryElector(self, retry=self._leader_retry),
             )
         return self._capabilities
 

@@ -37,7 +37,8 @@ class SqliteDeliveryLog:
     def __init__(self, store: SqliteBackend) -> None:
         self.store = store
 
-    async def add(self, deliveries: Sequence[NewDelivery]) -> list[int]:
+    async def add(self, deliveries: Sequence[NewDelivery], seq: int | None = None) -> list[int]:
+        # One server per SQLite file: no notifier cursor is kept (``cursor`` is None).
         if not deliveries:
             return []
         async with self.store.transaction() as db:
@@ -88,6 +89,9 @@ class SqliteDeliveryLog:
                 [utc(at).timestamp(), error],
             )
             return int(cursor.rowcount)
+
+    async def cursor(self) -> int | None:
+        return None
 
     async def recent(self, limit: int = 100) -> list[Delivery]:
         rows = await self.store.fetchall(

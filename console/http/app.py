@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -39,7 +38,7 @@ from console.http.routes import (
     stats,
     status,
 )
-from console.services.escalator import Escalator
+from console.services.automation import Automation
 
 log = logging.getLogger("incidents.server")
 
@@ -85,14 +84,16 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
-        escalator = _start_escalator(store, clock)
+        automation = Automation(store, settings, clock)
+        app.state.automation = automation
+        running = asyncio.create_task(automation.run(), name="automation")
         try:
             yield
         finally:
             hub.close()
-            escalator.cancel()
+            running.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await escalator
+                await running
             await hub.stop()
 
     app = FastAPI(
@@ -119,16 +120,3 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     return app
-
-
-def _start_escalator(backend: Any, clock: Clock) -> asyncio.Task[Any]:
-    """Run ``Escalator(backend, clock).run()`` for the server's lifetime."""
-    task = asyncio.create_task(Escalator(backend, clock).run(), name="escalator")
-    task.add_done_callback(_report_escalator_end)
-    return task
-
-
-def _report_escalator_end(task: asyncio.Task[Any]) -> None:
-    """The escalator runs forever; if it ever stops, the operator must hear about it."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the automatic escalator stopped: %s", task.exception())

@@ -14,16 +14,15 @@ A 2xx means the batch is committed (one transaction, the store's ``IntakeStore.i
 body, wrong types, a missing field, an unknown or revoked key, or too many alerts get a 4xx
 and store nothing; the store being unreachable gets a 503 (Alertmanager retries those).
 
-The router's lifespan runs the ChatOps notifier (``console.services.notifier``) while the server runs.
+The ChatOps notifier runs with the escalator in ``console.services.automation`` (on the leader).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -42,25 +41,7 @@ from console.domain.intake import (
 from console.http.deps import AsAdmin, AsViewer
 from console.http.errors import error_json
 
-
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from console.services.notifier import Notifier
-
-    settings: Settings = app.state.settings
-    notifier = None
-    if settings.notify.webhooks and capabilities.deliveries(app.state.store) is not None:
-        notifier = Notifier(app.state.store, settings.notify, clock=app.state.clock)
-        await notifier.start()
-    app.state.notifier = notifier
-    try:
-        yield
-    finally:
-        if notifier is not None:
-            await notifier.stop()
-
-
-router = APIRouter(lifespan=_lifespan)
+router = APIRouter()
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="alert intake"'}
 

@@ -239,7 +239,11 @@ class Notifier:
 
     async def start(self, since: int | None = None) -> None:
         """Deliver what happens from now on (or after change ``since``)."""
-        self.since = await self.store.last_seq() if since is None else since
+        if since is None:
+            # Where the last leader stopped, if the store keeps it; otherwise from now.
+            kept = await self.log.cursor()
+            since = kept if kept is not None else await self.store.last_seq()
+        self.since = since
         # Messages wait in memory only; whatever a previous run left undelivered is lost,
         # and the log says so instead of showing it queued forever.
         await self.log.abandon_unfinished(
@@ -310,7 +314,7 @@ class Notifier:
             if not full:
                 room[id(receiver)] -= 1
             accepted.append((receiver, message))
-        ids = await self.log.add(rows)
+        ids = await self.log.add(rows, seq=change.seq)
         for delivery_id, row, (receiver, message) in zip(ids, rows, accepted, strict=True):
             if row.status == "queued":
                 job = _Job(delivery_id, receiver.target, body_for(receiver.target, message))
