@@ -77,7 +77,8 @@ def create_app(
         tokens = capabilities.tokens(backend)
         if tokens is None:
             raise ValueError(f"create_app needs a TokenStore: {backend.description} keeps none")
-    hub = ChangeHub(backend, poll=poll)
+    # Replicas (a store with an Elector) write the same store: listen for their changes.
+    hub = ChangeHub(backend, poll=poll, listen=capabilities.elector(backend) is not None)
     store = NotifyingBackend(backend, hub)
     metrics = RequestMetrics()
 

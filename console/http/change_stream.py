@@ -52,9 +52,20 @@ class ChangeHub:
     """
 
     def __init__(
-        self, backend: Backend, *, poll: float = 0.25, keep: int = 5000, coalesce: float = 0.005
+        self,
+        backend: Backend,
+        *,
+        poll: float = 0.25,
+        keep: int = 5000,
+        coalesce: float = 0.005,
+        listen: bool = False,
     ) -> None:
         self.backend = backend
+        self.listen = listen
+        """Also follow ``backend.watch()`` and poke on each change: with replicas (other
+        servers writing the same store, which wakes watchers at once, e.g. PostgreSQL's
+        LISTEN/NOTIFY) a change made elsewhere reaches the streams without waiting a poll."""
+        self._listener: asyncio.Task[None] | None = None
         self.poll = poll
         self.coalesce = coalesce
         """After a poke, wait this long for more: a burst of writes costs one read of the
@@ -78,13 +89,28 @@ class ChangeHub:
     async def start(self) -> None:
         self.seq = self.floor = await self.backend.last_seq()
         self._task = asyncio.create_task(self._run(), name="change-hub")
+        if self.listen:
+            self._listener = asyncio.create_task(self._follow(), name="change-hub-listen")
+
+    async def _follow(self) -> None:
+        while not self.closed:
+            try:
+                async for _ in self.backend.watch():
+                    self.poke()
+                    if self.closed:
+                        return
+                return  # the store closed
+            except BackendError as exc:
+                log.warning("change feed wake-ups lost, polling meanwhile: %s", exc)
+                await asyncio.sleep(1.0)
 
     async def stop(self) -> None:
         self.close()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def close(self) -> None:
         """End every stream (at shutdown); safe to call more than once."""

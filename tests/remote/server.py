@@ -87,10 +87,14 @@ def cli_token(db: Path, user: str, role: str, home: Path) -> str:
 class ServerProcess:
     """``incidents serve --db DB --port PORT`` as a child process."""
 
-    def __init__(self, db: Path, *, port: int = 0, home: Path | None = None) -> None:
+    def __init__(
+        self, db: Path | str, *, port: int = 0, home: Path | None = None, args: tuple[str, ...] = ()
+    ) -> None:
+        """``db``: a SQLite file, or a ``postgresql://`` URL (then give ``home``)."""
         self.db = db
         self.port = port
-        self.home = home or db.parent
+        self.home = home or Path(db).parent
+        self.args = args
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.lines: queue.Queue[str] = queue.Queue()
@@ -107,6 +111,7 @@ class ServerProcess:
             str(self.db),
             "--port",
             str(self.port),
+            *self.args,
         ]
         self.proc = subprocess.Popen(
             cmd,
