@@ -209,4 +209,19 @@ MIGRATIONS: list[Migration] = [
             """,
         ),
     ),
+    Migration(
+        "change events (console/domain/changes.py), for correlation with incidents",
+        (
+            """
+            CREATE TABLE change_events (
+                id bigint PRIMARY KEY,
+                service text NOT NULL,
+                at double precision NOT NULL,
+                data text NOT NULL
+            )
+            """,
+            "CREATE SEQUENCE change_events_id_seq",
+            "CREATE INDEX change_events_service_at ON change_events (service, at)",
+        ),
+    ),
 ]

@@ -7,6 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from backends.postgres.change_events import change_events
+from backends.sqlite.stats import PRIOR
+from console.domain.changes import dependency_map, had_change_before
 from console.domain.kpis import Kpis, compute_kpis, team_services
 from console.domain.models import Incident, Status, TimelineEntry, utc
 
@@ -53,6 +56,14 @@ async def postgres_stats(
             resolved,
         ):
             timelines[row["incident_id"]].append(TimelineEntry.model_validate_json(row["entry"]))
+    changes = await change_events(backend, since=start - PRIOR, until=end, limit=None)
+    dependencies = dependency_map(services)
+
+    def changed_before(incident: Incident) -> bool:
+        return had_change_before(
+            incident.service, incident.created_at, changes, dependencies=dependencies, window=PRIOR
+        )
+
     return compute_kpis(
         incidents,
         timelines,
@@ -62,4 +73,5 @@ async def postgres_stats(
         services=services,
         service=service,
         team=team,
+        changed_before=changed_before,
     )

@@ -74,6 +74,7 @@ from backends.common.sql import numbered, order_by
 from backends.common.sql import where as sql_where
 from backends.postgres.schema import CHANGES_LOCK, MIGRATION_LOCK, MIGRATIONS
 from console.domain import lifecycle
+from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.domain.directory import DirectoryChanges, in_use, with_override
@@ -308,6 +309,7 @@ class PostgresBackend:
                 tokens=PostgresTokenStore(self),
                 deliveries=PostgresDeliveryLog(self),
                 elector=AdvisoryElector(self, retry=self._leader_retry),
+                changes=self,
             )
         return self._capabilities
 
@@ -888,6 +890,26 @@ class PostgresBackend:
                 self._watch_connections.discard(conn)
                 with contextlib.suppress(*DB_ERRORS):
                     await conn.close(timeout=2)
+
+    # change events (backends/postgres/change_events.py) --------------------------------------
+    async def record_change_event(self, change: NewChange, actor: str) -> ChangeEvent:
+        from backends.postgres import change_events
+
+        return await change_events.record_change_event(self, change, actor)
+
+    async def change_events(
+        self,
+        *,
+        services: Sequence[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 500,
+    ) -> list[ChangeEvent]:
+        from backends.postgres import change_events
+
+        return await change_events.change_events(
+            self, services=services, since=since, until=until, limit=limit
+        )
 
     # alert intake (backends/postgres/intake.py) --------------------------------------------
     async def ingest(self, integration: Integration, signals: Sequence[Signal]) -> IngestResult:

@@ -191,6 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--token", default=argparse.SUPPRESS, help="admin token for --backend")
     directory.set_defaults(handler=("console.cli.directory", "cmd_directory"))
 
+    migrate = sub.add_parser("migrate", help="copy a SQLite store into a new PostgreSQL one")
+    migrate.add_argument("--from", dest="source", type=Path, required=True, help="SQLite file")
+    migrate.add_argument("--to", dest="target", required=True, help="postgresql://user@host/db")
+    migrate.set_defaults(handler=("console.cli.migrate", "cmd_migrate"))
+
     demo = sub.add_parser("demo", help="write a demo database")
     demo.add_argument("--db", type=db_argument, dest="db", help="SQLite database file to create")
     demo.add_argument("--seed", type=int, default=None)
