@@ -38,6 +38,7 @@ from console.domain.text import clean
 from console.tui.context import context
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import DirectoryChanged, IncidentsChanged
+from screens.problems import create_from
 from screens.triage import error_message
 from widgets.form_level import LEVEL_NAMES
 from widgets.keybindings import bindings_for
@@ -505,6 +506,14 @@ class IncidentScreen(Screen[None]):
         verb = "published on" if action.kind == "publish" else "public update posted to"
         app.set_status(f"{incident.key} {verb} the status page")
         self.load()
+
+    def action_create_problem(self) -> None:
+        app = context(self)
+        if self.incident is None or app.refuse_readonly("create a problem"):
+            return
+        self.run_worker(
+            create_from(self.app, self.incident), group="problem-create", exclusive=True
+        )
 
     def action_pir(self) -> None:
         self._write_pir()

@@ -28,6 +28,7 @@ from console.tui.context import context
 from screens.confirm import ConfirmScreen
 from screens.dialog import incidents_text
 from screens.reason import ReasonScreen
+from widgets.keybindings import bindings_for
 
 
 class ProblemsScreen(Screen[None]):
@@ -35,7 +36,7 @@ class ProblemsScreen(Screen[None]):
 
     BINDINGS: ClassVar = [
         Binding("escape", "back", "Back"),
-        Binding("r", "resolve", "Resolve problem"),
+        *bindings_for("problems"),
         Binding("f5", "reload", "Reload"),
     ]
 
@@ -106,7 +107,12 @@ class ProblemsScreen(Screen[None]):
             else "no problems yet: create one from an incident (: then 'Create a problem')"
         )
 
-    def action_resolve(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "resolve_problem" and context(self).readonly)  # footer hides it
+
+    def action_resolve_problem(self) -> None:
+        if context(self).refuse_readonly("resolve problem"):
+            return
         table = self.query_one(DataTable)
         if not self.items or table.cursor_row < 0 or table.cursor_row >= len(self.items):
             return
@@ -190,20 +196,10 @@ async def create_from(app: Any, incident: Incident) -> Problem | None:
 
 
 def problem_commands(app: Any, screen: Screen[Any]) -> Iterable[SystemCommand]:
-    """Command palette entries: the problems list, and on an incident "create a problem"."""
+    """Command palette entry for the problems list ("create a problem from this incident" is
+    a key row in ``console.domain.keys``, listed with the incident screen's commands)."""
     yield SystemCommand(
         "Problems",
         "Problem records: list and resolve them",
         lambda: app.push_screen(ProblemsScreen()),
     )
-    incident = getattr(screen, "incident", None)
-    if isinstance(incident, Incident) and not app.readonly:
-
-        def create() -> None:
-            app.run_worker(create_from(app, incident), group="problem-create", exclusive=True)
-
-        yield SystemCommand(
-            f"Create a problem from {incident.key}",
-            "A problem record for the underlying cause, linked to this incident",
-            create,
-        )

@@ -387,8 +387,7 @@ class Triage:
         if action_id not in ACTIONS:
             app.set_status(f"unknown action {action_id!r}", error=True)
             return
-        if app.readonly:
-            self._error(f"read-only console: {action_id} is disabled (started with --readonly)")
+        if app.refuse_readonly(ACTIONS[action_id].key.description.lower()):
             return
         if self._busy:
             self._error("the previous action is still open or running: finish it first")

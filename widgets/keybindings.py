@@ -28,7 +28,7 @@ def bindings_for(screen: str) -> list[Binding]:
     Help comes first: the footer shows bindings in this order and cuts off what does not
     fit, and at 80 columns the way to every other key must still be on screen.
     """
-    keys = [key for key in KEYS if screen in key.screens]
+    keys = [key for key in KEYS if screen in key.screens and key.keys]
     keys.sort(key=lambda key: key.id != "help")
     return [binding_for(key) for key in keys]
 
@@ -39,7 +39,9 @@ def effective_keys(key: Key, keymap: dict[str, str]) -> str:
 
 
 def display_keys(keys: str) -> str:
-    """``question_mark,slash`` -> ``?, /``: how help shows keys."""
+    """``question_mark,slash`` -> ``?, /``: how help shows keys (``: palette`` for none)."""
+    if not keys.strip():
+        return ": palette"
     names = {
         "question_mark": "?",
         "slash": "/",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 class Key:
     id: str
     keys: str
+    """Textual key names, comma-separated; empty for a command reached from the palette only."""
     action: str
     description: str
     mutating: bool = False
@@ -60,6 +61,22 @@ KEYS: tuple[Key, ...] = (
         mutating=True,
         screens=("incident",),
     ),
+    Key(
+        "create_problem",
+        "",
+        "create_problem",
+        "Create a problem from this incident",
+        mutating=True,
+        screens=("incident",),
+    ),
+    Key(
+        "resolve_problem",
+        "r",
+        "resolve_problem",
+        "Resolve problem",
+        mutating=True,
+        screens=("problems",),
+    ),
     Key("palette", "colon", "app.command_palette", "Commands", screens=("queue", "incident")),
     Key("help", "question_mark", "app.help", "Help", footer=True),
     Key("quit", "q", "app.quit", "Quit", footer=True),
@@ -67,3 +84,6 @@ KEYS: tuple[Key, ...] = (
 
 BY_ID = {key.id: key for key in KEYS}
 MUTATING = frozenset(key.id for key in KEYS if key.mutating)
+MUTATING_ACTIONS = {key.action: key.id for key in KEYS if key.mutating}
+"""Action strings (``triage('acknowledge')``, ``resolve_problem``) -> key id: what the
+read-only guard refuses."""

@@ -12,16 +12,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import itertools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
@@ -32,7 +34,7 @@ from backends import capabilities
 from backends.base import Backend, BackendError, ConnectionState
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
-from console.domain.keys import KEYS
+from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS
 from console.domain.models import Incident, IncidentQuery
 from console.domain.text import clean
 from console.services.escalator import Escalator
@@ -98,7 +100,8 @@ class KeysProvider(Provider):
                 continue
             if key.mutating and app.readonly:
                 continue
-            label = f"{key.description}  ({display_keys(effective_keys(key, keymap))})"
+            keys = effective_keys(key, keymap)
+            label = f"{key.description}  ({display_keys(keys)})" if keys else key.description
             found.append((label, key.action, key.id))
         return found
 
@@ -141,6 +144,7 @@ class IncidentApp(App[None]):
         readonly: bool,
         wall: bool = False,
         demo: bool = False,
+        readonly_reason: str = "",
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -148,6 +152,8 @@ class IncidentApp(App[None]):
         self.settings = settings
         self.user = user
         self.readonly = readonly
+        self.readonly_reason = readonly_reason or "started with --readonly"
+        """Why this console cannot change anything (said whenever a change is refused)."""
         self.wall = wall
         self.demo = demo
         self.incidents: dict[int, Incident] = {}
@@ -230,7 +236,9 @@ class IncidentApp(App[None]):
         await placeholder.close()
         identity = capabilities.identity(backend)
         self.user = (identity.user if identity is not None else "") or self.user
-        self.readonly = self.readonly or backend.role == "viewer"
+        if backend.role == "viewer" and not self.readonly:
+            self.readonly = True
+            self.readonly_reason = f"signed in with {self.user}'s viewer token"
         self._connection = backend.connection
         self.start()
 
@@ -459,6 +467,31 @@ class IncidentApp(App[None]):
         if self.escalator is not None:
             await self.escalator.run()
 
+    # the read-only guard -------------------------------------------------------------------
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every binding and palette command runs through here: a read-only console refuses
+        a mutating one (``keys.MUTATING_ACTIONS``) with a line saying why, before any dialog."""
+        if self.readonly and isinstance(action, str):
+            key_id = MUTATING_ACTIONS.get(action.removeprefix("screen."))
+            if key_id is not None:
+                self.refuse_readonly(BY_ID[key_id].description.lower())
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def refuse_readonly(self, what: str) -> bool:
+        """The one read-only check: ``True`` (and the status line says why) when refused."""
+        if not self.readonly:
+            return False
+        self.set_status(
+            f"read-only console ({self.readonly_reason}): {what} is not possible here", error=True
+        )
+        return True
+
     # what screens call ---------------------------------------------------------------------
     def set_status(self, text: str, error: bool = False) -> None:
         self.status_text = text
@@ -497,7 +530,9 @@ class IncidentApp(App[None]):
         self.theme = "high-contrast" if self.theme != "high-contrast" else "textual-dark"
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
-        yield from super().get_system_commands(screen)
+        # Of Textual's own commands only Quit means something here (Bell, Keys, Maximize,
+        # Screenshot and its theme picker are noise next to the console's commands).
+        yield from (c for c in super().get_system_commands(screen) if c.title == "Quit")
         yield SystemCommand(
             "High contrast",
             "Switch between the default and high-contrast theme",
@@ -550,6 +585,12 @@ def make_app(
     user = user or settings.user
     if not user:
         user = login_name()
+    if wall:
+        reason = "wall mode"
+    elif readonly:
+        reason = "started with --readonly"
+    else:
+        reason = f"signed in with {user}'s viewer token"
     # Before a sign-in the placeholder's role means nothing: ``sign_in`` takes the token's.
     readonly = readonly or wall or (connect is None and backend.role == "viewer")
     app = IncidentApp(
@@ -560,6 +601,7 @@ def make_app(
         readonly=readonly,
         wall=wall,
         demo=demo,
+        readonly_reason=reason,
     )
     app.connect = connect
     return app

@@ -102,6 +102,9 @@ class ConsoleContext(Protocol):
     def set_status(self, text: str, error: bool = False) -> None:
         """Show ``text`` on the status line (an error notifies where there is none)."""
 
+    def refuse_readonly(self, what: str) -> bool:
+        """The read-only guard: ``True`` when refused (the status line says why)."""
+
     def remember(self, incidents: Iterable[Incident], *, announce: bool = True) -> None:
         """Take newer versions of incidents (idempotent by version)."""
 

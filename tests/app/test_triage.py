@@ -353,7 +353,7 @@ async def test_readonly_refuses(store: Path, live: SqliteBackend, tclock: Frozen
         await pilot.pause()
         assert app.screen is screen  # no dialog opened
         await app.triage.run("acknowledge", [shown_on(screen)])
-        assert app.status_text.startswith("read-only console: acknowledge is disabled")
+        assert app.status_text.startswith("read-only console (started with --readonly): ack is")
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.version == 1 and incident.status == Status.TRIGGERED
     assert len(timeline) == 1
