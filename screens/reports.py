@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -115,8 +116,9 @@ class ReportsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = context(self)
-        services = [(clean(s.name or s.id, limit=40), s.id) for s in app.directory.services]
-        teams = [(clean(t.name or t.id, limit=40), t.id) for t in app.directory.teams]
+        # Text, not str: a Select parses a str prompt as markup ("payments [/legacy]" crashed)
+        services = [(Text(clean(s.name or s.id, limit=40)), s.id) for s in app.directory.services]
+        teams = [(Text(clean(t.name or t.id, limit=40)), t.id) for t in app.directory.teams]
         yield Static("Reports: KPIs", id="report-title", markup=False)
         with Horizontal(id="report-filter"):
             yield Select(

@@ -8,6 +8,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from console.domain.text import clean
+
 
 class StatusLine(Static):
     DEFAULT_CSS = """
@@ -33,10 +35,10 @@ class StatusLine(Static):
         error: bool = getattr(app, "status_error", False)
         text = Text()
         if connection:
-            text.append(connection)
+            text.append(clean(connection))
             if message:
                 text.append("  |  ")
-        text.append(message)
+        text.append(clean(message))  # messages quote titles, names, server errors
         self.set_class(error, "-error")
         self.set_class(bool(connection) and not error, "-offline")
         self.update(text)

@@ -31,7 +31,7 @@ async def _open(settings: Settings, clock: Clock) -> Backend:
     return backend
 
 
-async def _signed_in_console(args: argparse.Namespace, settings: Settings) -> None:
+async def _signed_in_console(args: argparse.Namespace, settings: Settings) -> int:
     """``--sign-in``: the console starts on the sign-in screen and connects to ``--backend``
     with the token typed there (what ``incidents web`` runs for each browser session). A
     token from the config or the environment is ignored: the person at the browser signs in."""
@@ -65,14 +65,14 @@ async def _signed_in_console(args: argparse.Namespace, settings: Settings) -> No
         await app.run_async()
     finally:
         await app.backend.close()
+    return app.return_code or 0
 
 
-async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
+async def _console(args: argparse.Namespace, settings: Settings) -> tuple[Path | None, int]:
     if getattr(args, "sign_in", False):
         if args.demo:
             raise StartupError("--sign-in connects to a server; leave out --demo")
-        await _signed_in_console(args, settings)
-        return None
+        return None, await _signed_in_console(args, settings)
     clock = SystemClock()
     demo_path: Path | None = None
     if args.demo:
@@ -114,16 +114,19 @@ async def _console(args: argparse.Namespace, settings: Settings) -> Path | None:
         await app.run_async()
     finally:
         await backend.close()
-    return demo_path
+    return demo_path, app.return_code or 0
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """``incidents``: open the console (see ``console.cli.main``)."""
     try:
-        demo_path = asyncio.run(_console(args, settings))
+        demo_path, code = asyncio.run(_console(args, settings))
     except StartupError as exc:
         print(f"incidents: {exc}", file=sys.stderr)
         return 1
     if demo_path is not None:
         print(f"demo database kept at {demo_path}")
-    return 0
+    if code:
+        # Textual has printed the traceback; a crash must not look like a clean quit
+        print(f"incidents: the console stopped on an error (exit status {code})", file=sys.stderr)
+    return code

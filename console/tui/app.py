@@ -497,7 +497,7 @@ class IncidentApp(App[None]):
         self.status_text = text
         self.status_error = error
         if error and text and not self.screen.query("StatusLine"):
-            self.notify(text, severity="error", markup=False)
+            self.notify(clean(text), severity="error", markup=False)
 
     def action_command_palette(self) -> None:
         """Open the palette, unless a triage dialog is open or opening: stacked under or over
