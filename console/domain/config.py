@@ -43,6 +43,8 @@ class ServerSettings(Section):
     """Port ``incidents serve`` listens on (0 picks a free one)."""
     max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     """Request bodies larger than this are refused with 413."""
+    escalator_interval: float = Field(default=5.0, gt=0)
+    """Seconds between the escalator's passes over the open incidents (on the leader)."""
 
 
 class DemoSettings(Section):

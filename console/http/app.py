@@ -85,7 +85,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
-        automation = Automation(store, settings, clock)
+        automation = Automation(
+            store, settings, clock, interval=settings.server.escalator_interval
+        )
         app.state.automation = automation
         running = asyncio.create_task(automation.run(), name="automation")
         try:

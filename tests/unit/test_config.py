@@ -271,3 +271,20 @@ def test_settings_round_trip_through_json(tmp_path: Path) -> None:
     """What a server or a test hands around as JSON reads back as the same settings."""
     settings = load_settings(write(tmp_path, FULL), env={})
     assert settings_from(settings.model_dump(mode="json")) == settings
+
+
+def test_a_postgresql_url_in_incidents_db_or_db_selects_the_team_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.cli.main import build_parser, resolve_settings
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("INCIDENTS_DB", raising=False)
+    url = "postgresql://ops@db1:5432/incidents"
+    settings = load_settings(env={"INCIDENTS_DB": url})
+    assert settings.database_url == url and settings.db is None
+    args = build_parser().parse_args(["--db", url, "report"])
+    assert resolve_settings(args).database_url == url
+    args = build_parser().parse_args(["--db", "/tmp/x.db", "report"])
+    chosen = resolve_settings(args)
+    assert chosen.database_url is None and chosen.db == Path("/tmp/x.db")
