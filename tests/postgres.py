@@ -66,8 +66,34 @@ class Cluster:
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
         self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-o", options, "-w",
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-o",
+            options,
+            "-w",
             "start",
+        )
+        self._watchdog()
+
+    def _watchdog(self) -> None:
+        """Stop the cluster and remove its folder once this process is gone, however it
+        ends (an xdist worker killed at the end of a run never reaches ``atexit``)."""
+        stop = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"]
+        if self.user is not None:
+            stop = ["runuser", "-u", self.user, "--", *stop]
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"{' '.join(stop)} >/dev/null 2>&1; rm -rf {self.root}"
+        )
+        subprocess.Popen(
+            ["sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
 
     def stop(self) -> None:
@@ -109,6 +135,14 @@ def cluster() -> Cluster:
         atexit.register(started.stop)
         _cluster = started
     return _cluster
+
+
+def stop_cluster() -> None:
+    """Stop the process's cluster if one was started (the test session's end)."""
+    global _cluster
+    if _cluster is not None:
+        _cluster.stop()
+        _cluster = None
 
 
 async def fresh_dsn() -> str:
