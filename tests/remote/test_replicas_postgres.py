@@ -52,7 +52,7 @@ async def test_two_replicas_share_changes_and_resume(tmp_path: Path) -> None:
             async with asyncio.timeout(20):
                 change = await anext(feed)
             assert (change.kind, change.entity_id) == ("incident.created", str(incident.id))
-            await feed.aclose()
+            await feed.aclose()  # type: ignore[attr-defined]
 
             # Three more changes through A; a console that saw only the first resumes on B.
             for n in range(3):

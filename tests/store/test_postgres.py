@@ -93,7 +93,7 @@ async def test_a_watch_survives_a_lost_connection() -> None:
                     raise
         [second] = await _collect(feed, 1)
         assert second.seq > first[0].seq and second.kind == "service.updated"
-        await feed.aclose()
+        await feed.aclose()  # type: ignore[attr-defined]
 
 
 async def test_a_newer_schema_is_refused_and_left_untouched() -> None:
