@@ -18,8 +18,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from backends.base import BackendError
-from console.domain.models import Incident
+from backends.base import BackendError, NotFound
+from console.domain.models import DONE_STATUSES, Incident
 from console.domain.query import VIEWS, Filter, QueryError, parse
 from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
@@ -147,7 +147,7 @@ class QueueScreen(Screen[None]):
         """Drop finished incidents the App no longer keeps, so a console (or the queue under a
         wall) that runs for weeks holds a bounded number; the recently-resolved view keeps
         what it fetched until it is left."""
-        if self.model.filter.resolved_within is not None:
+        if self.model.filter.statuses & DONE_STATUSES:
             return
         incidents = self.console_app.incidents
         stale = [i for i in self.model.done if i not in incidents]
@@ -234,6 +234,8 @@ class QueueScreen(Screen[None]):
     def _apply_filter(self) -> None:
         combined = VIEWS[self.view_id].filter.combine(self.typed)
         self.model.set_filter(combined, self.console_app.now)
+        if combined.statuses & DONE_STATUSES:
+            self.run_worker(self._fetch_finished(combined), group="view", exclusive=True)
         self.list.rows_changed()
         if self.list.cursor_id is None or self.list.cursor_index is None:
             self.list.move_cursor(0)
@@ -294,15 +296,17 @@ class QueueScreen(Screen[None]):
 
     def action_open(self) -> None:
         incident = self.list.cursor_incident
-        if incident is None:
-            return
+        if incident is not None:
+            self._open_id(incident.id)
+
+    def _open_id(self, incident_id: int) -> None:
         screen = self._incident_screen
         if screen is None:
             # One incident screen, installed so that leaving it keeps it for the next open.
-            screen = self._incident_screen = IncidentScreen(incident.id)
+            screen = self._incident_screen = IncidentScreen(incident_id)
             self.app.install_screen(screen, f"incident-{id(self)}")
         else:
-            screen.show_incident(incident.id)
+            screen.show_incident(incident_id)
         self.app.push_screen(screen)
 
     def action_mark(self) -> None:
@@ -362,10 +366,39 @@ class QueueScreen(Screen[None]):
             return
         if self.console_app.status_text.startswith("filter: "):
             self.console_app.set_status("")
+        if unknown := self._unknown_services(self.typed):
+            self.console_app.set_status(f"filter: {unknown}", error=True)
         box = self.query_one(FilterInput)
         box.display = False
         self.list.focus()
         self._apply_filter()
+
+    def _unknown_services(self, typed: Filter) -> str:
+        """``no service starts with 'ship'; known: checkout, payments``, or empty."""
+        services = self.console_app.directory.services
+        known = sorted({s.id for s in services})
+        names = [(s.id.lower(), (s.name or "").lower()) for s in services]
+        missing = [
+            p
+            for p in sorted(typed.services)
+            if not any(i.startswith(p) or n.startswith(p) for i, n in names)
+        ]
+        if not missing or not known:
+            return ""
+        return f"no service starts with {', '.join(repr(p) for p in missing)}; known: {', '.join(known)}"
+
+    async def open_key(self, key: str) -> None:
+        """Open one incident by key, open or not, asking the store (the palette's jump)."""
+        app = self.console_app
+        try:
+            incident = await app.backend.get_incident(key)
+        except NotFound:
+            app.set_status(f"{key}: no such incident", error=True)
+            return
+        except BackendError as exc:
+            app.set_status(f"could not look up {key}: {exc}", error=True)
+            return
+        self._open_id(incident.id)
 
     def action_cycle_sort(self) -> None:
         index = SORTS.index(self.model.sort) if self.model.sort in SORTS else -1
@@ -377,16 +410,15 @@ class QueueScreen(Screen[None]):
         if view_id not in VIEWS:
             return
         self.view_id = view_id
-        if VIEWS[view_id].filter.resolved_within is not None:
-            self.run_worker(self._fetch_resolved(), group="view", exclusive=True)
         self._apply_filter()
         self._let_go()
         self.list.rows_changed()
 
-    async def _fetch_resolved(self) -> None:
-        """Resolved incidents are not kept live; the recently-resolved view asks for them."""
+    async def _fetch_finished(self, wanted: Filter) -> None:
+        """Finished incidents are not kept live: a view or a typed ``status:`` that asks for
+        them (recently resolved, ``status:resolved``, ``status:all``) fetches them."""
         app = self.console_app
-        query = VIEWS["resolved"].filter.to_query(app.user, app.now, sort="updated", limit=2000)
+        query = wanted.to_query(app.user, app.now, sort="updated", limit=2000)
         try:
             incidents = await app.backend.list_incidents(query)
         except BackendError as exc:

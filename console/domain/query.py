@@ -3,13 +3,17 @@
 ::
 
     p1 p2                 priority P1 or P2
-    svc:checkout          service (``service:`` works too); several are OR-ed
+    INC-2039 inc-2039     one incident by its key; a bare 2039 finds it too (or the number
+                          in the text)
+    svc:check             service by prefix (``service:`` works too); several are OR-ed
     @alice  @me           assignee (``@me`` is whoever runs the console)
     unassigned            nobody assigned
     status:ack            triggered / ack / hold / resolved / closed / cancelled / open / all
+                          (a typed status replaces the view's, in every view)
     breached              the active SLA clock is past its target
     breaching             breached, or in the warning band (about to breach)
-    "disk full" db        free text on the title; every term must appear (quotes keep a phrase)
+    "disk full" db        free text on the title, service, assignee and labels; every term
+                          must appear in one of them (quotes keep a phrase)
 
 Terms of one kind are OR-ed (``p1 p2``), different kinds are AND-ed (``p1 svc:db``).
 ``parse`` turns text into a ``Filter``, which both narrows a backend query (``to_query``) and
@@ -19,6 +23,7 @@ Pure: no I/O, no Textual.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -56,9 +61,12 @@ STATUS_WORDS: dict[str, frozenset[Status]] = {
     "all": frozenset(Status),
 }
 _PREFIXES = ("svc:", "service:", "status:")
+_KEY = re.compile(r"(?:inc-)?(\d{1,12})")
+_PREFIXED_KEY = re.compile(r"inc-(\d{1,12})")
 HELP = (
-    "p1..p5, svc:NAME, @user, @me, unassigned, status:ack|triggered|hold|resolved|open|all, "
-    'breached, breaching, or words of the title ("quoted phrase")'
+    "INC-N, p1..p5, svc:NAME, @user, @me, unassigned, "
+    "status:ack|triggered|hold|resolved|open|all, breached, breaching, or words of the title, "
+    'service, assignee or labels ("quoted phrase")'
 )
 
 
@@ -75,7 +83,9 @@ class Filter:
     breached: bool = False
     breaching: bool = False
     text: tuple[str, ...] = ()
-    """Lower-cased terms that must all appear in the title."""
+    """Lower-cased terms that must each appear in the title, service, assignee or labels."""
+    keys: frozenset[str] = frozenset()
+    """Incident keys, upper-cased (``INC-2039``); several are OR-ed."""
     resolved_within: timedelta | None = None
     """Only incidents resolved (or closed) this recently: the "recently resolved" view."""
     source: str = field(default="", compare=False)
@@ -91,9 +101,9 @@ class Filter:
 
     def combine(self, other: Filter) -> Filter:
         """Both filters at once (a view plus what the user typed)."""
-        statuses = self.statuses & other.statuses
-        if other.statuses == OPEN_STATUSES and not (self.statuses & OPEN_STATUSES):
-            statuses = self.statuses  # a typed filter without status: keeps the view's
+        # a typed status: replaces the view's (status:resolved works from view 1 too); a typed
+        # filter without one keeps the view's
+        statuses = self.statuses if other.statuses == OPEN_STATUSES else other.statuses
         return Filter(
             priorities=self.priorities | other.priorities,
             services=self.services | other.services,
@@ -103,6 +113,7 @@ class Filter:
             breached=self.breached or other.breached,
             breaching=self.breaching or other.breaching,
             text=self.text + other.text,
+            keys=self.keys | other.keys,
             resolved_within=self.resolved_within or other.resolved_within,
             source=" ".join(part for part in (self.source, other.source) if part),
         )
@@ -125,8 +136,12 @@ class Filter:
             return False
         if self.priorities and incident.priority not in self.priorities:
             return False
-        if self.services and incident.service.lower() not in self.services:
+        if self.keys and incident.key.upper() not in self.keys:
             return False
+        if self.services:
+            service = incident.service.lower()
+            if not any(service.startswith(prefix) for prefix in self.services):
+                return False
         if self.assignees or self.unassigned:
             wanted = {(me or "").lower() if name == "@me" else name for name in self.assignees}
             hit = (self.unassigned and incident.assignee is None) or (
@@ -135,9 +150,12 @@ class Filter:
             if not hit:
                 return False
         if self.text:
-            title = incident.title.lower()
-            if not all(term in title for term in self.text):
-                return False
+            haystack = searchable(incident)
+            for term in self.text:
+                # a bare number is also the key: 2039 finds INC-2039 (and "error 2039")
+                by_key = term.isdigit() and incident.key == f"INC-{int(term)}"
+                if not by_key and term not in haystack:
+                    return False
         if self.resolved_within is not None:
             done_at = incident.resolved_at or incident.closed_at
             if done_at is None or done_at < now - self.resolved_within:
@@ -157,8 +175,8 @@ class Filter:
     ) -> IncidentQuery:
         """The backend query that returns (at least) what this filter selects.
 
-        ``breaching`` has no backend field, so it is left to ``matches``; the free text is
-        sent as one string, which backends match as a substring of the title.
+        ``breaching``, keys, service prefixes and the free text (title, service, assignee,
+        labels) have no backend field, so they are left to ``matches`` on what comes back.
         """
         named = {me if name == "@me" else name for name in self.assignees}
         assignees: list[str | None] = [*sorted(name for name in named if name is not None)]
@@ -168,9 +186,7 @@ class Filter:
         return IncidentQuery(
             statuses=statuses,
             priorities=tuple(sorted(self.priorities, key=lambda p: p.rank)),
-            services=tuple(sorted(self.services)),
             assignees=tuple(assignees),
-            text=" ".join(self.text),
             breached=True if self.breached else None,
             resolved_since=None if self.resolved_within is None else now - self.resolved_within,
             sort=sort,
@@ -212,6 +228,7 @@ def parse(text: str) -> Filter:
     assignees: set[str] = set()
     statuses: set[Status] = set()
     text_terms: list[str] = []
+    keys: set[str] = set()
     unassigned = breached = breaching = False
     for token, quoted in _tokens(text):
         word = token.lower()
@@ -219,7 +236,9 @@ def parse(text: str) -> Filter:
             if word.strip():
                 text_terms.append(word)
             continue
-        if len(word) == 2 and word[0] == "p" and word[1] in "12345":
+        if key := _PREFIXED_KEY.fullmatch(word):
+            keys.add(f"INC-{int(key.group(1))}")
+        elif len(word) == 2 and word[0] == "p" and word[1] in "12345":
             priorities.add(Priority(word.upper()))
         elif word.startswith("@"):
             name = word[1:]
@@ -264,8 +283,21 @@ def parse(text: str) -> Filter:
         breached=breached,
         breaching=breaching,
         text=tuple(text_terms),
+        keys=frozenset(keys),
         source=text.strip(),
     )
+
+
+def searchable(incident: Incident) -> str:
+    """What free text matches: the title, service, assignee and labels, lower-cased."""
+    labels = " ".join(f"{k}={v}" for k, v in incident.labels.items())
+    return f"{incident.title}\n{incident.service}\n{incident.assignee or ''}\n{labels}".lower()
+
+
+def key_of(text: str) -> str | None:
+    """``INC-2039`` for ``INC-2039``, ``inc-2039`` or ``2039``; ``None`` for anything else."""
+    found = _KEY.fullmatch(text.strip().lower())
+    return f"INC-{int(found.group(1))}" if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
 from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS
 from console.domain.models import Incident, IncidentQuery
+from console.domain.query import key_of
 from console.domain.text import clean
 from console.services.escalator import Escalator
 from console.tui.context import ConsoleContext, Directory
@@ -120,12 +121,36 @@ class KeysProvider(Provider):
                 yield Hit(score, matcher.highlight(label), partial(self._run, action), help=key_id)
 
 
+class IncidentKeyProvider(Provider):
+    """The palette finds any incident by key (``INC-2039``, ``inc-2039``, ``2039``), open
+    or not: choosing it asks the store and opens the incident."""
+
+    async def search(self, query: str) -> Hits:
+        key = key_of(query)
+        if key is not None:
+            yield Hit(
+                1.0,
+                f"Open {key}",
+                partial(self.app.run_worker, self._jump(key), group="jump", exclusive=True),
+                help="Looks the incident up in the store, open or resolved, and opens it.",
+            )
+
+    async def _jump(self, key: str) -> None:
+        app = self.app
+        queue = next((s for s in app.screen_stack if isinstance(s, QueueScreen)), None)
+        if queue is None:
+            return
+        while app.screen is not queue and len(app.screen_stack) > 2:
+            app.pop_screen()
+        await queue.open_key(key)
+
+
 class IncidentApp(App[None]):
     """The Incident Console."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Incident Console"
-    COMMANDS: ClassVar = App.COMMANDS | {KeysProvider}
+    COMMANDS: ClassVar = App.COMMANDS | {KeysProvider, IncidentKeyProvider}
     BINDINGS: ClassVar = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
     ENABLE_COMMAND_PALETTE = True
 

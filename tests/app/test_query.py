@@ -100,10 +100,10 @@ def test_errors_name_the_token(text: str, fragment: str) -> None:
 def test_to_query_for_the_backend() -> None:
     query = parse("p1 svc:db @me unassigned breached disk").to_query("alice", NOW)
     assert query.priorities == (Priority.P1,)
-    assert query.services == ("db",)
+    # service prefixes and free text over several fields are left to Filter.matches
+    assert query.services == () and query.text == ""
     assert set(query.assignees) == {"alice", None}
     assert query.breached is True
-    assert query.text == "disk"
     resolved = VIEWS["resolved"].filter.to_query("alice", NOW)
     assert resolved.resolved_since == NOW - timedelta(hours=24)
     assert set(resolved.statuses) == {Status.RESOLVED, Status.CLOSED}
@@ -122,3 +122,26 @@ def test_views_combine_with_typed_filter() -> None:
     old = done.model_copy(update={"resolved_at": NOW - timedelta(hours=30)})
     assert not resolved_text.matches(old, NOW, POLICY, None)
     assert Filter().is_empty and not parse("p1").is_empty
+
+
+def test_keys_in_every_form_free_text_over_fields_and_service_prefixes() -> None:
+    from console.domain.models import Incident
+
+    incident = Incident(
+        id=2039,
+        key="INC-2039",
+        title="Card declines",
+        service="shipping",
+        assignee="hannah",
+        labels={"region": "eu-west-1"},
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    policy = SlaPolicy()
+    for text in ("INC-2039", "inc-2039", "2039", "svc:ship", "hannah", "eu-west", "shipping"):
+        assert parse(text).matches(incident, NOW, policy, "alice"), text
+    for text in ("INC-203", "inc-20390", "svc:hip", "bob", "status:resolved"):
+        assert not parse(text).matches(incident, NOW, policy, "alice"), text
+    # a typed status: replaces the view's, from every view
+    assert VIEWS["all"].filter.combine(parse("status:resolved")).statuses == {Status.RESOLVED}
+    assert VIEWS["all"].filter.combine(parse("p1")).statuses == VIEWS["all"].filter.statuses
