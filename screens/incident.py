@@ -21,12 +21,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from backends.base import BackendError, NotFound
-from console.domain import durations
+from backends.base import BackendError, Conflict, NotFound
+from console.domain import durations, explain
+from console.domain.changes import Candidate
 from console.domain.escalation import next_escalation_at, next_step, paged_at
 from console.domain.intake import Alert
 from console.domain.keys import MUTATING
-from console.domain.models import EscalationPolicy, Incident, Status, TimelineEntry
+from console.domain.lifecycle import AddLink
+from console.domain.models import EscalationPolicy, Incident, LinkKind, Status, TimelineEntry
 from console.domain.sla import (
     SlaClock,
     SlaPolicy,
@@ -35,11 +37,13 @@ from console.domain.sla import (
     sla_clock,
 )
 from console.domain.text import clean
+from console.services.reviews import change_candidates
 from console.tui.context import context
 from screens.dialog import PRIORITY_STYLES
-from screens.messages import DirectoryChanged, IncidentsChanged
+from screens.messages import ChangesChanged, DirectoryChanged, IncidentsChanged, PresenceChanged
 from screens.problems import create_from
 from screens.triage import error_message
+from widgets.change_list import ChangeList
 from widgets.form_level import LEVEL_NAMES
 from widgets.keybindings import bindings_for
 from widgets.status_line import StatusLine
@@ -183,6 +187,19 @@ class IncidentScreen(Screen[None]):
     IncidentScreen.-has-alerts #alerts, IncidentScreen.-has-alerts #alerts-title {
         display: block;
     }
+    IncidentScreen #changes, IncidentScreen #changes-title,
+    IncidentScreen #why, IncidentScreen #why-title, IncidentScreen #presence {
+        display: none;
+    }
+    IncidentScreen.-has-changes #changes, IncidentScreen.-has-changes #changes-title,
+    IncidentScreen.-show-why #why, IncidentScreen.-show-why #why-title,
+    IncidentScreen.-has-presence #presence {
+        display: block;
+    }
+    IncidentScreen #presence {
+        color: $warning;
+        padding: 0 1;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("incident")]
@@ -193,6 +210,8 @@ class IncidentScreen(Screen[None]):
         self.incident: Incident | None = None
         self.entries: list[TimelineEntry] = []
         self.alerts: list[Alert] = []
+        self.candidates: list[Candidate] = []
+        """Changes shortly before this incident started (``console.domain.changes``)."""
         self.load_error = ""
         self._fresh = True
         """Pointed at an incident it has not shown yet (set again by ``show_incident``)."""
@@ -207,12 +226,14 @@ class IncidentScreen(Screen[None]):
         self.incident = None
         self.entries = []
         self.alerts = []
+        self.candidates = []
         self.load_error = ""
         self._fresh = True
 
     # layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(Text("loading…"), id="headline", markup=False)
+        yield Static(Text(""), id="presence", markup=False)
         # Scrolls (tab focuses it) when a small terminal cannot show every detail.
         with VerticalScroll(id="upper"), Horizontal(id="columns"):
             yield Static(Text(""), id="details", markup=False)
@@ -224,6 +245,10 @@ class IncidentScreen(Screen[None]):
                 # Shown only for incidents that monitoring opened (``backend.alerts``).
                 yield Static("Alerts", classes="section", id="alerts-title")
                 yield Static(Text(""), id="alerts", markup=False)
+                yield Static("Changes before it started", classes="section", id="changes-title")
+                yield ChangeList(id="changes")
+                yield Static("Why", classes="section", id="why-title")
+                yield Static(Text(""), id="why", markup=False)
         with VerticalScroll(id="timeline-scroll", can_focus=True):
             yield Static(Text("Timeline: loading…"), id="timeline", markup=False)
         yield StatusLine(id="status")
@@ -249,7 +274,10 @@ class IncidentScreen(Screen[None]):
         scroll.scroll_home(animate=False)
         self.query_one("#upper", VerticalScroll).scroll_home(animate=False)
         scroll.focus()
+        if app.presence is not None:
+            app.presence.viewing(self.incident_id)
         self.load()
+
 
     # data ----------------------------------------------------------------------------------
     @work(exclusive=True, group="incident-load", exit_on_error=False)
@@ -260,6 +288,9 @@ class IncidentScreen(Screen[None]):
             incident = await app.backend.get_incident(self.incident_id)
             entries = await app.backend.timeline(self.incident_id)
             alerts = await app.backend.alerts(self.incident_id)
+            candidates = await change_candidates(
+                app.backend, incident, app.directory.services, app.settings.changes.window
+            )
         except NotFound:
             self.load_error = f"incident {self.incident_id} no longer exists"
         except BackendError as exc:
@@ -270,6 +301,7 @@ class IncidentScreen(Screen[None]):
                 self.incident = incident
             self.entries = entries
             self.alerts = alerts
+            self.candidates = candidates or []
         if self.load_error:
             app.set_status(self.load_error, error=True)
         self._show()
@@ -289,6 +321,20 @@ class IncidentScreen(Screen[None]):
     @on(DirectoryChanged)
     def _directory_changed(self, message: DirectoryChanged) -> None:
         self._show()
+
+    @on(ChangesChanged)
+    def _changes_recorded(self) -> None:
+        self.load()
+
+    @on(PresenceChanged)
+    def _presence_changed(self) -> None:
+        self._show_presence()
+
+    def _show_presence(self) -> None:
+        presence = context(self).presence
+        text = presence.describe(self.incident_id) if presence is not None else ""
+        self.set_class(bool(text), "-has-presence")
+        self.query_one("#presence", Static).update(Text(f"also here: {text}" if text else ""))
 
     def _tick(self, now: datetime) -> None:
         if self.incident is not None and self.is_mounted and self.is_current:
@@ -321,6 +367,12 @@ class IncidentScreen(Screen[None]):
         self.set_class(bool(self.alerts), "-has-alerts")
         if self.alerts:
             self.query_one("#alerts", Static).update(alert_lines(self.alerts))
+        linked = {link.ref for link in incident.links if link.kind is LinkKind.CHANGE}
+        self.set_class(bool(self.candidates), "-has-changes")
+        self.query_one("#changes", ChangeList).show(self.candidates, linked)
+        if self.has_class("-show-why"):
+            self.query_one("#why", Static).update(self._why(incident))
+        self._show_presence()
 
     def _now(self) -> datetime:
         app = context(self)
@@ -464,6 +516,9 @@ class IncidentScreen(Screen[None]):
         return True
 
     def action_back(self) -> None:
+        presence = context(self).presence
+        if presence is not None:
+            presence.viewing(None)
         self.dismiss(None)
 
     def action_triage(self, action_id: str) -> None:
@@ -514,6 +569,55 @@ class IncidentScreen(Screen[None]):
         self.run_worker(
             create_from(self.app, self.incident), group="problem-create", exclusive=True
         )
+
+    def action_explain(self) -> None:
+        """Show (or hide) why the alerts joined this incident and why it has its priority."""
+        self.toggle_class("-show-why")
+        if self.incident is not None:
+            self.query_one("#why", Static).update(self._why(self.incident))
+
+    def _why(self, incident: Incident) -> Text:
+        rules = context(self).settings.intake
+        lines = [f"priority ({incident.key}):"]
+        lines += [f"  {line}" for line in explain.priority(incident, self.alerts, rules)]
+        for alert in self.alerts:
+            lines.append(f"alert {clean(alert.summary, limit=80) or alert.alert_key}:")
+            lines += [f"  {clean(line)}" for line in explain.grouping(alert, incident, rules)]
+        return Text("\n".join(lines))
+
+    @on(ChangeList.LinkRequested)
+    def _link_change(self, message: ChangeList.LinkRequested) -> None:
+        self._link(message.candidate)
+
+    @work(group="triage", exclusive=True, exit_on_error=False)
+    async def _link(self, candidate: Candidate) -> None:
+        """``l`` on a change: link it to this incident (a timeline entry says so)."""
+        app = context(self)
+        incident = self.incident
+        if incident is None or app.refuse_readonly("link a change"):
+            return
+        change = candidate.change
+        if any(link.ref == change.key for link in incident.links):
+            app.set_status(f"{change.key} is already linked to {incident.key}")
+            return
+        try:
+            updated = await app.backend.act(
+                incident.id, AddLink(link=change.link()), app.user, incident.version
+            )
+        except Conflict:
+            app.set_status(
+                f"{incident.key} changed meanwhile; look again, then press l to link {change.key}",
+                error=True,
+            )
+            self.load()
+            return
+        except BackendError as exc:
+            app.set_status(f"not linked: {error_message(exc, incident)}", error=True)
+            return
+        app.remember([updated])
+        self.incident = updated
+        app.set_status(f"linked {change.key} to {incident.key}")
+        self.load()
 
     def action_pir(self) -> None:
         self._write_pir()

@@ -28,3 +28,11 @@ class DirectoryChanged(Message):
 
 class ConnectionChanged(Message):
     """The backend's connection state changed (see ``backends.base.ConnectionState``)."""
+
+
+class PresenceChanged(Message):
+    """Another console opened, left or started acting on an incident (``app.presence``)."""
+
+
+class ChangesChanged(Message):
+    """A change event was recorded (``app.change_events`` is fresh)."""

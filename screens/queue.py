@@ -24,7 +24,13 @@ from console.domain.query import VIEWS, Filter, QueryError, parse
 from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
 from screens.incident import IncidentScreen
-from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
+from screens.messages import (
+    ChangesChanged,
+    ConnectionChanged,
+    DirectoryChanged,
+    IncidentsChanged,
+    PresenceChanged,
+)
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
 from widgets.incident_list import IncidentList
@@ -172,6 +178,8 @@ class QueueScreen(Screen[None]):
         self._show_bar()
 
     @on(DirectoryChanged)
+    @on(PresenceChanged)
+    @on(ChangesChanged)
     def _directory_changed(self) -> None:
         self.list.refresh()
 

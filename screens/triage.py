@@ -397,6 +397,14 @@ class Triage:
             entry = ACTIONS[action_id]
             if entry.perform is not None:
                 await entry.perform(self)
+            elif app.presence is not None and len(targets) == 1:
+                # Others see "you acknowledging…" while the dialog is open, and you are told
+                # if someone else already is.
+                target = targets[0]
+                with app.presence.acting(target.id, target.key, action_id) as warning:
+                    if warning:
+                        app.set_status(warning, error=True)
+                    await self._act(action_id, tuple(targets))
             else:
                 await self._act(action_id, tuple(targets))
         finally:

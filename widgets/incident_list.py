@@ -100,6 +100,11 @@ MAX_TITLE = 90
 MIN_LABELS = 16
 
 
+CHANGE_MARK = "Δ"
+"""Before a title: its service (or a dependency) changed shortly before it started (a
+character, not a colour, so it survives NO_COLOR)."""
+
+
 @lru_cache(maxsize=16)
 def layout(width: int) -> list[tuple[Column, int]]:
     """Columns and their widths for a line ``width`` cells wide.
@@ -531,6 +536,11 @@ class IncidentList(ScrollView, can_focus=True):
                 text = clean(incident.service)
             elif name == "title":
                 text = clean(incident.title) or "(no title)"
+                app = context(self)
+                if app.recent_change(incident) is not None:
+                    text = f"{CHANGE_MARK} {text}"
+                if app.presence is not None and (here := app.presence.describe(incident.id)):
+                    text = f"{text}  [{here}]"
             elif name == "assignee":
                 text = clean(incident.assignee) if incident.assignee else "-"
             elif name == "level":

@@ -14,7 +14,7 @@ import gc
 import itertools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
 
@@ -32,6 +32,7 @@ from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from backends import capabilities
 from backends.base import Backend, BackendError, ConnectionState
+from console.domain.changes import ChangeEvent, candidates, dependency_map
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
 from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS
@@ -40,8 +41,15 @@ from console.domain.query import key_of
 from console.domain.text import clean
 from console.services.escalator import Escalator
 from console.tui.context import ConsoleContext, Directory
+from console.tui.presence import PresenceKeeper
 from screens.help import HelpScreen
-from screens.messages import ConnectionChanged, DirectoryChanged, IncidentsChanged
+from screens.messages import (
+    ChangesChanged,
+    ConnectionChanged,
+    DirectoryChanged,
+    IncidentsChanged,
+    PresenceChanged,
+)
 from screens.problems import problem_commands
 from screens.queue import QueueScreen
 from screens.reports import ReportsScreen
@@ -60,6 +68,8 @@ PAGE = 1000
 """Open incidents per page behind the first screen: small enough that parsing one page
 never holds up a key for long."""
 PAGE_OVERLAP = 20
+CHANGES_BACK = timedelta(days=7)
+"""How far back the console keeps change events for the queue's marker."""
 DONE_KEEP = 200
 """Finished (resolved, closed, cancelled) incidents kept in ``app.incidents``."""
 
@@ -203,6 +213,19 @@ class IncidentApp(App[None]):
         self.connect: Connect | None = None
         """Set for a console that starts on the sign-in screen (``incidents web``): opens a
         backend for the token typed there; ``backend`` is a placeholder until then."""
+        self.change_events: list[ChangeEvent] = []
+        """Recent change events (``CHANGES_BACK``), for the queue's recent-change marker."""
+        board = capabilities.presence(backend)
+        self.presence: PresenceKeeper | None = None
+        """This console's presence, unless the backend keeps none (or this is a wall)."""
+        if board is not None and not wall:
+            self.presence = PresenceKeeper(
+                board,
+                user=user,
+                clock=clock,
+                on_change=lambda: self._post(PresenceChanged()),
+                on_error=lambda text: self.set_status(text, error=True),
+            )
 
     # start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -230,11 +253,15 @@ class IncidentApp(App[None]):
             self.simulate()
         if self.escalator is not None:
             self.run_escalator()
+        if self.presence is not None:
+            self.run_presence()
 
     async def on_unmount(self) -> None:
         """Stop background work and wait for it, so the change feed's database connection
         is closed while the event loop still runs (Textual cancels workers without waiting)."""
-        workers = [w for w in self.workers if w.group in ("feed", "demo", "escalator")]
+        workers = [
+            w for w in self.workers if w.group in ("feed", "demo", "escalator", "presence")
+        ]
         for worker in workers:
             worker.cancel()
         for worker in workers:
@@ -304,6 +331,7 @@ class IncidentApp(App[None]):
                 delay = min(delay * 2, 30)
                 continue
             self.remember(open_now, announce=False)
+            await self._load_change_events()
             self.loaded = True
             # Thousands of long-lived incidents would be rescanned by every full garbage
             # collection (a visible stall on a keypress); they are freed by reference count
@@ -390,6 +418,7 @@ class IncidentApp(App[None]):
     async def _apply_changes(self, changes: Sequence[Any]) -> None:
         ids: set[int] = set()
         directory = False
+        recorded = False
         for change in changes:
             if change.entity == "incident":
                 try:
@@ -398,9 +427,14 @@ class IncidentApp(App[None]):
                     continue
             elif change.entity in DIRECTORY_ENTITIES:
                 directory = True
+            elif change.entity == "change_event":
+                recorded = True
         if directory:
             await self.directory.load(self.backend)
             self._post(DirectoryChanged())
+        if recorded:
+            await self._load_change_events()
+            self._post(ChangesChanged())
         if ids:
             fetched = await self.backend.get_incidents(sorted(ids))
             self.remember(fetched)
@@ -484,6 +518,33 @@ class IncidentApp(App[None]):
             await simulator.run()
         except BackendError as exc:
             self.set_status(f"demo simulator stopped: {exc}", error=True)
+
+    # change events and presence --------------------------------------------------------
+    async def _load_change_events(self) -> None:
+        log = capabilities.changes(self.backend)
+        if log is None:
+            return
+        since = self.clock.now() - CHANGES_BACK
+        self.change_events = await log.change_events(since=since)
+
+    def recent_change(self, incident: Incident) -> ChangeEvent | None:
+        """The newest change on ``incident``'s service (or a dependency) within
+        ``changes.recent`` before it started: the queue marks such incidents."""
+        if not self.change_events:
+            return None
+        found = candidates(
+            incident.service,
+            incident.created_at,
+            self.change_events,
+            dependencies=dependency_map(self.directory.services),
+            window=self.settings.changes.recent,
+        )
+        return found[0].change if found else None
+
+    @work(exclusive=True, group="presence", exit_on_error=False)
+    async def run_presence(self) -> None:
+        if self.presence is not None:
+            await self.presence.run()
 
     @work(exclusive=True, group="escalator", exit_on_error=False)
     async def run_escalator(self) -> None:

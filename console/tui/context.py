@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, cast
 
 from backends.base import Backend
+from console.domain.changes import ChangeEvent
 from console.domain.clock import Clock
 from console.domain.config import Settings
 from console.domain.escalation import on_call
@@ -21,6 +22,7 @@ from console.domain.models import EscalationPolicy, Incident, Schedule, Service,
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
+    from console.tui.presence import PresenceKeeper
     from widgets.queue_model import SlaTracker
 
 
@@ -78,6 +80,13 @@ class ConsoleContext(Protocol):
     """Incidents whose SLA state moved with the last tick."""
     loaded: bool
     keymap_ids: dict[str, str]
+    presence: PresenceKeeper | None
+    """This console's presence (``None``: the backend keeps none, or this is a wall)."""
+    change_events: list[ChangeEvent]
+    """Recent change events, newest first."""
+
+    def recent_change(self, incident: Incident) -> ChangeEvent | None:
+        """A change shortly before ``incident`` started, for the queue's marker."""
 
     @property
     def triage(self) -> TriageRunner:
