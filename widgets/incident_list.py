@@ -495,6 +495,10 @@ class IncidentList(ScrollView, can_focus=True):
                 fitted = fit(text, size)
                 if state in SLA_STYLE_CLASS:
                     style = row_style + style_of(SLA_STYLE_CLASS[state])
+            elif name == "title" and (note := self._title_note(incident)):
+                # Presence and the change marker move without a new version: not cached.
+                mark, here = note
+                fitted = fit(f"{mark}{clean(incident.title) or '(no title)'}{here}", size)
             elif name == "updated":
                 fitted = fit(durations.age(now - incident.updated_at), size)
             elif fitted is None:
@@ -510,6 +514,15 @@ class IncidentList(ScrollView, can_focus=True):
         segments.append(Segment("".join(run), run_style))
         strip = Strip(segments)
         return strip.crop_extend(0, width, row_style)
+
+    def _title_note(self, incident: Incident) -> tuple[str, str] | None:
+        """``("Δ ", "  [ines viewing]")`` around the title, or ``None`` when neither applies."""
+        app = context(self)
+        mark = f"{CHANGE_MARK} " if app.recent_change(incident) is not None else ""
+        here = app.presence.describe(incident.id) if app.presence is not None else ""
+        if not mark and not here:
+            return None
+        return mark, f"  [{here}]" if here else ""
 
     def _cells(self, incident: Incident, width: int) -> dict[str, str]:
         """The cells of a row that only a new version changes, cut to their widths.
@@ -536,11 +549,6 @@ class IncidentList(ScrollView, can_focus=True):
                 text = clean(incident.service)
             elif name == "title":
                 text = clean(incident.title) or "(no title)"
-                app = context(self)
-                if app.recent_change(incident) is not None:
-                    text = f"{CHANGE_MARK} {text}"
-                if app.presence is not None and (here := app.presence.describe(incident.id)):
-                    text = f"{text}  [{here}]"
             elif name == "assignee":
                 text = clean(incident.assignee) if incident.assignee else "-"
             elif name == "level":

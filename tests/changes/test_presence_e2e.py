@@ -62,7 +62,13 @@ async def test_two_consoles_see_each_other(tmp_path: Path) -> None:
         bob.wait_for("careful: ines is writing a note on INC-2 right now")
         bob.keys("Escape")
 
-        ines.keys("Escape", "Escape")  # close the dialog, back to the queue
+        ines.keys("Escape")  # close the dialog: she is still on INC-2
+        bob.wait_for("also here: ines viewing")
+        ines.keys("Escape")  # back to her queue: she no longer has INC-2 open
+        wait_until_sync(
+            lambda: "also here" not in bob.screen(), what="bob's screen to stop naming ines"
+        )
+        ines.keys("Enter")  # INC-2 again, then quit: leaving takes her presence away
         bob.wait_for("also here: ines viewing")
         ines.keys("q")
         wait_until_sync(
