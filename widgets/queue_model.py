@@ -72,19 +72,40 @@ def sla_info(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaInfo:
 
 
 class SlaTracker:
-    """SLA states of every incident the console holds, advanced by a heap of instants."""
+    """SLA states of every incident the console holds, advanced by a heap of instants.
+
+    Each incident has at most one live instant: the next moment its state moves by time
+    alone (warning, then breach). A new version whose instant did not move (a note, an
+    alert repeat, a reassignment) adds nothing to the heap; one whose instant moved leaves a
+    stale entry that is skipped when it comes due and dropped when the heap is compacted.
+    """
 
     def __init__(self, policy: SlaPolicy) -> None:
         self.policy = policy
         self.info: dict[int, SlaInfo] = {}
         self.breached: set[int] = set()
         """Open incidents whose active clock is breached now."""
-        self._events: list[tuple[datetime, int, int]] = []
+        self._events: list[tuple[datetime, int]] = []
+        self._next: dict[int, datetime] = {}
+        """The instant of each incident's live heap entry."""
         self._open: set[int] = set()
 
     def state(self, incident_id: int, now: datetime) -> SlaState:
         info = self.info.get(incident_id)
         return info.state_at(now) if info else SlaState.RUNNING
+
+    def _schedule(self, incident_id: int, info: SlaInfo, now: datetime) -> None:
+        state = info.state_at(now)
+        at = None
+        if state == SlaState.RUNNING and info.warn_at is not None and info.warn_at > now:
+            at = info.warn_at
+        elif state in (SlaState.RUNNING, SlaState.WARNING) and info.due is not None:
+            at = info.due if info.due > now else None
+        if at is None:
+            self._next.pop(incident_id, None)
+        elif self._next.get(incident_id) != at:
+            self._next[incident_id] = at
+            heapq.heappush(self._events, (at, incident_id))
 
     def update(self, incidents: Iterable[Incident], now: datetime) -> list[int]:
         """Take new versions of incidents; return the ids that turned breached by this."""
@@ -94,9 +115,7 @@ class SlaTracker:
             was_breached = incident.id in self.breached
             info = sla_info(incident, now, self.policy)
             self.info[incident.id] = info
-            for at in (info.warn_at, info.due):
-                if at is not None and at > now and info.state != SlaState.BREACHED:
-                    heapq.heappush(self._events, (at, incident.id, info.version))
+            self._schedule(incident.id, info, now)
             if incident.is_open:
                 self._open.add(incident.id)
             else:
@@ -108,30 +127,20 @@ class SlaTracker:
                     newly.append(incident.id)
             else:
                 self.breached.discard(incident.id)
-        if len(self._events) > 4 * len(self.info) + 256:
-            self._compact(now)
+        if len(self._events) > 2 * len(self._next) + 256:
+            self._compact()
         return newly
 
-    def _compact(self, now: datetime) -> None:
-        """Rebuild the heap from current states only.
-
-        Every new version pushes fresh instants and leaves the old ones to be skipped when
-        they come due, which for a P5 is a month away: without this, a console that runs for
-        weeks would keep every superseded instant.
-        """
-        events = [
-            (at, incident_id, info.version)
-            for incident_id, info in self.info.items()
-            if info.state in (SlaState.RUNNING, SlaState.WARNING)
-            for at in (info.warn_at, info.due)
-            if at is not None and at > now
-        ]
+    def _compact(self) -> None:
+        """Rebuild the heap from the live instants only (drop the stale entries)."""
+        events = [(at, incident_id) for incident_id, at in self._next.items()]
         heapq.heapify(events)
         self._events = events
 
     def forget(self, ids: Iterable[int]) -> None:
         for incident_id in ids:
             self.info.pop(incident_id, None)
+            self._next.pop(incident_id, None)
             self.breached.discard(incident_id)
             self._open.discard(incident_id)
 
@@ -140,10 +149,11 @@ class SlaTracker:
         changed: set[int] = set()
         newly: list[int] = []
         while self._events and self._events[0][0] <= now:
-            _, incident_id, version = heapq.heappop(self._events)
-            info = self.info.get(incident_id)
-            if info is None or info.version != version:
-                continue  # a newer version replaced this event
+            at, incident_id = heapq.heappop(self._events)
+            if self._next.get(incident_id) != at:
+                continue  # a newer version moved (or ended) this incident's instant
+            del self._next[incident_id]
+            info = self.info[incident_id]
             changed.add(incident_id)
             if (
                 incident_id in self._open
@@ -152,6 +162,7 @@ class SlaTracker:
             ):
                 self.breached.add(incident_id)
                 newly.append(incident_id)
+            self._schedule(incident_id, info, now)  # the breach after the warning
         return changed, newly
 
 

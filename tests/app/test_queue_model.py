@@ -150,3 +150,24 @@ def test_tracker_heap_stays_bounded_under_many_versions() -> None:
     assert len(tracker._events) <= 4 * len(tracker.info) + 256 + 2
     changed, _ = tracker.advance(NOW + timedelta(days=3, minutes=1))  # response due (3d)
     assert changed == {1}  # the live instants survived the compaction
+
+
+def test_a_version_that_does_not_move_the_clock_adds_no_heap_entry() -> None:
+    tracker = SlaTracker(SlaPolicy())
+    incident = Incident(
+        id=1,
+        key="INC-1",
+        title="x",
+        service="a",
+        priority=Priority.P5,
+        impact=3,
+        urgency=3,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    for version in range(1, 50):
+        tracker.update([incident.model_copy(update={"version": version})], NOW)
+    assert len(tracker._events) == 1  # the warning instant, once
+    changed, _ = tracker.advance(NOW + timedelta(days=2, hours=6))  # 75 % of the 3d response
+    assert changed == {1} and len(tracker._events) == 1  # now the breach instant
+    assert tracker.state(1, NOW + timedelta(days=2, hours=6)) == SlaState.WARNING
