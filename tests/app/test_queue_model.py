@@ -132,9 +132,9 @@ def test_tracker_advances_only_what_changes() -> None:
     assert tracker.advance(NOW + timedelta(hours=1)) == (set(), [])
 
 
-def test_tracker_heap_stays_bounded_under_many_versions() -> None:
-    tracker = SlaTracker(SlaPolicy())
-    incident = Incident(
+def _p5() -> Incident:
+    """A P5 created at NOW: its response clock warns after 2d06h (75 %) and breaches after 3d."""
+    return Incident(
         id=1,
         key="INC-1",
         title="x",
@@ -145,6 +145,11 @@ def test_tracker_heap_stays_bounded_under_many_versions() -> None:
         created_at=NOW,
         updated_at=NOW,
     )
+
+
+def test_tracker_heap_stays_bounded_under_many_versions() -> None:
+    tracker = SlaTracker(SlaPolicy())
+    incident = _p5()
     for version in range(1, 2000):
         tracker.update([incident.model_copy(update={"version": version})], NOW)
     assert len(tracker._events) <= 4 * len(tracker.info) + 256 + 2
@@ -154,17 +159,7 @@ def test_tracker_heap_stays_bounded_under_many_versions() -> None:
 
 def test_a_version_that_does_not_move_the_clock_adds_no_heap_entry() -> None:
     tracker = SlaTracker(SlaPolicy())
-    incident = Incident(
-        id=1,
-        key="INC-1",
-        title="x",
-        service="a",
-        priority=Priority.P5,
-        impact=3,
-        urgency=3,
-        created_at=NOW,
-        updated_at=NOW,
-    )
+    incident = _p5()
     for version in range(1, 50):
         tracker.update([incident.model_copy(update={"version": version})], NOW)
     assert len(tracker._events) == 1  # the warning instant, once
