@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.domain.keys import KEYS
+from console.domain.keys import KEYS, help_for
 from console.domain.query import HELP as FILTER_HELP
 from console.tui.context import context
 from widgets.keybindings import display_keys, effective_keys
@@ -26,7 +26,7 @@ def help_rows(keymap: dict[str, str], readonly: bool) -> list[tuple[str, str, st
     """(keys, what it does, where) for every binding, with the keys in effect."""
     rows = []
     for key in KEYS:
-        what = key.description
+        what = help_for(key)
         if key.mutating and readonly:
             what += "  (disabled: read-only)"
         keys = display_keys(effective_keys(key, keymap))

@@ -39,6 +39,7 @@ from console.domain.sla import (
 from console.domain.text import clean
 from console.services.reviews import change_candidates
 from console.tui.context import context
+from screens.clipboard import copy_key
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import ChangesChanged, DirectoryChanged, IncidentsChanged, PresenceChanged
 from screens.problems import create_from
@@ -561,6 +562,10 @@ class IncidentScreen(Screen[None]):
         verb = "published on" if action.kind == "publish" else "public update posted to"
         app.set_status(f"{incident.key} {verb} the status page")
         self.load()
+
+    def action_copy_key(self) -> None:
+        if self.incident is not None:
+            copy_key(self.app, self.incident.key)
 
     def action_create_problem(self) -> None:
         app = context(self)

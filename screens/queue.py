@@ -23,6 +23,7 @@ from console.domain.models import DONE_STATUSES, Incident
 from console.domain.query import VIEWS, Filter, QueryError, parse
 from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
+from screens.clipboard import copy_key
 from screens.incident import IncidentScreen
 from screens.messages import (
     ChangesChanged,
@@ -66,10 +67,6 @@ class QueueScreen(Screen[None]):
     AUTO_FOCUS = "#incidents"
     BINDINGS = [
         *bindings_for("queue"),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last", show=False),
         Binding("escape", "escape", "Clear filter", show=False),
     ]
 
@@ -316,6 +313,11 @@ class QueueScreen(Screen[None]):
         else:
             screen.show_incident(incident_id)
         self.app.push_screen(screen)
+
+    def action_copy_key(self) -> None:
+        incident = self.list.cursor_incident
+        if incident is not None:
+            copy_key(self.app, incident.key)
 
     def action_mark(self) -> None:
         self.list.toggle_mark()

@@ -23,9 +23,58 @@ class Key:
     screens: tuple[str, ...] = ("queue", "incident")
 
 
+HELP: dict[str, str] = {
+    "cursor_down": "Move the cursor to the next incident.",
+    "cursor_up": "Move the cursor to the previous incident.",
+    "page_down": "Move the cursor one screen down.",
+    "page_up": "Move the cursor one screen up.",
+    "first": "Move the cursor to the first incident.",
+    "last": "Move the cursor to the last incident.",
+    "open": "Open the incident under the cursor: details, SLA clocks, alerts and timeline.",
+    "back": "Go back to the queue.",
+    "acknowledge": "Acknowledge: you are on it; stops the response clock and takes it if unowned.",
+    "resolve": "Resolve with a resolution code and an optional note.",
+    "escalate": "Page the next level of the escalation policy (the dialog names who).",
+    "priority": "Set impact and urgency; the ITIL matrix gives the priority.",
+    "impact": "Set the impact (how many are hurt); the priority follows.",
+    "urgency": "Set the urgency (how fast it must be fixed); the priority follows.",
+    "assign": "Give the incident to a person (on-call people are marked).",
+    "note": "Add a note to the timeline.",
+    "hold": "Put on hold with a reason (the SLA clocks pause), or resume if on hold.",
+    "reopen": "Reopen a resolved incident, saying what came back.",
+    "cancel": "Cancel an incident opened by mistake (it leaves the queue, no resolution).",
+    "create": "Open a new incident by hand.",
+    "copy_key": "Copy the incident's key to the clipboard (OSC 52: works over SSH and tmux).",
+    "mark": "Mark or unmark the incident for a bulk action, and move down.",
+    "mark_all": "Mark every incident in this view.",
+    "clear_marks": "Clear every mark.",
+    "filter": "Filter the queue: keys, p1..p5, svc:, @user, status:, breached, words.",
+    "sort": "Cycle the sort order (urgency, priority, SLA, updated, ...).",
+    "view_all": "Show every open incident.",
+    "view_mine": "Show the incidents assigned to you.",
+    "view_unassigned": "Show the incidents nobody owns.",
+    "view_breaching": "Show incidents past or near their SLA target.",
+    "view_resolved": "Show incidents resolved in the last 24 hours.",
+    "reports": "Open the KPI reports (MTTA, MTTR, SLA met, per day).",
+    "schedules": "Show who is on call now and the schedules.",
+    "pir": "Write a post-incident review draft (Markdown) and say where.",
+    "public_update": "Publish the incident on the status page or post an update to it.",
+    "create_problem": "Open a problem record for the underlying cause, linked to this incident.",
+    "resolve_problem": "Resolve the problem under the cursor, then offer its waiting incidents.",
+    "palette": "Open the command palette: every command, and any incident by key.",
+    "help": "Show this help.",
+    "quit": "Quit the console.",
+}
+"""One sentence per key id for ``?`` help and the palette (the footer keeps the short label)."""
+
+
 KEYS: tuple[Key, ...] = (
     Key("cursor_down", "j,down", "cursor_down", "Down", screens=("queue",)),
     Key("cursor_up", "k,up", "cursor_up", "Up", screens=("queue",)),
+    Key("page_down", "pagedown", "page_down", "Page down", screens=("queue",)),
+    Key("page_up", "pageup", "page_up", "Page up", screens=("queue",)),
+    Key("first", "home,g", "first", "First", screens=("queue",)),
+    Key("last", "end,G", "last", "Last", screens=("queue",)),
     Key("open", "enter", "open", "Open", footer=True, screens=("queue",)),
     Key("back", "escape", "back", "Back", footer=True, screens=("incident",)),
     Key("acknowledge", "a", "triage('acknowledge')", "Ack", mutating=True, footer=True),
@@ -40,6 +89,7 @@ KEYS: tuple[Key, ...] = (
     Key("reopen", "R", "triage('reopen')", "Reopen", mutating=True),
     Key("cancel", "x", "triage('cancel')", "Cancel incident", mutating=True),
     Key("create", "c", "triage('create')", "Create", mutating=True, footer=True),
+    Key("copy_key", "y", "copy_key", "Copy key"),
     Key("mark", "space", "mark", "Mark", footer=True, screens=("queue",)),
     Key("mark_all", "ctrl+a", "mark_all", "Mark all visible", screens=("queue",)),
     Key("clear_marks", "ctrl+u", "clear_marks", "Clear marks", screens=("queue",)),
@@ -92,6 +142,13 @@ KEYS: tuple[Key, ...] = (
 )
 
 BY_ID = {key.id: key for key in KEYS}
+
+
+def help_for(key: Key) -> str:
+    """The key's one-sentence description (its label where none is written)."""
+    return HELP.get(key.id, key.description)
+
+
 MUTATING = frozenset(key.id for key in KEYS if key.mutating)
 MUTATING_ACTIONS = {key.action: key.id for key in KEYS if key.mutating}
 """Action strings (``triage('acknowledge')``, ``resolve_problem``) -> key id: what the

@@ -35,7 +35,7 @@ from backends.base import Backend, BackendError, ConnectionState
 from console.domain.changes import ChangeEvent, candidates, dependency_map
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
-from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS
+from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS, help_for
 from console.domain.models import Incident, IncidentQuery
 from console.domain.query import key_of
 from console.domain.text import clean
@@ -97,6 +97,12 @@ class StartupError(Exception):
     """The console cannot start (no database, unreadable or too new schema, server down)."""
 
 
+NOT_IN_PALETTE = frozenset(
+    {"palette", "cursor_down", "cursor_up", "page_down", "page_up", "first", "last"}
+)
+"""Moving the cursor from the palette would do nothing useful (the palette covers it)."""
+
+
 class KeysProvider(Provider):
     """The command palette: every action of the current screen, with its key."""
 
@@ -107,28 +113,30 @@ class KeysProvider(Provider):
         keymap = app.keymap_ids
         found = []
         for key in KEYS:
-            if kind not in key.screens or key.id == "palette":
+            if kind not in key.screens or key.id in NOT_IN_PALETTE:
                 continue
             if key.mutating and app.readonly:
                 continue
             keys = effective_keys(key, keymap)
             label = f"{key.description}  ({display_keys(keys)})" if keys else key.description
-            found.append((label, key.action, key.id))
+            found.append((label, key.action, help_for(key)))
         return found
 
     async def _run(self, action: str) -> None:
         await self.screen.run_action(action)
 
     async def discover(self) -> Hits:
-        for label, action, key_id in self._commands():
-            yield DiscoveryHit(label, partial(self._run, action), help=key_id)
+        for label, action, sentence in self._commands():
+            yield DiscoveryHit(label, partial(self._run, action), help=sentence)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for label, action, key_id in self._commands():
+        for label, action, sentence in self._commands():
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, matcher.highlight(label), partial(self._run, action), help=key_id)
+                yield Hit(
+                    score, matcher.highlight(label), partial(self._run, action), help=sentence
+                )
 
 
 class IncidentKeyProvider(Provider):

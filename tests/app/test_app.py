@@ -10,7 +10,7 @@ from pathlib import Path
 from backends.base import ConnectionState
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
-from console.domain.keys import KEYS, MUTATING
+from console.domain.keys import BY_ID, KEYS, MUTATING, help_for
 from console.domain.models import Status
 from console.tui.app import connection_text, make_app
 from screens.help import HelpScreen
@@ -83,8 +83,8 @@ async def test_keymap_remaps_by_binding_id(
         shown = app.screen
         assert isinstance(shown, HelpScreen)
         rows = {what: keys for keys, what, _ in shown.rows}
-        assert rows["Ack"] == "A"
-        assert rows["Down"] == "ctrl+n"
+        assert rows[help_for(BY_ID["acknowledge"])] == "A"
+        assert rows[help_for(BY_ID["cursor_down"])] == "ctrl+n"
 
 
 async def test_help_lists_every_binding(backend: SqliteBackend, clock: FrozenClock) -> None:
@@ -97,8 +97,8 @@ async def test_help_lists_every_binding(backend: SqliteBackend, clock: FrozenClo
         assert isinstance(shown, HelpScreen)
         described = [what for _, what, _ in shown.rows]
         for key in KEYS:
-            assert key.description in described, key.id
-        assert dict((w, k) for k, w, _ in shown.rows)["Filter"] == "/"
+            assert help_for(key) in described, key.id
+        assert dict((w, k) for k, w, _ in shown.rows)[help_for(BY_ID["filter"])] == "/"
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
 
