@@ -40,6 +40,7 @@ from console.domain.text import clean
 from console.services.reviews import change_candidates
 from console.tui.context import context
 from screens.clipboard import copy_key
+from screens.confirm import ConfirmScreen
 from screens.dialog import PRIORITY_STYLES
 from screens.messages import ChangesChanged, DirectoryChanged, IncidentsChanged, PresenceChanged
 from screens.problems import create_from
@@ -278,7 +279,6 @@ class IncidentScreen(Screen[None]):
         if app.presence is not None:
             app.presence.viewing(self.incident_id)
         self.load()
-
 
     # data ----------------------------------------------------------------------------------
     @work(exclusive=True, group="incident-load", exit_on_error=False)
@@ -629,15 +629,30 @@ class IncidentScreen(Screen[None]):
 
     @work(group="pir", exclusive=True, exit_on_error=False)
     async def _write_pir(self) -> None:
-        """Write a post-incident review draft (Markdown) next to where the console runs."""
+        """Write a post-incident review draft (Markdown) into ``settings.reviews_path()``,
+        asking before replacing one that exists, and say where."""
         from console.services.reviews import default_path, write_pir
 
         app = context(self)
         if self.incident is None:
             app.set_status(self.load_error or "the incident is still loading", error=True)
             return
-        path = default_path(self.incident)
+        path = default_path(self.incident, app.settings.reviews_path())
+        if path.exists():
+            body = Text(f"{path}\nmay hold edits made since it was written.")
+            replace_it = await self.app.push_screen_wait(
+                ConfirmScreen(
+                    f"Replace the review draft of {self.incident.key}?",
+                    body,
+                    confirm_label="Replace draft",
+                    danger=True,
+                )
+            )
+            if not replace_it:
+                app.set_status(f"review draft kept as it was: {path}")
+                return
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             written = await write_pir(
                 app.backend, self.incident.id, path, policy=app.settings.sla, now=app.clock.now()
             )

@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", type=Path, help="config file (TOML) to read")
-    parser.add_argument("--db", type=db_argument, help="SQLite database file (the embedded default)")
+    parser.add_argument(
+        "--db", type=db_argument, help="SQLite database file (the embedded default)"
+    )
     parser.add_argument("--backend", help="URL of an 'incidents serve' server")
     parser.add_argument("--token", help="bearer token for --backend")
     parser.add_argument("--as", dest="user", help="who you are (default: your login name)")
@@ -129,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     pir = sub.add_parser("pir", help="write a post-incident review draft (Markdown)")
     pir.add_argument("key", help="incident key, e.g. INC-1042")
     pir.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    pir.add_argument(
+        "--force", action="store_true", help="replace an existing --out file (an edited draft)"
+    )
     pir.set_defaults(handler=("console.cli.pir", "cmd_pir"))
 
     change = sub.add_parser("change", help="record or list change events (deploys)")
@@ -163,13 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--config", type=Path, default=argparse.SUPPRESS, help="settings whose [intake] to try"
     )
-    replay.add_argument("--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file")
+    replay.add_argument(
+        "--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file"
+    )
     replay.set_defaults(handler=("console.cli.replay", "cmd_replay"))
 
     # Also after the subcommand (``incidents report --db x.db``); SUPPRESS keeps a value given
     # before it (``incidents --db x.db report``) instead of overwriting it with None.
     for p in (report, pir):
-        p.add_argument("--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument(
+            "--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file"
+        )
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
         p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
 
@@ -186,7 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     dcheck = dir_sub.add_parser("check", help="validate a file without touching a store")
     dcheck.add_argument("file", type=Path)
     for p in (dapply, dexport):
-        p.add_argument("--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument(
+            "--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file"
+        )
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
         p.add_argument("--token", default=argparse.SUPPRESS, help="admin token for --backend")
     directory.set_defaults(handler=("console.cli.directory", "cmd_directory"))

@@ -14,8 +14,16 @@ if TYPE_CHECKING:
 
 
 def cmd_pir(args: argparse.Namespace, settings: Settings) -> int:
-    """``incidents pir KEY [--out FILE]``."""
+    """``incidents pir KEY [--out FILE [--force]]``."""
     import asyncio
+
+    if args.out is not None and args.out.exists() and not getattr(args, "force", False):
+        print(
+            f"incidents pir: {args.out} already exists (perhaps an edited draft); "
+            "nothing was written. Pass --force to replace it, or choose another --out",
+            file=sys.stderr,
+        )
+        return 1
 
     from backends.base import BackendError, NotFound
     from console.cli.report import open_configured

@@ -149,6 +149,11 @@ class Settings(Section):
     on the schedules screen; defaults to this machine's."""
     bell: bool = False
     """Ring the terminal bell on new P1/P2 incidents and new breaches."""
+    reviews_dir: Path | None = None
+    """Folder where the incident screen's ``P`` writes post-incident review drafts
+    (``INC-1042-review.md``; ``~`` is expanded). Defaults to ``reviews`` in the platform data
+    directory, not wherever the console happened to start. An existing draft (perhaps
+    edited) is only replaced after a confirmation."""
     escalator: bool = True
     """Run the automatic escalator inside the local (SQLite) console."""
     sla: SlaPolicy = Field(default_factory=SlaPolicy)
@@ -174,6 +179,15 @@ class Settings(Section):
             data = {**data, "database_url": data["db"], "db": None}
         return data
 
+    def reviews_path(self) -> Path:
+        """The folder for review drafts (``reviews_dir``, else the data directory's)."""
+        return self.reviews_dir if self.reviews_dir is not None else data_dir() / "reviews"
+
+    @field_validator("reviews_dir")
+    @classmethod
+    def _expand_reviews(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser()
+
     @field_validator("db")
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
@@ -187,7 +201,7 @@ class Settings(Section):
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(
-                    f"unknown time zone {value!r} (use an IANA name such as \"Europe/Berlin\")"
+                    f'unknown time zone {value!r} (use an IANA name such as "Europe/Berlin")'
                 ) from None
         return value
 

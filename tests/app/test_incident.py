@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
+from console.domain.config import Settings
 from console.domain.lifecycle import AddNote
 from screens.hold import HoldScreen
 from screens.incident import IncidentScreen
@@ -176,7 +177,8 @@ async def test_review_draft_key_writes_markdown(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    app = console(live, tclock)
+    settings = Settings().model_copy(update={"reviews_dir": tmp_path})
+    app = console(live, tclock, settings=settings)
     async with app.run_test(size=SIZE) as pilot:
         await open_incident(pilot, "INC-2")
         await pilot.press("P")
