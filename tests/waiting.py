@@ -17,10 +17,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, overload
-
-T = TypeVar("T")
+from collections.abc import Callable
+from typing import Any
 
 TIMEOUT = 30.0
 """Seconds before a wait gives up (well inside pytest-timeout's 120 s per test)."""
@@ -47,32 +45,8 @@ def _failure(
     return AssertionError(message)
 
 
-@overload
 async def wait_until(
-    predicate: Callable[[], Awaitable[T | None]],
-    *,
-    timeout: float = ...,
-    what: str | None = ...,
-    pilot: Any = ...,
-    interval: float = ...,
-    detail: Callable[[], object] | None = ...,
-) -> T: ...
-
-
-@overload
-async def wait_until(
-    predicate: Callable[[], T | None],
-    *,
-    timeout: float = ...,
-    what: str | None = ...,
-    pilot: Any = ...,
-    interval: float = ...,
-    detail: Callable[[], object] | None = ...,
-) -> T: ...
-
-
-async def wait_until(
-    predicate: Callable[[], Any],
+    predicate: Callable[..., Any],
     *,
     timeout: float = TIMEOUT,
     what: str | None = None,
@@ -104,13 +78,13 @@ async def wait_until(
 
 
 def wait_until_sync(
-    predicate: Callable[[], T | None],
+    predicate: Callable[..., Any],
     *,
     timeout: float = TIMEOUT,
     what: str | None = None,
     interval: float = 0.1,
     detail: Callable[[], object] | None = None,
-) -> T:
+) -> Any:
     """``wait_until`` for blocking code: polls ``predicate()`` with ``time.sleep``."""
     deadline = time.monotonic() + timeout
     while True:

@@ -506,7 +506,7 @@ class IncidentList(ScrollView, can_focus=True):
             if style is not run_style:
                 segments.append(Segment("".join(run), run_style))
                 run, run_style = [], style
-            run.append(fitted)
+            run.append(fitted or "")
             if run_style is not row_style:
                 segments.append(Segment("".join(run), run_style))
                 run, run_style = [], row_style

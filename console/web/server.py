@@ -128,6 +128,9 @@ class ConsoleServer(Server):
                 self._report(session, "started")
             await websocket.send_bytes(data)
 
+        async def close() -> None:
+            await websocket.close()
+
         service: AppService | None = None
         watchdog: asyncio.Task[None] | None = None
         try:
@@ -137,7 +140,7 @@ class ConsoleServer(Server):
                 self.command,
                 write_bytes=write_bytes,
                 write_str=websocket.send_str,
-                close=websocket.close,
+                close=close,
                 download_manager=self.download_manager,
                 debug=self.debug,
             )

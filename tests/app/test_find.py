@@ -4,6 +4,8 @@ the filter and the palette, free text over title/service/assignee/labels, servic
 
 from __future__ import annotations
 
+from textual.command import CommandList
+
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.tui.app import make_app
@@ -53,8 +55,7 @@ async def test_palette_opens_any_incident_by_key(
         await pilot.press("colon", *"inc-8")
         await wait_until(
             lambda: (
-                "Open INC-8"
-                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+                "Open INC-8" in str(app.screen.query_one(CommandList).get_option_at_index(0).prompt)
             ),
             pilot=pilot,
         )
@@ -71,7 +72,7 @@ async def test_palette_opens_any_incident_by_key(
         await wait_until(
             lambda: (
                 "Open INC-99"
-                in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)
+                in str(app.screen.query_one(CommandList).get_option_at_index(0).prompt)
             ),
             pilot=pilot,
         )

@@ -85,7 +85,9 @@ async def test_hostile_names_through_every_screen_and_dialog(tmp_path: Path) -> 
     try:
         app = make_app(backend, clock=clock, user=HOSTILE[1])
         async with app.run_test(size=(160, 48)) as pilot:
-            await wait_until(lambda: app.loaded and app.screen.loaded, pilot=pilot)
+            await wait_until(
+                lambda: app.loaded and getattr(app.screen, "loaded", False), pilot=pilot
+            )
             queue = app.screen
             assert_plain(app)
             await pilot.press("slash", *"svc:", "enter")

@@ -19,6 +19,7 @@ from console.domain.models import (
     ResolutionCode,
     Service,
     Status,
+    TimelineEntry,
     priority_for,
 )
 from console.tui import app as app_module
@@ -29,7 +30,7 @@ from tests.waiting import wait_until
 OPEN = app_module.FIRST_PAGE + app_module.PAGE + 300
 
 
-def _records(count: int) -> list[tuple[Incident, list[object]]]:
+def _records(count: int) -> list[tuple[Incident, list[TimelineEntry]]]:
     out = []
     for n in range(1, count + 1):
         impact, urgency = 1 + n % 3, 1 + (n // 3) % 3

@@ -22,7 +22,9 @@ async def test_no_command_changes_the_store(
     inc1 = await other.get_incident("INC-1")
     await other.create_problem(inc1.id, "replication breaks under write load", "bob")
     before = await other.last_seq()
-    app = make_app(backend, clock=clock, user="alice", **{mode: True})
+    app = make_app(
+        backend, clock=clock, user="alice", readonly=mode == "readonly", wall=mode == "wall"
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(lambda: app.loaded, pilot=pilot)
         refused = await walk(pilot, reason)

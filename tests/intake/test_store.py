@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from backends.base import InvalidAction, NotFound
+from backends.base import Backend, InvalidAction, NotFound
 from backends.sqlite.store import SqliteBackend
 from console.domain.config import IntakeSettings
 from console.domain.intake import parse_alertmanager, parse_event
@@ -33,7 +33,7 @@ async def send_event(intake: Intake, integration: str = "events", **fields: Any)
     return signal, await intake.store.ingest(target, [signal])
 
 
-async def all_incidents(store: SqliteBackend):  # type: ignore[no-untyped-def]
+async def all_incidents(store: Backend):  # type: ignore[no-untyped-def]
     return await store.list_incidents(IncidentQuery(statuses=tuple(Status), sort="age"))
 
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from textual.widgets import Select, Sparkline
 
-from backends.sqlite.store import SqliteBackend
+from backends.base import Backend
 from console.tui.app import IncidentApp, make_app
 from screens.reports import ReportsScreen
 from tests.kpi.fixture import NOW, WEEK, replay
 from tests.waiting import wait_until
 
-OPENED: list[SqliteBackend] = []
+OPENED: list[Backend] = []
 
 
 async def open_reports(pilot: Any) -> ReportsScreen:
