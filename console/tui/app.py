@@ -385,6 +385,10 @@ class IncidentApp(App[None]):
         that changes while paging is also on the change feed, which started before the first
         page (``remember`` keeps the newest version of each, whichever arrives first).
         """
+        # The first screen is painted before any page is parsed on this loop.
+        painted = asyncio.Event()
+        self.call_after_refresh(painted.set)
+        await painted.wait()
         offset = 0
         delay = 1.0
         query = IncidentQuery(sort="age", limit=PAGE)
