@@ -30,6 +30,7 @@ from console.domain.sla import SlaState
 from console.domain.text import clean
 from screens.messages import ConnectionChanged, IncidentsChanged
 from widgets.queue_model import SlaInfo
+from widgets.wall_digits import rows_for, width_for
 from widgets.wall_model import (
     BREACHED,
     NEW_P1,
@@ -52,6 +53,31 @@ HEADER, TILES, FOOTER, BANNER = 1, 5, 1, 2
 WIDE = 120
 """From this width on, the clock is a big tile too."""
 MTTA_EVERY = timedelta(minutes=1)
+LARGE = (180, 54)
+"""From this size on (a 1920x1080 browser at its default font, a 240x67 terminal) digits
+scale up: more rows per digit, sized to what fits."""
+INFO_MIN = 70
+"""Columns an urgent row keeps for its key, title and owner beside the countdown."""
+WIDEST_COUNTDOWN = "-00:00:00"
+
+
+def wall_scales(width: int, height: int) -> tuple[int, int]:
+    """(tile digit scale, urgent row digit scale) for a wall of ``width`` x ``height`` cells.
+
+    1 is Textual's three-row digits. Larger walls get 2 (5 rows), 3 (8 rows) or 4 (10 rows)
+    for the countdowns, as far as the height allows at least three urgent rows and the width
+    keeps ``INFO_MIN`` columns for the title; the tiles follow, one step smaller past 2.
+    """
+    if width < LARGE[0] or height < LARGE[1]:
+        return 1, 1
+    row = 2
+    for scale in (4, 3):
+        fits_height = height >= LARGE[1] + (rows_for(scale) - rows_for(2)) * 8
+        fits_width = width - width_for(WIDEST_COUNTDOWN, scale) - 4 >= INFO_MIN
+        if fits_height and fits_width:
+            row = scale
+            break
+    return max(2, row - 1), row
 
 
 def connection_label(state: ConnectionState, now: datetime) -> tuple[str, bool]:
@@ -144,6 +170,7 @@ class WallScreen(Screen[None]):
         self._mtta_at: datetime | None = None
         self._big = 3
         self._rest_lines = 5
+        self._scales = (1, 1)
         self._mtta_wanted = asyncio.Event()
 
     # layout --------------------------------------------------------------------------------
@@ -184,9 +211,22 @@ class WallScreen(Screen[None]):
 
     def _size_to(self, width: int, height: int) -> None:
         self.set_class(width >= WIDE, "-wide")
-        available = max(0, height - HEADER - TILES - FOOTER - BANNER)
-        self._big = max(1, min(BIG_MAX, available // 5))
-        self._rest_lines = max(0, available - self._big * 3)
+        tile_scale, row_scale = wall_scales(width, height)
+        if (tile_scale, row_scale) != self._scales:
+            self._scales = (tile_scale, row_scale)
+            for tile in self.query(WallTile):
+                tile.set_scale(tile_scale)
+            for row in self.query(UrgentRow):
+                row.set_scale(row_scale)
+            tiles = self.query_one("#wall-tiles")
+            tiles.styles.height = TILES if tile_scale <= 1 else 2 + rows_for(tile_scale)
+            clock = self.query_one("#wall-clock")
+            clock.styles.width = None if tile_scale <= 1 else width_for("00:00:00", tile_scale) + 4
+        tiles_height = TILES if tile_scale <= 1 else 2 + rows_for(tile_scale)
+        row_height = max(3, rows_for(row_scale))
+        available = max(0, height - HEADER - tiles_height - FOOTER - BANNER)
+        self._big = max(1, min(BIG_MAX, available // (row_height + 2)))
+        self._rest_lines = max(0, available - self._big * row_height)
 
     # what changes it -----------------------------------------------------------------------
     @on(IncidentsChanged)

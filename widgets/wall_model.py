@@ -109,13 +109,24 @@ def mtta_digits(seconds: float | None) -> tuple[str, str]:
     return f"{minutes / 60:.1f}", "hours"
 
 
+PAGE_SECONDS_MAX = 30
+SECONDS_PER_ROW = 1.5
+"""Reading time a page gets per row on it: a tall wall shows more rows, so it dwells longer."""
+
+
+def page_seconds(size: int) -> int:
+    """How long a page of ``size`` rows stays up: ``PAGE_SECONDS`` for a handful of rows,
+    more for a tall page (up to ``PAGE_SECONDS_MAX``), so each row gets about as long."""
+    return max(PAGE_SECONDS, min(PAGE_SECONDS_MAX, round(size * SECONDS_PER_ROW)))
+
+
 def page_of(total: int, size: int, now: datetime) -> tuple[int, int]:
     """(page index, page count) for ``total`` rows in pages of ``size`` at ``now``.
 
-    The page follows the clock (one page every ``PAGE_SECONDS``), so the wall needs no timer
-    of its own and a snapshot at a frozen time always shows the same page.
+    The page follows the clock (one page every ``page_seconds(size)``), so the wall needs no
+    timer of its own and a snapshot at a frozen time always shows the same page.
     """
     if size <= 0 or total <= 0:
         return 0, 1
     pages = -(-total // size)
-    return int(now.timestamp() // PAGE_SECONDS) % pages, pages
+    return int(now.timestamp() // page_seconds(size)) % pages, pages

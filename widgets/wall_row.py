@@ -14,6 +14,7 @@ from textual.widgets import Digits, Static
 from console.domain.models import Incident
 from console.domain.sla import SlaClock, SlaState
 from console.domain.text import clean
+from widgets.wall_digits import BigDigits, rows_for
 from widgets.wall_model import BREACHED, NEW_P1, countdown
 
 
@@ -40,10 +41,24 @@ class UrgentRow(Horizontal):
         padding: 0 1;
         text-align: right;
     }
-    UrgentRow.-warning > Digits {
+    UrgentRow > BigDigits {
+        display: none;
+        padding: 0 1;
+    }
+    UrgentRow.-big > BigDigits {
+        display: block;
+    }
+    UrgentRow.-big > Digits {
+        display: none;
+    }
+    UrgentRow.-big > .urgent-row--info {
+        height: 1fr;
+        content-align: left middle;
+    }
+    UrgentRow.-warning > Digits, UrgentRow.-warning > BigDigits {
         color: $warning;
     }
-    UrgentRow.-breached > Digits {
+    UrgentRow.-breached > Digits, UrgentRow.-breached > BigDigits {
         color: $error;
     }
     UrgentRow.-breached {
@@ -63,6 +78,14 @@ class UrgentRow(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("", classes="urgent-row--info", markup=False)
         yield Digits("")
+        yield BigDigits("")
+
+    def set_scale(self, scale: int) -> None:
+        """1: three rows with Textual's digits; 2 and up: taller rows with ``BigDigits``,
+        the title staying beside the countdown."""
+        self.set_class(scale > 1, "-big")
+        self.query_one(BigDigits).set_scale(scale)
+        self.styles.height = max(3, rows_for(scale))
 
     def show(
         self,
@@ -79,6 +102,7 @@ class UrgentRow(Horizontal):
         if digits != self._digits:
             self._digits = digits
             self.query_one(Digits).update(digits)
+            self.query_one(BigDigits).update(digits)
         self.set_class(new_p1, "-new")
         self.set_class(breached, "-breached")
         self.set_class(clock.state == SlaState.WARNING, "-warning")

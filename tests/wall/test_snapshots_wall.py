@@ -1,4 +1,4 @@
-"""Snapshots of the wall at 80x24, 160x48 and 240x67 (and under NO_COLOR): fixed data, frozen
+"""Snapshots of the wall at 80x24, 160x48, 200x56, 240x67 and 320x90 (and under NO_COLOR): fixed data, frozen
 clock. Each SVG was looked at as a PNG (``rsvg-convert x.svg -o x.png``) before accepting it.
 """
 
@@ -63,3 +63,13 @@ def test_wall_no_color(snap_compare: Any, tmp_path: Path, monkeypatch: Any) -> N
     """Without colour the new P1 and the breach still stand out by their textual markers."""
     monkeypatch.setenv("NO_COLOR", "1")
     assert snap_compare(wall_app(tmp_path / "w.db"), terminal_size=(120, 36), run_before=settled)
+
+
+def test_wall_200x56(snap_compare: Any, tmp_path: Path) -> None:
+    """A 1920x1080 browser at its default font (``incidents web --wall``): digits scale up."""
+    assert snap_compare(wall_app(tmp_path / "w.db"), terminal_size=(200, 56), run_before=settled)
+
+
+def test_wall_320x90(snap_compare: Any, tmp_path: Path) -> None:
+    """A big TV: countdowns at eight rows a digit, each still with its title beside it."""
+    assert snap_compare(wall_app(tmp_path / "w.db"), terminal_size=(320, 90), run_before=settled)
