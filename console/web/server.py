@@ -41,7 +41,7 @@ class Session:
     pids: tuple[int, ...] = ()
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     """Direct children of ``pid`` (Linux /proc; empty elsewhere)."""
     found = []
     for entry in Path("/proc").glob("[0-9]*/stat"):
@@ -56,7 +56,7 @@ def descendants(pid: int) -> list[int]:
     out: list[int] = []
     todo = [pid]
     while todo:
-        kids = _children(todo.pop())
+        kids = children(todo.pop())
         out += kids
         todo += kids
     return out
@@ -135,7 +135,7 @@ class ConsoleServer(Server):
         watchdog: asyncio.Task[None] | None = None
         try:
             await websocket.prepare(request)
-            before = set(_children(os.getpid()))
+            before = set(children(os.getpid()))
             service = AppService(
                 self.command,
                 write_bytes=write_bytes,
@@ -145,7 +145,7 @@ class ConsoleServer(Server):
                 debug=self.debug,
             )
             await service.start(width, height)
-            new = [pid for pid in _children(os.getpid()) if pid not in before]
+            new = [pid for pid in children(os.getpid()) if pid not in before]
             session.pids = tuple(new)
             if self.idle_seconds is not None:
                 watchdog = asyncio.create_task(self._watch_idle(session, websocket))
