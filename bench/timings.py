@@ -13,6 +13,8 @@ streams open); how fast is measured here, on a quiet machine, and printed:
   (queue of 2, one-minute timeout): seconds for the 20 ingests.
 - **SIGTERM with streams**: ``incidents serve`` with three open ``/v1/stream`` clients:
   seconds from SIGTERM to exit.
+- **demo**: ``console.demo.seed.build`` (2,000 past + 40 open incidents, pure) and
+  ``seed()`` of the same into a fresh SQLite file: seconds each.
 - **soak**: the wall soak of ``tests/wall/test_soak.py`` (a simulated day): seconds, and
   the live-block and widget samples it checks.
 
@@ -206,6 +208,23 @@ def soak() -> dict[str, Any]:
         return figures
 
 
+async def demo_data(work: Path) -> dict[str, float]:
+    from datetime import UTC, datetime
+
+    from console.demo import seed as demo
+    from console.domain.clock import FrozenClock
+
+    now = datetime(2026, 11, 27, 7, 30, tzinfo=UTC)
+    started = time.perf_counter()
+    demo.build(now=now, seed=42, user="root")
+    built = time.perf_counter() - started
+    async with SqliteBackend(work / "demo.db", clock=FrozenClock(now)) as backend:
+        started = time.perf_counter()
+        await demo.seed(backend, user="root", seed=11)
+        seeded = time.perf_counter() - started
+    return {"build_s": round(built, 3), "seed_s": round(seeded, 3)}
+
+
 def ms(values: list[float]) -> dict[str, float]:
     ordered = sorted(values)
     return {
@@ -231,6 +250,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             f"20 ingests with a stuck webhook receiver: {results['stuck_receiver_20_ingests_s']} s",
             flush=True,
         )
+        results["demo"] = await demo_data(work)
+        print(f"demo data: {results['demo']}", flush=True)
         if args.serve:
             results["sigterm_with_3_streams_s"] = round(await sigterm_with_streams(work), 3)
             print(

@@ -19,6 +19,7 @@ from console.tui.app import IncidentApp, make_app
 from screens.schedules import SchedulesScreen
 from tests.app.conftest import T0, settings_with
 from tests.app.test_schedules import TEAM, apply
+from tests.waiting import wait_until
 
 OPENED: list[SqliteBackend] = []
 OFFICE = """
@@ -59,15 +60,15 @@ def close_stores() -> Iterator[None]:
 
 
 async def open_schedules(pilot: Any) -> None:
-    for _ in range(250):
-        if getattr(pilot.app, "loaded", False) and pilot.app.directory.schedules:
-            break
-        await pilot.pause(0.02)
+    await wait_until(
+        lambda: getattr(pilot.app, "loaded", False) and pilot.app.directory.schedules,
+        pilot=pilot,
+    )
     await pilot.press("O")
-    for _ in range(250):
-        if isinstance(pilot.app.screen, SchedulesScreen) and pilot.app.screen.windows:
-            break
-        await pilot.pause(0.02)
+    await wait_until(
+        lambda: isinstance(pilot.app.screen, SchedulesScreen) and pilot.app.screen.windows,
+        pilot=pilot,
+    )
     await pilot.pause()
 
 

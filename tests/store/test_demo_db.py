@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +31,7 @@ async def _seeded(path: Path, clock: FrozenClock, **kwargs: object) -> SqliteBac
 
 async def test_seed_writes_everything_into_a_real_file(tmp_path: Path) -> None:
     clock = FrozenClock(NOW)
-    started = time.perf_counter()
     backend = await _seeded(tmp_path / "demo.db", clock)
-    elapsed = time.perf_counter() - started
-    print(f"seed() of 2,000 + 40 incidents into SQLite: {elapsed:.2f} s")
     try:
         assert len(await backend.services()) == 12
         assert len(await backend.teams()) == 3

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -20,13 +19,7 @@ POLICY = SlaPolicy()
 
 @pytest.fixture(scope="module")
 def data() -> demo.DemoData:
-    started = time.perf_counter()
-    built = demo.build(now=NOW, seed=42, user="root")
-    print(
-        f"\nbuilt {len(built.history)} past + {len(built.open)} open incidents "
-        f"in {time.perf_counter() - started:.3f} s"
-    )
-    return built
+    return demo.build(now=NOW, seed=42, user="root")
 
 
 def _state(incident, now=NOW):
