@@ -10,11 +10,13 @@ reading the small table (``PRAGMA data_version`` tells them when to).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backends.base import NotFound
+from backends.base import NotFound, Unavailable
 from console.domain.changes import ChangeEvent, NewChange
 from console.domain.presence import Presence, live
 
@@ -96,22 +98,48 @@ async def change_events(
     return [ChangeEvent.model_validate_json(row[0]) for row in rows]
 
 
+def _presence_write(path: Path, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+    """On a worker thread: one short transaction on a connection of its own.
+
+    Presence never goes through the store's writer (its lock, its group commit, its
+    durability): an announcement is ephemeral, renewed every few seconds, and must neither
+    wait behind intake nor hold the store's writer when a console goes away.
+    """
+    conn = sqlite3.connect(path, timeout=2.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN IMMEDIATE")
+        for sql, params in statements:
+            conn.execute(sql, params)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+async def _presence(store: SqliteBackend, *statements: tuple[str, Sequence[object]]) -> None:
+    try:
+        await asyncio.to_thread(_presence_write, store.path, statements)
+    except sqlite3.Error as exc:
+        raise Unavailable(f"presence not written to {store.path}: {exc}") from exc
+
+
 async def announce(store: SqliteBackend, presence: Presence) -> None:
     """Upsert this console's row (and drop rows long expired, so the table stays small)."""
     now = store.clock.now().timestamp()
-    async with store.transaction() as db:
-        await db.execute(
+    await _presence(
+        store,
+        (
             "INSERT INTO presence (console, expires_at, data) VALUES (?, ?, ?) "
             "ON CONFLICT (console) DO UPDATE SET expires_at = excluded.expires_at,"
             " data = excluded.data",
-            [presence.console, presence.expires_at.timestamp(), presence.model_dump_json()],
-        )
-        await db.execute("DELETE FROM presence WHERE expires_at < ?", [now - 60])
+            (presence.console, presence.expires_at.timestamp(), presence.model_dump_json()),
+        ),
+        ("DELETE FROM presence WHERE expires_at < ?", (now - 60,)),
+    )
 
 
 async def leave(store: SqliteBackend, console: str) -> None:
-    async with store.transaction() as db:
-        await db.execute("DELETE FROM presence WHERE console = ?", [console])
+    await _presence(store, ("DELETE FROM presence WHERE console = ?", (console,)))
 
 
 async def present(store: SqliteBackend) -> list[Presence]:
