@@ -50,7 +50,7 @@ def parse_ref(ref: int | str) -> tuple[Literal["id", "key"], int | str]:
     if isinstance(ref, int):
         return "id", ref
     text = ref.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²".isdigit() is true, int("²") fails
         return "id", int(text)
     return "key", text.upper()
 

@@ -38,6 +38,7 @@ from console.domain.lifecycle import (
     Resolve,
     SetPriority,
 )
+from console.domain.limits import in_range
 from console.domain.models import (
     Incident,
     Link,
@@ -222,7 +223,10 @@ def label_fingerprint(labels: Mapping[str, str]) -> str:
 
 
 def _when(value: datetime | None) -> datetime | None:
-    if value is None or value.year <= 1:
+    """An alert's own time, or ``None`` (the time of receipt is used) when it is Go's zero
+    time or outside ``limits.EARLIEST .. LATEST``: a sender's clock must not be able to
+    crash intake, and refusing the webhook would make Alertmanager drop the whole group."""
+    if value is None or not in_range(value):
         return None
     return value.astimezone(UTC)
 

@@ -54,11 +54,12 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from console.domain import durations
+from console.domain.limits import MAX_WINDOW
 from console.domain.models import EntryKind, Incident, Priority, Service, Status, TimelineEntry, utc
 from console.domain.sla import (
     BusinessCalendar,
@@ -68,6 +69,7 @@ from console.domain.sla import (
     counted,
     sla_clock,
 )
+from console.domain.text import spreadsheet_cell
 
 if TYPE_CHECKING:
 
@@ -78,7 +80,7 @@ class ReportError(ValueError):
     """Invalid report input (a window that cannot be read, an unknown filter)."""
 
 
-_WINDOW = re.compile(r"^\s*(\d+)\s*([hd])\s*$", re.IGNORECASE)
+_WINDOW = re.compile(r"^\s*([0-9]+)\s*([hd])\s*$", re.IGNORECASE)
 
 
 def parse_window(text: str) -> timedelta:
@@ -90,7 +92,10 @@ def parse_window(text: str) -> timedelta:
             "e.g. 24h, 7d or 30d"
         )
     amount, unit = int(match.group(1)), match.group(2).lower()
-    return timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
+    hours = amount if unit == "h" else amount * 24
+    if hours > MAX_WINDOW.total_seconds() // 3600:
+        raise ReportError(f"the window {text.strip()!r} is longer than {MAX_WINDOW.days} days")
+    return timedelta(hours=hours)
 
 
 def stats_window(text: str) -> timedelta:
@@ -99,12 +104,16 @@ def stats_window(text: str) -> timedelta:
     Raises ``ReportError`` (the server answers 422) when it cannot be read.
     """
     text = (text or "").strip()
-    if text.isdigit() and int(text) > 0:
+    if text.isascii() and text.isdigit() and int(text) > 0:
+        if int(text) > MAX_WINDOW.total_seconds():
+            raise ReportError(f"the window {text!r} is longer than {MAX_WINDOW.days} days")
         return timedelta(seconds=int(text))
     try:
         return parse_window(text)
     except ReportError as exc:
-        raise ReportError(f"{exc}, or a number of seconds") from None
+        if str(exc).startswith("cannot read"):
+            raise ReportError(f"{exc}, or a number of seconds") from None
+        raise
 
 
 class _Frozen(BaseModel):
@@ -522,10 +531,21 @@ def render_json(kpis: Kpis) -> str:
     return json.dumps(kpis.model_dump(mode="json"), indent=2) + "\n"
 
 
+class _SafeWriter:
+    """A CSV writer whose text cells cannot start a spreadsheet formula (service names
+    come from whoever configured the directory or sent an alert)."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: Sequence[object]) -> None:
+        self._writer.writerow([spreadsheet_cell(cell) for cell in row])
+
+
 def render_csv(kpis: Kpis) -> str:
     """One row per number: ``section,key,metric,value`` (easy to load in a spreadsheet)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _SafeWriter(csv.writer(out, lineterminator="\n"))
     writer.writerow(["section", "key", "metric", "value"])
     for name in ("created", "acknowledged", "resolved", "reopened", "open_now"):
         writer.writerow(["totals", "", name, getattr(kpis, name)])

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter
 
 from console.domain import durations
+from console.domain.limits import MAX_INT
 from console.domain.models import (
     EntryKind,
     HoldReason,
@@ -114,8 +115,8 @@ class Escalate(Model):
     """
 
     kind: Literal["escalate"] = "escalate"
-    level: int | None = Field(default=None, ge=1)
-    loop: int | None = Field(default=None, ge=0)
+    level: int | None = Field(default=None, ge=1, le=MAX_INT)
+    loop: int | None = Field(default=None, ge=0, le=MAX_INT)
     paged: tuple[str, ...] = ()
     automatic: bool = False
     note: str = Field(default="", max_length=20_000)
@@ -149,7 +150,7 @@ class AlertRepeated(Model):
     """Another alert (or a repeat of one) arrived for this incident."""
 
     kind: Literal["alert_repeated"] = "alert_repeated"
-    count: int = Field(default=1, ge=1)
+    count: int = Field(default=1, ge=1, le=MAX_INT)
     summary: str = ""
 
 

@@ -366,8 +366,9 @@ class EscalationTarget(Model):
 
 class EscalationLevel(Model):
     targets: tuple[EscalationTarget, ...] = Field(min_length=1)
-    wait: Duration = timedelta(minutes=15)
-    """How long this level waits for an acknowledgement before moving to the next."""
+    wait: Duration = Field(default=timedelta(minutes=15), ge=timedelta(0), le=timedelta(days=30))
+    """How long this level waits for an acknowledgement before moving to the next (at most
+    30 days: a longer wait is a typo, and would overflow near the end of time)."""
 
 
 class EscalationPolicy(Model):

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator
 
+from console.domain.limits import MAX_INT
 from console.domain.models import HoldReason, Incident, Link, LinkKind, Model, Status, utc
 
 
@@ -45,7 +46,7 @@ class Problem(Model):
 class NewProblem(Model):
     """What a person supplies to create a problem from an incident."""
 
-    from_incident_id: int
+    from_incident_id: int = Field(ge=0, le=MAX_INT)
     title: str = Field(min_length=1, max_length=500)
 
 

@@ -50,3 +50,17 @@ def clean(text: str | None, *, multiline: bool = False, limit: int | None = None
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…" if limit > 0 else ""
     return text
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: text that starts like a formula (``= + - @``,
+    or a tab or carriage return before one) gets a leading ``'``, as OWASP advises.
+
+    Numbers pass unchanged (a negative number is data, not a formula).
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

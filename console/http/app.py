@@ -24,7 +24,7 @@ from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.http import intake
 from console.http.change_stream import ChangeHub, NotifyingBackend
-from console.http.errors import install_error_handlers
+from console.http.errors import ERROR_RESPONSES, install_error_handlers
 from console.http.metrics import RequestMetrics
 from console.http.middleware import Instrument
 from console.http.routes import (
@@ -121,5 +121,5 @@ def create_app(
     app.add_middleware(intake.IntakeFastPath)
     app.add_middleware(Instrument, metrics=metrics, max_body=settings.server.max_body_bytes)
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -14,19 +14,24 @@ module, never the app.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator, BeforeValidator
 
 from backends.base import Backend
 from backends.capabilities import TokenStore
 from console.domain.clock import Clock
 from console.domain.config import Settings
+from console.domain.limits import EARLIEST, LATEST, MAX_INT, in_range, parse_id
+from console.domain.models import utc
 from console.domain.tokens import ROLES, Principal
 from console.http.change_stream import ChangeHub
-from console.http.errors import ApiError
+from console.http.errors import ApiError, invalid
 
 OPEN_PATHS = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/status", "/status.json"}
@@ -120,6 +125,46 @@ HubDep = Annotated[ChangeHub, Depends(_app_state("hub"))]
 TokensDep = Annotated[TokenStore, Depends(_app_state("tokens"))]
 SettingsDep = Annotated[Settings, Depends(_app_state("settings"))]
 ClockDep = Annotated[Clock, Depends(_app_state("clock"))]
+
+
+# bounded inputs -------------------------------------------------------------------------------
+
+IdPath = Annotated[int, Path(ge=0, le=MAX_INT, description="a numeric id")]
+"""A numeric id in a path: anything past a 64-bit column is a 422, not a store crash."""
+SeqQuery = Annotated[int, Query(ge=0, le=MAX_INT)]
+"""A change seq or an offset in a query string."""
+
+_ISO = re.compile(r"^\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_only(value: Any) -> Any:
+    # Pydantic would read "0.5" as a Unix timestamp; the spec says an ISO 8601 date-time.
+    if isinstance(value, str) and not _ISO.match(value):
+        raise ValueError("must be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z")
+    return value
+
+
+def _bounded(value: datetime) -> datetime:
+    value = utc(value) if value.tzinfo is None else value
+    if not in_range(value):
+        raise ValueError(
+            f"must lie between {EARLIEST.date().isoformat()} and {LATEST.date().isoformat()}"
+        )
+    return utc(value)
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_only), AfterValidator(_bounded)]
+"""A date-time in a query string: ISO 8601 only, within ``limits.EARLIEST .. LATEST``."""
+
+
+def incident_ref(ref: str, field: str = "path.ref") -> int | str:
+    """``/incidents/{ref}``: an id (ASCII digits that fit a 64-bit column) or a key."""
+    if ref.isascii() and ref.isdigit():
+        number = parse_id(ref)
+        if number is None:
+            raise invalid(field, f"an incident id is at most {MAX_INT}")
+        return number
+    return ref
 
 
 def required_role(route: Any) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.exceptions import HTTPException
 
 from backends.base import BackendError, Conflict
@@ -43,6 +43,35 @@ _HTTP_CODES = {
     405: "method_not_allowed",
     413: "too_large",
 }
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: a code, a sentence, and fields that depend on the code."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str | None = None
+    """``unauthorized``, ``forbidden``, ``not_found``, ``conflict``, ``invalid_body``..."""
+    message: str
+    """What happened and what to do, for a person."""
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    # "content" names JSON explicitly: errors are JSON on HTML and event-stream routes too.
+    status: {"model": ErrorBody, "description": description, "content": {"application/json": {}}}
+    for status, description in (
+        (400, "the body is not JSON, or (intake) not a valid payload"),
+        (401, "no token, or not a valid one"),
+        (403, "the token's role may not do this"),
+        (404, "no such route or record"),
+        (409, "aimed at an old version"),
+        (413, "the body is too large"),
+        (422, "a field is invalid (named in fields), or the action does not apply"),
+        (503, "the store is unavailable or cannot write; nothing changed"),
+    )
+}
+"""Documented on every route (``console.http.app`` includes each router with these), so
+the OpenAPI spec lists every status the API answers with."""
 
 
 class ApiError(Exception):
@@ -81,6 +110,16 @@ def error_json(
     **extra: Any,
 ) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status, headers=headers)
+
+
+def invalid(field: str, message: str) -> ApiError:
+    """A 422 ``invalid_body`` naming one field (``query.since``, ``body.created_at``...)."""
+    return ApiError(
+        422,
+        "invalid_body",
+        f"invalid request: {field}: {message}",
+        fields=[{"field": field, "message": message, "type": "value_error"}],
+    )
 
 
 def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:

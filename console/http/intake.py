@@ -38,7 +38,7 @@ from console.domain.intake import (
     parse_alertmanager,
     parse_event,
 )
-from console.http.deps import AsAdmin, AsViewer
+from console.http.deps import AsAdmin, AsViewer, incident_ref
 from console.http.errors import error_json
 
 router = APIRouter()
@@ -173,7 +173,7 @@ async def events(request: Request) -> JSONResponse:
 async def incident_alerts(ref: str, request: Request, who: AsViewer) -> JSONResponse:
     """The alerts grouped into an incident (by id or key), oldest first."""
     store = request.app.state.store
-    incident = await store.get_incident(int(ref) if ref.isdigit() else ref)
+    incident = await store.get_incident(incident_ref(ref))
     alerts = await store.alerts(incident.id)
     return JSONResponse([alert.model_dump(mode="json") for alert in alerts])
 

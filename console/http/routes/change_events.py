@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -32,7 +31,7 @@ from console.domain.changes import ChangeEvent, NewChange, parse_change_event, p
 from console.domain.intake import IntakeError
 from console.domain.presence import Presence
 from console.http.change_stream import ChangeHub
-from console.http.deps import AsResponder, AsViewer, HubDep, RawStoreDep, StoreDep
+from console.http.deps import AsResponder, AsViewer, HubDep, Instant, RawStoreDep, StoreDep
 from console.http.errors import ApiError
 from console.http.responses import model_json
 
@@ -92,9 +91,7 @@ async def change_intake(request: Request, store: StoreDep) -> JSONResponse:
         update={"service": integration.service, "integration_id": integration.id}
     )
     await _log(store).record_change_event(change, integration.actor)
-    return JSONResponse(
-        {"status": "success", "message": "Change event processed"}, status_code=202
-    )
+    return JSONResponse({"status": "success", "message": "Change event processed"}, status_code=202)
 
 
 @router.post("/v1/change-events", response_model=ChangeEvent, status_code=201)
@@ -113,13 +110,11 @@ async def list_changes(
     who: AsViewer,
     store: RawStoreDep,
     service: Annotated[list[str] | None, Query()] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Response:
-    found = await _log(store).change_events(
-        services=service, since=since, until=until, limit=limit
-    )
+    found = await _log(store).change_events(services=service, since=since, until=until, limit=limit)
     return Response(_EVENTS.dump_json(found), media_type="application/json")
 
 
@@ -181,7 +176,10 @@ async def _presence_stream(board: PresenceBoard, hub: ChangeHub, ping: float) ->
         await updates.aclose()
 
 
-@router.get("/v1/presence/stream")
+@router.get(
+    "/v1/presence/stream",
+    responses={200: {"content": {"text/event-stream": {}}, "description": "presence events"}},
+)
 async def presence_stream(
     who: AsViewer,
     store: RawStoreDep,

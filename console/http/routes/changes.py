@@ -15,10 +15,11 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import TypeAdapter
 
+from console.domain.limits import MAX_INT, parse_id
 from console.domain.models import Change
 from console.http.change_stream import EventStream, follow
-from console.http.deps import AsViewer, HubDep, RawStoreDep, StoreDep
-from console.http.errors import ApiError
+from console.http.deps import AsViewer, HubDep, RawStoreDep, SeqQuery, StoreDep
+from console.http.errors import invalid
 from console.http.responses import Body, json_response
 
 router = APIRouter(prefix="/v1", tags=["changes"])
@@ -34,7 +35,7 @@ class Seq(Body):
 async def changes(
     who: AsViewer,
     store: StoreDep,
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: SeqQuery = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> Response:
     return json_response(_CHANGES.dump_json(await store.changes(since, limit)))
@@ -55,20 +56,22 @@ async def stream(
     store: StoreDep,
     backend: RawStoreDep,
     hub: HubDep,
-    since: Annotated[int | None, Query(ge=0, description="resume after this seq")] = None,
+    since: Annotated[
+        int | None, Query(ge=0, le=MAX_INT, description="resume after this seq")
+    ] = None,
     ping: Annotated[float, Query(ge=0.5, le=300, description="seconds between keep-alives")] = 15.0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     start = since
     if last_event_id:
-        if not last_event_id.strip().isdigit():
-            raise ApiError(
-                422,
-                "invalid_body",
-                f"Last-Event-ID must be a change seq (a number), not {last_event_id!r}",
-                fields=[{"field": "header.last-event-id", "message": "not a number"}],
+        seq = parse_id(last_event_id)
+        if seq is None:
+            shown = last_event_id if len(last_event_id) <= 40 else last_event_id[:40] + "..."
+            raise invalid(
+                "header.last-event-id",
+                f"must be a change seq (a number of at most 19 digits), not {shown!r}",
             )
-        start = int(last_event_id)
+        start = seq
     if start is None:
         start = await store.last_seq()
     return EventStream(

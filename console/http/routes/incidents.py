@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,7 +10,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import Field, TypeAdapter
 
-from console.domain.lifecycle import Action, Escalate
+from console.domain.lifecycle import Action, AddNote, Escalate
+from console.domain.limits import MAX_INT
 from console.domain.models import (
     Incident,
     IncidentQuery,
@@ -19,11 +21,21 @@ from console.domain.models import (
     Status,
     TimelineEntry,
 )
-from console.http.deps import AsResponder, AsViewer, StoreDep
+from console.http.deps import (
+    AsAdmin,
+    AsResponder,
+    AsViewer,
+    IdPath,
+    Instant,
+    SeqQuery,
+    StoreDep,
+    incident_ref,
+)
 from console.http.errors import ApiError
 from console.http.responses import Body, incidents_json, json_response, model_json
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
+audit = logging.getLogger("incidents.audit")
 
 _TIMELINE = TypeAdapter(list[TimelineEntry])
 
@@ -32,7 +44,7 @@ class ActRequest(Body):
     """An action on an incident, aimed at the version the caller saw."""
 
     action: Action
-    expected_version: int = Field(ge=1)
+    expected_version: int = Field(ge=1, le=MAX_INT)
 
 
 class BatchCreate(Body):
@@ -40,7 +52,7 @@ class BatchCreate(Body):
 
 
 class Lookup(Body):
-    ids: list[int] = Field(max_length=10_000)
+    ids: list[Annotated[int, Field(ge=0, le=MAX_INT)]] = Field(max_length=10_000)
 
 
 class Count(Body):
@@ -92,10 +104,10 @@ def query_params(
     ] = None,
     text: Annotated[str, Query(max_length=500)] = "",
     breached: bool | None = None,
-    resolved_since: datetime | None = None,
+    resolved_since: Instant | None = None,
     sort: SortKey = "urgency",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: SeqQuery = 0,
 ) -> IncidentQuery:
     """The ``/v1/incidents`` query string as an ``IncidentQuery`` (``remote.py`` writes it)."""
     if status and status != ["any"]:
@@ -116,10 +128,6 @@ def query_params(
 QueryParams = Annotated[IncidentQuery, Depends(query_params)]
 
 
-def _ref(ref: str) -> int | str:
-    return int(ref) if ref.isdigit() else ref
-
-
 @router.get("", response_model=list[Incident])
 async def list_incidents(query: QueryParams, who: AsViewer, store: StoreDep) -> Response:
     return incidents_json(await store.list_incidents(query))
@@ -135,29 +143,86 @@ async def get_incidents(body: Lookup, who: AsViewer, store: StoreDep) -> Respons
     return incidents_json(await store.get_incidents(body.ids))
 
 
+SYSTEM_ACTIONS = frozenset({"breach", "alert_repeated"})
+"""Actions only the escalator and intake take: a token that sends one is refused."""
+
+
+def _provenance(item: NewIncident, where: str) -> None:
+    """Refuse what only the system may say about an incident: when it began, where it came
+    from, which alert it deduplicates (reports and SLA figures are computed from them)."""
+    claimed = [
+        name
+        for name, default in (("created_at", None), ("source", "manual"), ("dedup_key", None))
+        if getattr(item, name) != default
+    ]
+    if claimed:
+        fields = [f"{where}.{name}" for name in claimed]
+        raise ApiError(
+            403,
+            "forbidden",
+            f"{', '.join(fields)}: set by the system only (intake and the escalator); "
+            "an admin backfills through POST /v1/incidents/import",
+            fields=[{"field": f, "message": "set by the system only"} for f in fields],
+        )
+
+
 @router.post("", response_model=Incident, status_code=201)
 async def create_incident(body: NewIncident, who: AsResponder, store: StoreDep) -> Response:
+    _provenance(body, "body")
     return model_json(await store.create_incident(body, who.user), 201)
 
 
 @router.post("/batch", response_model=list[Incident], status_code=201)
 async def create_incidents(body: BatchCreate, who: AsResponder, store: StoreDep) -> Response:
+    for index, item in enumerate(body.incidents):
+        _provenance(item, f"body.incidents.{index}")
     return incidents_json(await store.create_incidents(body.incidents, who.user), 201)
+
+
+@router.post("/import", response_model=list[Incident], status_code=201)
+async def import_incidents(body: BatchCreate, who: AsAdmin, store: StoreDep) -> Response:
+    """Backfill (admin): incidents with their own ``created_at``, ``source`` and
+    ``dedup_key``. Audited: each gets a timeline note naming the admin, and the server log
+    a line."""
+    created = await store.create_incidents(body.incidents, who.user)
+    audited = []
+    for incident, item in zip(created, body.incidents, strict=True):
+        note = AddNote(
+            text=f"imported by {who.user} through /v1/incidents/import "
+            f"(source {item.source}, created_at {item.created_at or 'now'}, "
+            f"dedup_key {item.dedup_key or 'none'})"
+        )
+        audited.append(await store.act(incident.id, note, who.user, incident.version))
+    audit.warning(
+        "%s imported %d incidents: %s",
+        who.user,
+        len(created),
+        ", ".join(i.key for i in created[:20]),
+    )
+    return incidents_json(audited, 201)
 
 
 @router.get("/{ref}", response_model=Incident)
 async def get_incident(ref: str, who: AsViewer, store: StoreDep) -> Response:
-    return model_json(await store.get_incident(_ref(ref)))
+    return model_json(await store.get_incident(incident_ref(ref)))
 
 
 @router.get("/{incident_id}/timeline", response_model=list[TimelineEntry])
-async def timeline(incident_id: int, who: AsViewer, store: StoreDep) -> Response:
+async def timeline(incident_id: IdPath, who: AsViewer, store: StoreDep) -> Response:
     return json_response(_TIMELINE.dump_json(await store.timeline(incident_id)))
 
 
 @router.post("/{incident_id}/actions", response_model=Incident)
-async def act(incident_id: int, body: ActRequest, who: AsResponder, store: StoreDep) -> Response:
+async def act(incident_id: IdPath, body: ActRequest, who: AsResponder, store: StoreDep) -> Response:
     action = body.action
+    if action.kind in SYSTEM_ACTIONS:
+        raise ApiError(
+            403,
+            "forbidden",
+            f"body.action.kind: {action.kind!r} is taken by the system only "
+            "(the escalator marks breaches, intake counts repeated alerts)",
+            fields=[{"field": "body.action.kind", "message": "set by the system only"}],
+        )
     if isinstance(action, Escalate) and action.automatic:
         # "automatic" claims the escalator as the actor; over HTTP the actor is the
         # token's user, so the timeline says who really escalated.
@@ -168,6 +233,6 @@ async def act(incident_id: int, body: ActRequest, who: AsResponder, store: Store
 
 @router.get("/{incident_id}/paged", response_model=Paged)
 async def paged_now(
-    incident_id: int, who: AsViewer, store: StoreDep, at: datetime | None = None
+    incident_id: IdPath, who: AsViewer, store: StoreDep, at: Instant | None = None
 ) -> Paged:
     return Paged(users=await store.paged_now(incident_id, at))

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from console.domain.models import Incident
 from console.domain.problems import NewProblem, Problem, ProblemState
-from console.http.deps import AsResponder, AsViewer, StoreDep
+from console.http.deps import AsResponder, AsViewer, IdPath, StoreDep
 from console.http.responses import incidents_json, model_json
 
 router = APIRouter(prefix="/v1/problems", tags=["problems"])
@@ -27,10 +27,10 @@ async def create_problem(body: NewProblem, who: AsResponder, store: StoreDep) ->
 
 
 @router.post("/{problem_id}/resolve", response_model=Problem)
-async def resolve_problem(problem_id: int, who: AsResponder, store: StoreDep) -> Problem:
+async def resolve_problem(problem_id: IdPath, who: AsResponder, store: StoreDep) -> Problem:
     return await store.resolve_problem(problem_id, who.user)
 
 
 @router.get("/{problem_id}/waiting", response_model=list[Incident])
-async def waiting_for_problem(problem_id: int, who: AsViewer, store: StoreDep) -> Response:
+async def waiting_for_problem(problem_id: IdPath, who: AsViewer, store: StoreDep) -> Response:
     return incidents_json(await store.waiting_for_problem(problem_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from fastapi.responses import Response
 
 from backends.base import InvalidAction
 from console.domain.kpis import Kpis, ReportError, stats_window
-from console.http.deps import AsViewer, StoreDep
+from console.http.deps import AsViewer, Instant, StoreDep
 from console.http.responses import model_json
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -20,10 +19,12 @@ router = APIRouter(prefix="/v1", tags=["reports"])
 async def stats(
     who: AsViewer,
     store: StoreDep,
-    since: Annotated[str, Query(description="window: 24h, 7d, 30d or seconds")] = "7d",
+    since: Annotated[
+        str, Query(description="window: 24h, 7d, 30d or seconds", max_length=40)
+    ] = "7d",
     service: str | None = None,
     team: str | None = None,
-    now: datetime | None = None,
+    now: Instant | None = None,
 ) -> Response:
     try:
         window = stats_window(since)

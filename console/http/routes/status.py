@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from console.domain.status_page import PublicIncident, ServiceState, StatusPage
+from console.http.deps import Instant
 
 router = APIRouter(tags=["status"])
 
@@ -35,13 +36,13 @@ async def _page(request: Request, now: datetime | None) -> StatusPage:
 
 
 @router.get("/status.json", response_model=StatusPage)
-async def status_json(request: Request, now: datetime | None = None) -> Response:
+async def status_json(request: Request, now: Instant | None = None) -> Response:
     page = await _page(request, now)
     return Response(page.model_dump_json(), media_type="application/json", headers=_HEADERS)
 
 
 @router.get("/status", response_class=HTMLResponse)
-async def status_html(request: Request, now: datetime | None = None) -> HTMLResponse:
+async def status_html(request: Request, now: Instant | None = None) -> HTMLResponse:
     return HTMLResponse(render_status_html(await _page(request, now)), headers=_HEADERS)
 
 
