@@ -15,6 +15,7 @@ from console.domain.keys import KEYS
 from screens.dialog import Dialog
 from screens.incident import IncidentScreen
 from screens.problems import ProblemsScreen
+from tests.waiting import wait_until
 
 SKIP = {"quit", "palette", "back"}
 """Leave the console or the screen (every other test walks those)."""
@@ -32,6 +33,7 @@ async def walk(pilot: Any, reason: str) -> int:
     home = app.screen_stack[1]  # the queue (under the wall in wall mode)
     await _back_to(pilot, home)
     incident = next(iter(app.incidents.values()))
+    drafts = app.settings.reviews_path()
     refused = 0
     for kind, screen in (
         ("queue", home),
@@ -53,6 +55,12 @@ async def walk(pilot: Any, reason: str) -> int:
                 else:
                     await screen.run_action(key.action)
                 await pilot.pause()
+                if key.id == "pir":
+                    # Writing a review draft is allowed read-only (a local file, not the
+                    # store); the next run must not find it and ask before replacing it.
+                    await wait_until(lambda: any(drafts.glob("*.md")), pilot=pilot)
+                    for draft in drafts.glob("*.md"):
+                        draft.unlink()
                 opened = [type(s).__name__ for s in app.screen_stack if isinstance(s, Dialog)]
                 assert not opened, f"{key.id} by {how} opened {opened}"
                 if key.mutating:
