@@ -223,17 +223,8 @@ class IncidentApp(App[None]):
         backend for the token typed there; ``backend`` is a placeholder until then."""
         self.change_events: list[ChangeEvent] = []
         """Recent change events (``CHANGES_BACK``), for the queue's recent-change marker."""
-        board = capabilities.presence(backend)
-        self.presence: PresenceKeeper | None = None
+        self.presence: PresenceKeeper | None = self._presence_for(backend)
         """This console's presence, unless the backend keeps none (or this is a wall)."""
-        if board is not None and not wall:
-            self.presence = PresenceKeeper(
-                board,
-                user=user,
-                clock=clock,
-                on_change=lambda: self._post(PresenceChanged()),
-                on_error=lambda text: self.set_status(text, error=True),
-            )
 
     # start-up ------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -300,6 +291,7 @@ class IncidentApp(App[None]):
             self.readonly = True
             self.readonly_reason = f"signed in with {self.user}'s viewer token"
         self._connection = backend.connection
+        self.presence = self._presence_for(backend)  # announced as the signed-in user
         self.start()
 
     # the clock -----------------------------------------------------------------------------
@@ -532,6 +524,18 @@ class IncidentApp(App[None]):
             self.set_status(f"demo simulator stopped: {exc}", error=True)
 
     # change events and presence --------------------------------------------------------
+    def _presence_for(self, backend: Backend) -> PresenceKeeper | None:
+        board = capabilities.presence(backend)
+        if board is None or self.wall:
+            return None
+        return PresenceKeeper(
+            board,
+            user=self.user,
+            clock=self.clock,
+            on_change=lambda: self._post(PresenceChanged()),
+            on_error=lambda text: self.set_status(text, error=True),
+        )
+
     async def _load_change_events(self) -> None:
         log = capabilities.changes(self.backend)
         if log is None:
