@@ -73,7 +73,7 @@ async def test_unicode_digits_and_far_times_are_4xx(live: Live) -> None:
 async def test_any_last_event_id_is_a_422_naming_the_header(live: Live, value: str) -> None:
     async with live.http("viewer") as http:
         # raw UTF-8 bytes, as a hostile client sends them (httpx would refuse a str)
-        response = await http.get("/v1/stream", headers={"Last-Event-ID": value.encode()})
+        response = await http.get("/v1/stream", headers={b"Last-Event-ID": value.encode()})
     assert response.status_code == 422, response.text
     assert response.json()["fields"][0]["field"] == "header.last-event-id"
     assert len(response.text) < 1000
