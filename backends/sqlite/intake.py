@@ -35,7 +35,7 @@ from backends.common.intake import (
     split_key,
     updated_alert,
 )
-from backends.sqlite.store import INSERT_CHANGE, INSERT_ENTRY
+from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
 from console.domain.intake import (
     Alert,

@@ -83,6 +83,7 @@ from backends.common.sql import marks
 from backends.common.sql import order_by as sql_order_by
 from backends.common.sql import where as sql_where
 from backends.sqlite import change_events
+from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
 from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock, SystemClock
@@ -319,11 +320,6 @@ _T = TypeVar("_T")
 
 # The SQL of rows every writer appends; the async and the sync (``write()``) paths share it.
 INSERT_INCIDENT = f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(14))})"
-INSERT_ENTRY = (
-    "INSERT INTO timeline (id, incident_id, version, at, actor, kind, entry)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_CHANGE = "INSERT INTO changes (at, kind, entity, entity_id, version) VALUES (?, ?, ?, ?, ?)"
 
 
 class _ActionContext:

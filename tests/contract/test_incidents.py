@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from backends.base import Backend, Conflict, InvalidAction, NotFound
+from backends import capabilities
+from backends.base import Backend, Conflict, Forbidden, InvalidAction, NotFound
 from console.domain.escalation import on_call
 from console.domain.lifecycle import (
     Acknowledge,
@@ -37,6 +38,7 @@ from console.domain.models import (
     Priority,
     Status,
 )
+from console.http.routes.incidents import SYSTEM_ACTIONS
 from tests.contract.conftest import SCHEDULE
 
 
@@ -264,6 +266,13 @@ async def test_every_action(backend: Backend, name: str) -> None:
     before_timeline = await backend.timeline(incident.id)
     before_seq = await backend.last_seq()
 
+    if capabilities.identity(backend) is not None and action.kind in SYSTEM_ACTIONS:
+        # Over the API only the system takes these (provenance): refused, nothing changes.
+        with pytest.raises(Forbidden, match="taken by the system only"):
+            await backend.act(incident.id, action, "bob", incident.version)
+        assert await backend.get_incident(incident.id) == incident
+        assert await backend.changes(before_seq) == []
+        return
     updated = await backend.act(incident.id, action, "bob", incident.version)
 
     assert updated.version == incident.version + 1
