@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import AsyncGenerator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -117,10 +118,16 @@ def _presence_write(path: Path, statements: Sequence[tuple[str, Sequence[object]
 
 
 async def _presence(store: SqliteBackend, *statements: tuple[str, Sequence[object]]) -> None:
+    # A one-shot thread, ended before this returns: no executor thread outlives the call
+    # (a console that quits leaves no thread behind; see tests/app/test_quit.py).
+    loop = asyncio.get_running_loop()
+    executor = ThreadPoolExecutor(1, thread_name_prefix="presence")
     try:
-        await asyncio.to_thread(_presence_write, store.path, statements)
+        await loop.run_in_executor(executor, _presence_write, store.path, statements)
     except sqlite3.Error as exc:
         raise Unavailable(f"presence not written to {store.path}: {exc}") from exc
+    finally:
+        executor.shutdown(wait=True)
 
 
 async def announce(store: SqliteBackend, presence: Presence) -> None:
