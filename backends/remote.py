@@ -375,6 +375,8 @@ class RemoteBackend:
         return _ALERTS.validate_json(response.content)
 
     async def create_incident(self, new: NewIncident, actor: str) -> Incident:
+        if _backfill(new):
+            return (await self.create_incidents([new], actor))[0]
         response = await self._request(
             "POST",
             "/v1/incidents",
@@ -388,9 +390,12 @@ class RemoteBackend:
         if not batch:
             return []
         body = {"incidents": [new.model_dump(mode="json", exclude_unset=True) for new in batch]}
+        # The server takes provenance (created_at, source, dedup_key) only on its audited
+        # admin import path; anything else creates incidents as of now.
+        path = "/v1/incidents/import" if any(_backfill(n) for n in batch) else "/v1/incidents/batch"
         response = await self._request(
             "POST",
-            "/v1/incidents/batch",
+            path,
             json=body,
             actor=actor,
             what=f"creating {len(batch)} incidents",
@@ -654,6 +659,11 @@ class RemoteBackend:
                     yield Change.model_validate_json(event.data)
                 except ValidationError as exc:
                     raise Unavailable(f"the server sent a malformed change: {exc}") from None
+
+
+def _backfill(new: NewIncident) -> bool:
+    """Whether ``new`` says what only the system (or an admin's backfill) may say."""
+    return new.created_at is not None or new.source != "manual" or new.dedup_key is not None
 
 
 def _reason(exc: BaseException) -> str:

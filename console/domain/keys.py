@@ -61,6 +61,8 @@ HELP: dict[str, str] = {
     "public_update": "Publish the incident on the status page or post an update to it.",
     "create_problem": "Open a problem record for the underlying cause, linked to this incident.",
     "resolve_problem": "Resolve the problem under the cursor, then offer its waiting incidents.",
+    "explain": "Show why the alerts joined this incident and why it has its priority.",
+    "link_change": "Link the highlighted change to this incident (a timeline entry says so).",
     "palette": "Open the command palette: every command, and any incident by key.",
     "help": "Show this help.",
     "quit": "Quit the console.",
