@@ -143,7 +143,10 @@ class QueueScreen(Screen[None]):
         if gone:
             self.model.remove(gone)
         self._let_go()
-        self.list.rows_changed(live=True)
+        # The responder's own action (the versions this console wrote) is no surprise: the
+        # cursor moves on without a wrong-row notice, and triage's own line says what was done.
+        own = all(app.is_own(incident) for incident in message.changed)
+        self.list.rows_changed(live=not own)
         self._after_change()
 
     def _let_go(self) -> None:

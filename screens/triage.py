@@ -486,6 +486,7 @@ class Triage:
                 why = error_message(exc, incident, brief=len(targets) > 1)
                 outcomes.append(Outcome(incident, False, why, stale=isinstance(exc, Conflict)))
             else:
+                app.note_own(updated)
                 outcomes.append(Outcome(updated, True, plan.done(updated)))
         return outcomes
 

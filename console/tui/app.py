@@ -72,6 +72,8 @@ CHANGES_BACK = timedelta(days=7)
 """How far back the console keeps change events for the queue's marker."""
 DONE_KEEP = 200
 """Finished (resolved, closed, cancelled) incidents kept in ``app.incidents``."""
+OWN_KEEP = 500
+"""Versions this console wrote itself, remembered for the queue's wrong-row check."""
 
 HIGH_CONTRAST = Theme(
     name="high-contrast",
@@ -201,6 +203,8 @@ class IncidentApp(App[None]):
         self.demo = demo
         self.incidents: dict[int, Incident] = {}
         self._done: dict[int, None] = {}
+        self._own: dict[int, int] = {}
+        """Incident id -> the version this console's own action produced (oldest first)."""
         """Ids of finished incidents in ``incidents``, oldest first (see ``_forget_done``)."""
         self.directory = Directory(clock)
         self.tracker = SlaTracker(settings.sla)
@@ -467,6 +471,16 @@ class IncidentApp(App[None]):
                 if announce:
                     self._announce_breach(incident_id)
         self._forget_done(fresh)
+
+    def note_own(self, incident: Incident) -> None:
+        self._own.pop(incident.id, None)
+        self._own[incident.id] = incident.version
+        if len(self._own) > OWN_KEEP:
+            del self._own[next(iter(self._own))]
+
+    def is_own(self, incident: Incident) -> bool:
+        # exact version: a change someone else made after ours is not ours
+        return self._own.get(incident.id) == incident.version
 
     def _forget_done(self, fresh: Iterable[Incident]) -> None:
         """Keep only the ``DONE_KEEP`` most recently finished incidents in memory.

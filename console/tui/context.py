@@ -117,6 +117,13 @@ class ConsoleContext(Protocol):
     def remember(self, incidents: Iterable[Incident], *, announce: bool = True) -> None:
         """Take newer versions of incidents (idempotent by version)."""
 
+    def note_own(self, incident: Incident) -> None:
+        """``incident`` (as the backend returned it) is this console's own work."""
+
+    def is_own(self, incident: Incident) -> bool:
+        """Whether this version of ``incident`` came from this console's own action: the
+        queue does not treat it as a row changing under the responder."""
+
     def tick(self) -> None:
         """One beat of the app clock (tests and benches call it)."""
 

@@ -119,3 +119,33 @@ async def test_marks_that_leave_the_view_stay_counted_and_previewed(
         await wait_until(lambda: isinstance(app.screen, BulkPreviewScreen), pilot=pilot)
         preview = " ".join(str(s.render()) for s in app.screen.query("Static"))
         assert "INC-1" in preview and "INC-4" in preview
+
+
+async def test_own_action_taking_the_cursor_incident_away_is_no_wrong_row(
+    db: Path, backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    """The responder's own key moved INC-1 out of the view: the line says what was done
+    (not "left this view"), and the next key acts on the row now under the cursor."""
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("3")  # unassigned: INC-2, INC-1, INC-4, INC-6
+        await wait_until(lambda: keys_shown(screen)[:3] == ["INC-2", "INC-1", "INC-4"])
+        screen.list.guard_seconds = 3600.0  # a real shift or slide would be refused
+        await pilot.press("j")
+        assert screen.list.cursor_incident.key == "INC-1"
+        await pilot.press("a")  # acknowledging takes it: it leaves the unassigned view
+        await wait_until(lambda: "INC-1" not in keys_shown(screen), pilot=pilot)
+        await wait_until(lambda: app.status_text.startswith("INC-1 acknowledged"), pilot=pilot)
+        assert screen.list.cursor_incident.key == "INC-4"
+        assert not app.status_error and "left this view" not in app.status_text
+        await pilot.press("a")  # not refused: acts on INC-4 at once
+        await wait_until(lambda: app.status_text.startswith("INC-4 acknowledged"), pilot=pilot)
+        assert not app.status_error
+        # the feed brings the same versions again: still nothing to refuse
+        last = await backend.last_seq()
+        await wait_until(lambda: app._seq >= last, pilot=pilot)
+        await pilot.pause()
+        assert "left this view" not in app.status_text
+    assert await stored(db, clock, "INC-1") == Status.ACKNOWLEDGED
+    assert await stored(db, clock, "INC-4") == Status.ACKNOWLEDGED
