@@ -19,6 +19,7 @@ several servers take alerts in at once, so two rules keep them from racing:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from backends.base import InvalidAction, NotFound
 from backends.common.incidents import build_incident
@@ -34,10 +35,9 @@ from backends.common.intake import (
     split_key,
     updated_alert,
 )
-from backends.postgres.store import (
+from backends.postgres.tx import (
     UPDATE_INCIDENT,
     UPDATE_INCIDENT_ANY_VERSION,
-    PostgresBackend,
     Tx,
     WriteRace,
     directory,
@@ -55,6 +55,9 @@ from console.domain.intake import (
     plan,
 )
 from console.domain.models import EscalationPolicy, Incident, Service, User
+
+if TYPE_CHECKING:
+    from backends.postgres.store import PostgresBackend
 
 RETRIES = 5
 

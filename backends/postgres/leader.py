@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from backends.postgres.schema import LEADER_LOCK
-from backends.postgres.store import DB_ERRORS, WATCH_ERRORS
+from backends.postgres.tx import DB_ERRORS, WATCH_ERRORS
 
 if TYPE_CHECKING:
     from backends.postgres.store import PostgresBackend

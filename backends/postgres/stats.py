@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from backends.postgres.change_events import change_events
-from backends.sqlite.stats import PRIOR
-from console.domain.changes import dependency_map, had_change_before
+from console.domain.changes import PRIOR, dependency_map, had_change_before
 from console.domain.kpis import Kpis, compute_kpis, team_services
 from console.domain.models import Incident, Status, TimelineEntry, utc
 

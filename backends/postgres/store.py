@@ -54,6 +54,7 @@ from backends.base import (
     Unavailable,
 )
 from backends.capabilities import Capabilities
+from backends.common.directory import apply_directory
 from backends.common.incidents import (
     build_incident,
     complete_action,
@@ -63,9 +64,6 @@ from backends.common.incidents import (
 )
 from backends.common.rows import (
     CHANGE_COLUMNS,
-    ENTRY_COLUMNS,
-    INCIDENT_COLUMNS,
-    INCIDENT_UPDATE,
     change_from_row,
     entry_row,
     incident_row,
@@ -73,11 +71,25 @@ from backends.common.rows import (
 from backends.common.sql import numbered, order_by
 from backends.common.sql import where as sql_where
 from backends.postgres.schema import CHANGES_LOCK, MIGRATION_LOCK, MIGRATIONS
+from backends.postgres.tx import (
+    DB_ERRORS,
+    INSERT_ENTRY,
+    INSERT_INCIDENT,
+    TABLES,
+    UPDATE_INCIDENT,
+    WATCH_ERRORS,
+    QmarkWriter,
+    Tx,
+    WriteRace,
+    directory,
+    directory_get,
+    table_of,
+)
 from console.domain import lifecycle
 from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
-from console.domain.directory import DirectoryChanges, in_use, with_override
+from console.domain.directory import DirectoryChanges
 from console.domain.intake import Alert, IngestResult, Integration, IntegrationKind, Signal
 from console.domain.kpis import Kpis
 from console.domain.lifecycle import Action, InvalidTransition
@@ -106,28 +118,6 @@ CHANNEL = "incident_console_changes"
 _WATCH_PAGE = 500
 _M = TypeVar("_M", bound=BaseModel)
 
-# (table, model) per directory entity; the change kind is "<entity>.updated".
-_DIRECTORY: dict[str, tuple[str, type[BaseModel]]] = {
-    "service": ("services", Service),
-    "user": ("users", User),
-    "team": ("teams", Team),
-    "policy": ("policies", EscalationPolicy),
-    "schedule": ("schedules", Schedule),
-}
-_TABLES = {entity: table for entity, (table, _) in _DIRECTORY.items()}
-
-# What asyncpg raises when the database is unreachable or refuses the work.
-DB_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,  # a pooled connection that died mid-protocol
-    OSError,
-    asyncio.TimeoutError,
-)
-
-
-WATCH_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, Unavailable)
-
 
 def redact(dsn: str) -> str:
     """The URL without its password, for status lines and messages."""
@@ -154,46 +144,6 @@ class SchemaTooNew(Unavailable):
         self.known = known
 
 
-class WriteRace(Unavailable):
-    """A unique key or serialisation check refused the write: another writer did the same
-    thing at the same moment. Nothing was written; retrying reads what the other wrote."""
-
-    code = "write_race"
-
-
-class Tx:
-    """One write transaction on one connection; change rows are written at commit."""
-
-    def __init__(self, conn: asyncpg.Connection) -> None:
-        self.conn = conn
-        self.changes: list[tuple[str, str, str, int | None]] = []
-
-    def record_change(
-        self, kind: str, entity: str, entity_id: str, version: int | None = None
-    ) -> None:
-        """Append to the change feed when this transaction commits."""
-        self.changes.append((kind, entity, entity_id, version))
-
-    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
-        return list(await self.conn.fetch(sql, *args))
-
-    async def execute(self, sql: str, *args: Any) -> str:
-        return str(await self.conn.execute(sql, *args))
-
-    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            await self.conn.executemany(sql, rows)
-
-    async def ids(self, sequence: str, count: int) -> list[int]:
-        """``count`` fresh values of ``sequence``, ascending."""
-        if count <= 0:
-            return []
-        rows = await self.conn.fetch(
-            f"SELECT nextval('{sequence}') AS id FROM generate_series(1, $1) ORDER BY 1", count
-        )
-        return [int(row["id"]) for row in rows]
-
-
 class _ActionContext:
     """``backends.common.incidents.ActionContext`` inside one write transaction."""
 
@@ -213,31 +163,6 @@ class _ActionContext:
         column, value = parse_ref(ref)
         rows = await self.tx.fetch(f"SELECT key FROM incidents WHERE {column} = $1", value)
         return str(rows[0]["key"]) if rows else None
-
-
-def _table(model: type[BaseModel]) -> str:
-    return next(t for t, m in _DIRECTORY.values() if m is model)
-
-
-async def directory(tx: Tx, model: type[_M]) -> list[_M]:
-    """Every entry of one directory table, by id (inside the caller's transaction)."""
-    rows = await tx.fetch(f"SELECT data FROM {_table(model)} ORDER BY id")
-    return [model.model_validate_json(row["data"]) for row in rows]
-
-
-async def directory_get(tx: Tx, model: type[_M], entity_id: str | None) -> _M | None:
-    if entity_id is None:
-        return None
-    rows = await tx.fetch(f"SELECT data FROM {_table(model)} WHERE id = $1", entity_id)
-    return model.model_validate_json(rows[0]["data"]) if rows else None
-
-
-_INSERT_INCIDENT = numbered(
-    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * 14)})"
-)
-_INSERT_ENTRY = numbered(f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
-UPDATE_INCIDENT = numbered(f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?")
-UPDATE_INCIDENT_ANY_VERSION = numbered(f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ?")
 
 
 class PostgresBackend:
@@ -509,8 +434,8 @@ class PostgresBackend:
         entries: Sequence[TimelineEntry],
         now: datetime,
     ) -> None:
-        await tx.executemany(_INSERT_INCIDENT, [self.incident_row(i, now) for i in incidents])
-        await tx.executemany(_INSERT_ENTRY, [entry_row(entry) for entry in entries])
+        await tx.executemany(INSERT_INCIDENT, [self.incident_row(i, now) for i in incidents])
+        await tx.executemany(INSERT_ENTRY, [entry_row(entry) for entry in entries])
         for incident in incidents:
             tx.record_change("incident.created", "incident", str(incident.id), incident.version)
 
@@ -518,7 +443,7 @@ class PostgresBackend:
         """Append timeline entries, each with a fresh id."""
         ids = await tx.ids("timeline_id_seq", len(entries))
         await tx.executemany(
-            _INSERT_ENTRY,
+            INSERT_ENTRY,
             [
                 entry_row(entry.model_copy(update={"id": entry_id}))
                 for entry_id, entry in zip(ids, entries, strict=True)
@@ -668,11 +593,11 @@ class PostgresBackend:
 
     # directory -----------------------------------------------------------------------------
     async def _list(self, model: type[_M]) -> list[_M]:
-        rows = await self.fetch(f"SELECT data FROM {_table(model)} ORDER BY id")
+        rows = await self.fetch(f"SELECT data FROM {table_of(model)} ORDER BY id")
         return [model.model_validate_json(row["data"]) for row in rows]
 
     async def _put(self, entity: str, item: _M) -> _M:
-        table = _TABLES[entity]
+        table = TABLES[entity]
         item_id = str(getattr(item, "id"))  # noqa: B009 - every directory model has an id
         async with self.transaction() as tx:
             await tx.execute(
@@ -717,40 +642,7 @@ class PostgresBackend:
     async def apply_directory(self, changes: DirectoryChanges) -> None:
         """Write a planned directory change in one transaction (see the contract)."""
         async with self.transaction() as tx:
-            if changes.removed:
-                rows = await tx.fetch("SELECT data FROM incidents WHERE is_open = 1")
-                refused = in_use(changes, (Incident.model_validate_json(r["data"]) for r in rows))
-                if refused:
-                    raise InvalidAction("; ".join(refused))
-            for kind, item in changes.puts():
-                await tx.execute(
-                    f"INSERT INTO {_TABLES[kind]} (id, data) VALUES ($1, $2)"
-                    " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-                    item.id,
-                    item.model_dump_json(),
-                )
-                tx.record_change(f"{kind}.updated", kind, item.id)
-            for added in changes.overrides:
-                rows = await tx.fetch(
-                    "SELECT data FROM schedules WHERE id = $1 FOR UPDATE", added.schedule
-                )
-                if not rows:
-                    raise NotFound(f"there is no schedule {added.schedule!r}")
-                person = added.override.user
-                if not await tx.fetch("SELECT 1 FROM users WHERE id = $1", person):
-                    raise InvalidAction(f"there is nobody with the handle {person!r}")
-                schedule = with_override(
-                    Schedule.model_validate_json(rows[0]["data"]), added.override
-                )
-                await tx.execute(
-                    "UPDATE schedules SET data = $1 WHERE id = $2",
-                    schedule.model_dump_json(),
-                    schedule.id,
-                )
-                tx.record_change("schedule.updated", "schedule", schedule.id)
-            for ref in changes.removed:
-                await tx.execute(f"DELETE FROM {_TABLES[ref.kind]} WHERE id = $1", ref.id)
-                tx.record_change(f"{ref.kind}.removed", ref.kind, ref.id)
+            await apply_directory(QmarkWriter(tx), changes)
 
     # the public status page ----------------------------------------------------------------
     async def status_page(self, now: datetime | None = None) -> StatusPage:

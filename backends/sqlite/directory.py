@@ -1,63 +1,40 @@
-"""Applying a directory file to the SQLite store: every write in one transaction.
-
-The plan (``console.domain.directory.plan``) says what to write; this only writes it, after
-checking again, inside the transaction, that no open incident uses what is being removed
-(the file may have been planned a while ago, and incidents keep arriving). Each entry
-written or removed is on the change feed (``<kind>.updated`` / ``<kind>.removed``), so open
-consoles reload their directory.
+"""Applying a directory file to the SQLite store: ``backends.common.directory`` writes it in
+one ``BEGIN IMMEDIATE`` transaction (the whole store is locked, so no row locks are needed).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from backends.base import InvalidAction, NotFound
-from console.domain.directory import DirectoryChanges, in_use, with_override
-from console.domain.models import Incident, Schedule
+from backends.common import directory
+from console.domain.directory import DirectoryChanges
 
 if TYPE_CHECKING:
+    import aiosqlite
+
     from backends.sqlite.store import SqliteBackend
 
-TABLES = {
-    "service": "services",
-    "user": "users",
-    "team": "teams",
-    "policy": "policies",
-    "schedule": "schedules",
-}
+
+class _Writer:
+    """``backends.common.directory.SqlWriter`` on the store's open transaction."""
+
+    lock_rows = ""
+
+    def __init__(self, backend: SqliteBackend, db: aiosqlite.Connection) -> None:
+        self.backend = backend
+        self.db = db
+
+    async def rows(self, sql: str, *args: Any) -> Sequence[Sequence[Any]]:
+        return list(await self.db.execute_fetchall(sql, args))
+
+    async def run(self, sql: str, *args: Any) -> None:
+        await self.db.execute(sql, args)
+
+    async def record_change(self, kind: str, entity: str, entity_id: str) -> None:
+        await self.backend.record_change(self.db, kind, entity, entity_id)
 
 
 async def apply_directory(backend: SqliteBackend, changes: DirectoryChanges) -> None:
     async with backend.transaction() as db:
-        if changes.removed:
-            rows = await db.execute_fetchall("SELECT data FROM incidents WHERE is_open = 1")
-            refused = in_use(changes, (Incident.model_validate_json(r[0]) for r in rows))
-            if refused:
-                raise InvalidAction("; ".join(refused))
-        for kind, item in changes.puts():
-            await db.execute(
-                f"INSERT INTO {TABLES[kind]} (id, data) VALUES (?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-                [item.id, item.model_dump_json()],
-            )
-            await backend.record_change(db, f"{kind}.updated", kind, item.id)
-        for added in changes.overrides:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT data FROM schedules WHERE id = ?", [added.schedule]
-                )
-            )
-            if not rows:
-                raise NotFound(f"there is no schedule {added.schedule!r}")
-            person = added.override.user
-            if not list(await db.execute_fetchall("SELECT 1 FROM users WHERE id = ?", [person])):
-                raise InvalidAction(f"there is nobody with the handle {person!r}")
-            schedule = with_override(Schedule.model_validate_json(rows[0][0]), added.override)
-            await db.execute(
-                "UPDATE schedules SET data = ? WHERE id = ?",
-                [schedule.model_dump_json(), schedule.id],
-            )
-            await backend.record_change(db, "schedule.updated", "schedule", schedule.id)
-        for ref in changes.removed:
-            await db.execute(f"DELETE FROM {TABLES[ref.kind]} WHERE id = ?", [ref.id])
-            await backend.record_change(db, f"{ref.kind}.removed", ref.kind, ref.id)
+        await directory.apply_directory(_Writer(backend, db), changes)

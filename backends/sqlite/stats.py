@@ -13,12 +13,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from backends.sqlite.change_events import change_events
-from console.domain.changes import dependency_map, had_change_before
+from console.domain.changes import PRIOR, dependency_map, had_change_before
 from console.domain.kpis import Kpis, compute_kpis, team_services
 from console.domain.models import Incident, Status, TimelineEntry, utc
-
-PRIOR = timedelta(hours=1)
-"""The KPI counts incidents with a change in the hour before they started."""
 
 if TYPE_CHECKING:
     from backends.sqlite.store import SqliteBackend

@@ -37,6 +37,9 @@ DETAILS_LIMIT = 16_000
 GRACE = timedelta(minutes=5)
 """A change reported up to this long after an incident started still counts as a candidate
 (pipelines often report a deploy a little after its rollout began)."""
+PRIOR = timedelta(hours=1)
+"""The KPI "incidents with a change in the prior hour": a change on the service (or one it
+depends on) up to this long before an incident started counts (``had_change_before``)."""
 FUTURE_SLACK = timedelta(minutes=10)
 """A change may carry a timestamp this far ahead of the receiving clock (skewed senders)."""
 
@@ -290,10 +293,10 @@ def had_change_before(
     changes: Iterable[ChangeEvent],
     *,
     dependencies: Mapping[str, Sequence[str]] | None = None,
-    window: timedelta = timedelta(hours=1),
+    window: timedelta = PRIOR,
 ) -> bool:
     """Whether any change on ``service`` (or a dependency) happened in ``window`` before
-    ``started``: the KPI "incidents with a change in the prior hour"."""
+    ``started``: the KPI "incidents with a change in the prior hour" (``PRIOR``)."""
     return bool(
         candidates(
             service, started, changes, dependencies=dependencies, window=window, grace=timedelta(0)
