@@ -14,6 +14,7 @@ more, and the code that needs the extra asks for it here instead of probing attr
 - ``Identified``: a client that acts as a known user (the token's user on a server).
 - ``ChangeLog``: change events (deploys) per service, for correlation with incidents.
 - ``PresenceBoard``: which console has which incident open (ephemeral, never a timeline).
+- ``WriteHealth``: whether the store can write now (the server's ``/readyz``).
 
 A backend declares what it has through its ``capabilities`` property (a ``Capabilities``
 value); callers use the getters below (``intake(backend) -> IntakeStore | None``), so the
@@ -166,6 +167,34 @@ class PresenceBoard(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """How the store's most recent write ended: ``ok``, or the reason it was refused."""
+
+    ok: bool
+    at: float
+    """``time.monotonic()`` when it ended."""
+    error: str = ""
+
+
+class WriteHealth(Protocol):
+    """Whether the store accepts writes now, for readiness checks.
+
+    Only failures of the store itself count (locked, disk full, read-only, I/O errors:
+    what ``Unavailable`` reports), never a refused action or a stale version.
+    """
+
+    async def probe_write(self) -> None:
+        """One small durable write of a row of its own (never on the change feed); raises
+        ``Unavailable`` saying why when the store refuses it."""
+        ...
+
+    def last_write(self) -> WriteOutcome | None:
+        """The outcome of the most recent write (a probe or a real one); ``None`` before
+        the first."""
+        ...
+
+
 class Leadership(Protocol):
     """Which one of the processes on one store runs the automation (escalator, notifier).
 
@@ -200,6 +229,7 @@ class Capabilities:
     elector: Elector | None = None
     changes: ChangeLog | None = None
     presence: PresenceBoard | None = None
+    write_health: WriteHealth | None = None
 
 
 NONE = Capabilities()
@@ -246,6 +276,10 @@ def presence(backend: Capable) -> PresenceBoard | None:
     return backend.capabilities.presence
 
 
+def write_health(backend: Capable) -> WriteHealth | None:
+    return backend.capabilities.write_health
+
+
 __all__ = [
     "NONE",
     "Capabilities",
@@ -260,6 +294,8 @@ __all__ = [
     "IntakeStore",
     "Store",
     "TokenStore",
+    "WriteHealth",
+    "WriteOutcome",
     "changes",
     "deliveries",
     "elector",
@@ -269,4 +305,5 @@ __all__ = [
     "presence",
     "store",
     "tokens",
+    "write_health",
 ]

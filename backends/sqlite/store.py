@@ -46,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import sqlite3
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ from backends.base import (
     NotFound,
     Unavailable,
 )
-from backends.capabilities import Capabilities
+from backends.capabilities import Capabilities, WriteOutcome
 from backends.common.incidents import (
     build_incident,
     complete_action,
@@ -286,6 +287,10 @@ MIGRATIONS: list[Migration] = [
             " WHERE json_extract(data, '$.public') = 1",
         ),
     ),
+    Migration(
+        "the readiness probe's row (``SqliteBackend.probe_write``)",
+        ("CREATE TABLE probes (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL)",),
+    ),
 ]
 
 
@@ -377,6 +382,7 @@ class SqliteBackend:
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._capabilities: Capabilities | None = None
+        self._last_write: WriteOutcome | None = None
 
     # lifecycle of the store ----------------------------------------------------------------
     @property
@@ -420,6 +426,7 @@ class SqliteBackend:
                 deliveries=SqliteDeliveryLog(self),
                 changes=self,
                 presence=self,
+                write_health=self,
             )
         return self._capabilities
 
@@ -640,16 +647,44 @@ class SqliteBackend:
             try:
                 await db.execute("BEGIN IMMEDIATE")
             except (sqlite3.Error, ValueError) as exc:
-                raise self._unavailable(exc) from exc
+                raise self._failed(self._unavailable(exc)) from exc
             try:
                 yield db
                 await db.execute("COMMIT")
             except BaseException as exc:
                 await self._rollback(db)
                 if isinstance(exc, sqlite3.Error | ValueError):
-                    raise self._unavailable(exc) from exc
+                    raise self._failed(self._unavailable(exc)) from exc
                 raise
+        self._record_write(None)
         self._wake_watchers()
+
+    def _record_write(self, error: Unavailable | None) -> None:
+        """Keep the outcome of the latest write for ``last_write`` (readiness)."""
+        self._last_write = WriteOutcome(
+            ok=error is None, at=time.monotonic(), error="" if error is None else str(error)
+        )
+
+    def _failed(self, error: Unavailable) -> Unavailable:
+        self._record_write(error)
+        return error
+
+    async def probe_write(self) -> None:
+        """``backends.capabilities.WriteHealth``: one durable write of the ``probes`` row,
+        through the same group commit as every other write (so it waits for the same lock
+        and fails for the same reasons)."""
+
+        def probe(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO probes (id, at) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                (time.time(),),
+            )
+
+        await self.write(probe)
+
+    def last_write(self) -> WriteOutcome | None:
+        return self._last_write
 
     def _wake_watchers(self) -> None:
         for wake in list(self._wakeups):
@@ -688,6 +723,8 @@ class SqliteBackend:
                             executor, self._commit_group, writer, works
                         )
                     except BaseException as exc:
+                        if isinstance(exc, Unavailable):
+                            self._record_write(exc)
                         for _, future in batch:
                             if future.done():
                                 continue
@@ -698,6 +735,9 @@ class SqliteBackend:
                         if not isinstance(exc, Exception):
                             raise
                         continue
+                refused = next((v for ok, v in outcomes if isinstance(v, Unavailable)), None)
+                if refused is not None or any(ok for ok, _ in outcomes):
+                    self._record_write(refused)
                 if any(ok for ok, _ in outcomes):
                     self._wake_watchers()
                 for (_, future), (ok, value) in zip(batch, outcomes, strict=True):

@@ -27,6 +27,7 @@ from console.http.change_stream import ChangeHub, NotifyingBackend
 from console.http.errors import ERROR_RESPONSES, install_error_handlers
 from console.http.metrics import RequestMetrics
 from console.http.middleware import Instrument
+from console.http.readiness import Readiness
 from console.http.routes import (
     auth,
     change_events,
@@ -81,6 +82,8 @@ def create_app(
     hub = ChangeHub(backend, poll=poll, listen=capabilities.elector(backend) is not None)
     store = NotifyingBackend(backend, hub)
     metrics = RequestMetrics()
+    health = capabilities.write_health(backend)
+    readiness = Readiness(health) if health is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -94,6 +97,8 @@ def create_app(
             yield
         finally:
             hub.close()
+            if readiness is not None:
+                readiness.close()
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await running
@@ -115,6 +120,7 @@ def create_app(
     app.state.tokens = tokens
     app.state.hub = hub
     app.state.metrics = metrics
+    app.state.readiness = readiness
     app.state.stop_streams = hub.close
     install_error_handlers(app)
     # Added first, so it runs inside Instrument (metrics, body limit).

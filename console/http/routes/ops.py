@@ -16,6 +16,7 @@ from console.http.change_stream import ChangeHub
 from console.http.deps import ClockDep, HubDep, RawStoreDep, SettingsDep
 from console.http.errors import error_json
 from console.http.metrics import RequestMetrics, gauge
+from console.http.readiness import Readiness
 
 router = APIRouter(tags=["ops"])
 
@@ -27,13 +28,19 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(backend: RawStoreDep) -> Response:
-    """Readiness: the store answers within two seconds."""
+async def readyz(request: Request, backend: RawStoreDep) -> Response:
+    """Readiness: the store answers a read within two seconds and accepts writes
+    (``console.http.readiness``); otherwise 503 saying why."""
     try:
         seq = await asyncio.wait_for(backend.last_seq(), 2.0)
     except (BackendError, TimeoutError) as exc:
         message = str(exc) or "the store did not answer within 2 s"
         return error_json(503, "unavailable", f"not ready: {message}")
+    readiness: Readiness | None = request.app.state.readiness
+    if readiness is not None:
+        problem = await readiness.problem()
+        if problem is not None:
+            return error_json(503, "unavailable", f"not ready: {problem}")
     return JSONResponse({"status": "ready", "last_seq": seq})
 
 
