@@ -84,6 +84,7 @@ from backends.common.sql import marks
 from backends.common.sql import order_by as sql_order_by
 from backends.common.sql import where as sql_where
 from backends.sqlite import change_events
+from backends.sqlite.files import create_folders, create_private
 from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
 from console.domain.changes import ChangeEvent, NewChange
@@ -446,10 +447,19 @@ class SqliteBackend:
         if self._db is not None:
             return self
         self._closed = False
+        if self._path.is_dir():
+            raise Unavailable(
+                f"{self._path} is a folder, not a database file: give a file path, "
+                f"e.g. --db {self._path / 'incidents.db'}"
+            )
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
+            create_folders(self._path.parent)
         except OSError as exc:
             raise Unavailable(f"cannot create the folder for {self._path}: {exc}") from exc
+        try:
+            create_private(self._path)
+        except OSError as exc:
+            raise Unavailable(f"cannot create {self._path}: {exc.strerror or exc}") from exc
         db = await self._connect()
         try:
             # Read before anything writes: a newer schema must stay byte-for-byte untouched.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from backends import capabilities
 from backends.base import Backend, BackendError
+from backends.sqlite.files import create_folders
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.services.escalator import Escalator
@@ -73,19 +75,31 @@ async def _console(args: argparse.Namespace, settings: Settings) -> tuple[Path |
         if args.demo:
             raise StartupError("--sign-in connects to a server; leave out --demo")
         return None, await _signed_in_console(args, settings)
+    if not args.demo:
+        return None, await _run(args, settings)
+    if settings.backend:
+        raise StartupError("--demo runs on a local database; leave out --backend")
+    if settings.db is not None:
+        # A file the person named is theirs to keep.
+        if settings.db.exists() and settings.db.stat().st_size > 0:
+            raise StartupError(f"{settings.db} already exists; --demo needs a fresh database file")
+        return settings.db, await _run(args, settings)
+    # A demo of our own making is thrown away on exit, however the console ends (its
+    # folder, from mkdtemp, is the owner's only: 0700).
+    folder = Path(tempfile.mkdtemp(prefix="incidents-demo-"))
+    try:
+        demo = settings.model_copy(update={"db": folder / "demo.db", "backend": None})
+        return None, await _run(args, demo)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
     clock = SystemClock()
-    demo_path: Path | None = None
-    if args.demo:
-        if settings.backend:
-            raise StartupError("--demo runs on a local database; leave out --backend")
-        demo_path = settings.db or Path(tempfile.mkdtemp(prefix="incidents-demo-")) / "demo.db"
-        if demo_path.exists() and demo_path.stat().st_size > 0:
-            raise StartupError(f"{demo_path} already exists; --demo needs a fresh database file")
-        settings = settings.model_copy(update={"db": demo_path, "backend": None})
-    elif not settings.backend and not settings.database_url:
+    if not args.demo and not settings.backend and not settings.database_url:
         folder = settings.database_path().parent
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            create_folders(folder)
         except OSError as exc:
             raise StartupError(f"cannot create the database folder {folder}: {exc}") from None
     backend = await _open(settings, clock)
@@ -114,7 +128,7 @@ async def _console(args: argparse.Namespace, settings: Settings) -> tuple[Path |
         await app.run_async()
     finally:
         await backend.close()
-    return demo_path, app.return_code or 0
+    return app.return_code or 0
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:

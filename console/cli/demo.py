@@ -8,6 +8,7 @@ import sys
 
 from backends import open_store
 from backends.base import BackendError
+from backends.sqlite.files import create_folders
 from console.demo.seed import DemoError, SeedSummary, seed
 from console.domain.clock import SystemClock
 from console.domain.config import Settings
@@ -50,7 +51,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     where: object = settings.database_url
     if not settings.database_url:
         path = settings.database_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_folders(path.parent)
         where = path
     try:
         summary = asyncio.run(_write_demo(args, settings))

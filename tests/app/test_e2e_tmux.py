@@ -120,3 +120,22 @@ async def test_acknowledge_in_a_real_terminal(tmp_path: Path, terminal: Terminal
     wait_until_sync(  # q quit the real process
         lambda: "console" not in terminal.tmux("list-sessions"), what="q to end the console"
     )
+
+
+def test_demo_leaves_no_database_behind(tmp_path: Path, terminal: Terminal) -> None:
+    """``incidents --demo`` writes its database under the temp folder (0700) and removes it
+    when the console quits (it used to leave ~13 MB there on every run)."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    command = f"env TMPDIR={temp} {INCIDENTS} --demo --as alice"
+    terminal.tmux("new-session", "-d", "-s", "console", "-x", "120", "-y", "40", command)
+    terminal.wait_for("INC-")
+    (folder,) = [p for p in temp.iterdir() if p.name.startswith("incidents-demo-")]
+    assert (folder / "demo.db").stat().st_size > 0
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / "demo.db").stat().st_mode & 0o777 == 0o600
+    terminal.keys("q")
+    wait_until_sync(
+        lambda: "console" not in terminal.tmux("list-sessions"), what="q to end the console"
+    )
+    wait_until_sync(lambda: not list(temp.iterdir()), what="the demo folder to be removed")
