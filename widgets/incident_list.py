@@ -161,12 +161,20 @@ SLA_STYLE_CLASS = {
 
 
 def sla_text(incident: Incident, now: datetime, policy) -> tuple[str, SlaState]:
-    """The SLA cell: ``12:34`` running, ``!-01:05`` breached (marked without colour)."""
+    """The SLA cell: ``12:34`` running, ``!-01:05`` breached (marked without colour);
+    ``!resp`` when the response was acknowledged late (still breached: ``sla.is_breached``)
+    while the resolution clock runs in time."""
     kind = active_kind(incident) if incident.is_open else "resolution"
     clock = sla_clock(incident, now, policy, kind)
     text = format_remaining(clock)
     if clock.state == SlaState.BREACHED:
         text = "!" + (text if text.startswith("-") else "BREACH")
+    elif (
+        incident.is_open
+        and kind == "resolution"
+        and sla_clock(incident, now, policy, "response").state == SlaState.BREACHED
+    ):
+        return "!resp", SlaState.BREACHED
     return text, clock.state
 
 

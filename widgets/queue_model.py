@@ -26,9 +26,9 @@ from console.domain.sla import (
     SlaPolicy,
     SlaState,
     active_kind,
+    breach_due,
     clock_bounds,
     due_time,
-    indexes_due,
     sla_clock,
 )
 
@@ -56,7 +56,11 @@ class SlaInfo:
 
 
 def sla_info(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaInfo:
-    """Compute the active clock once; later states follow from ``warn_at`` and ``due``."""
+    """Compute the active clock once; later states follow from ``warn_at`` and ``due``.
+
+    ``due`` is ``breach_due`` (the one definition of breached, also the store's sort due),
+    so a response acknowledged late stays ``BREACHED`` here, in the counts and the filter.
+    """
     kind = active_kind(incident) if incident.is_open else "resolution"
     clock = sla_clock(incident, now, policy, kind)
     warn_at = None
@@ -65,10 +69,11 @@ def sla_info(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaInfo:
         warn_at = due_time(
             start, policy.warning_after(clock.target), incident.pauses, policy.calendar, now
         )
-    due = clock.due
-    if clock.state == SlaState.BREACHED and due is None:
-        due = now
-    return SlaInfo(state=clock.state, due=due, warn_at=warn_at, version=incident.version)
+    due = breach_due(incident, policy, now)
+    state = clock.state
+    if due is not None and due <= now:
+        state = SlaState.BREACHED
+    return SlaInfo(state=state, due=due, warn_at=warn_at, version=incident.version)
 
 
 class SlaTracker:
@@ -175,7 +180,7 @@ def sort_key(incident: Incident, info: SlaInfo | None, sort: SortKey, now: datet
     The id comes last so ``QueueModel`` can read it back from a key; the due time is the
     one the store indexes (none while on hold or finished), so rows sort as the store does.
     """
-    due = info.due if info is not None and indexes_due(incident) else None
+    due = info.due if info is not None and incident.is_open else None
     return (*order_key(sort, sort_row(incident, due), now.timestamp()), incident.id)
 
 

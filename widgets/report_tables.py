@@ -42,14 +42,21 @@ def _table(title: str, header: tuple[str, ...], rows: list[tuple[Cell, ...]]) ->
 
 
 def totals_text(kpis: Kpis) -> Text:
+    """Two lines: what happened in the window; what is open now (and breached: the queue
+    header's definition) with the first-call share."""
     text = Text()
     for label, value in (
         ("created", kpis.created),
         ("acknowledged", kpis.acknowledged),
         ("resolved", kpis.resolved),
         ("reopened", kpis.reopened),
+        ("\n", None),
         ("open now", kpis.open_now),
+        ("breached now", kpis.open_breached),
     ):
+        if value is None:
+            text.append(label)
+            continue
         text.append(f"{value} ", style="bold")
         text.append(f"{label}   ")
     fc = kpis.first_call

@@ -13,9 +13,9 @@ Why it is built this way:
   back with ``Incident.model_validate_json``) and the columns the queue filters and sorts on,
   with a partial covering index over open incidents only (``is_open = 1``), so the queue
   query touches the few thousand open rows and not the million resolved ones.
-- **``sla_due``** is ``console.domain.sla.sort_due`` as epoch seconds, recomputed on every write:
-  a running clock's due time does not move unless the incident changes, so "breached" at
-  query time is just ``sla_due <= now``.
+- **``sla_due``** is ``console.domain.sla.sort_due`` (``breach_due``) as epoch seconds,
+  recomputed on every write: it does not move unless the incident changes, so "breached"
+  at query time is just ``sla_due <= now``.
 - **The timeline is append-only in the schema**: triggers refuse UPDATE and DELETE.
 - **A 2xx means on disk.** Every connection runs ``synchronous=FULL``: a commit returns only
   after the WAL is fsynced, so a power cut cannot lose what a caller was told is stored.

@@ -41,6 +41,8 @@ SLA compliance per priority
 
 Counts
     Incidents created in the window per service and per UTC day; resolved ones per day.
+    ``open_now`` / ``open_breached``: open incidents at the end of the window, and those of
+    them breached then (``console.domain.sla.is_breached``, the console's one definition).
 """
 
 from __future__ import annotations
@@ -67,12 +69,12 @@ from console.domain.sla import (
     SlaPolicy,
     clock_bounds,
     counted,
+    is_breached,
     sla_clock,
 )
 from console.domain.text import spreadsheet_cell
 
 if TYPE_CHECKING:
-
     pass
 
 
@@ -176,6 +178,9 @@ class Kpis(_Frozen):
     reopened: int = 0
     """Incidents resolved in the window that had been reopened at least once."""
     open_now: int = 0
+    open_breached: int = 0
+    """Open incidents breached at the end of the window (``console.domain.sla.is_breached``,
+    the definition the console's header and ``/metrics`` count)."""
     mtta: DurationStats = DurationStats()
     mttr: DurationStats = DurationStats()
     first_call: FirstCall = FirstCall()
@@ -424,6 +429,7 @@ def compute_kpis(
         resolved=len(resolved),
         reopened=sum(1 for i in resolved if i.reopen_count),
         open_now=sum(1 for i in chosen if i.is_open),
+        open_breached=sum(1 for i in chosen if is_breached(i, end, policy)),
         mtta=duration_stats(mtta_values),
         mttr=duration_stats(mttr_values),
         first_call=FirstCall(
@@ -488,7 +494,8 @@ def render_table(kpis: Kpis) -> str:
         + (f", {', '.join(scope)}" if scope else ""),
         "",
         f"created {kpis.created}   acknowledged {kpis.acknowledged}   resolved "
-        f"{kpis.resolved}   reopened {kpis.reopened}   open now {kpis.open_now}",
+        f"{kpis.resolved}   reopened {kpis.reopened}   open now {kpis.open_now}"
+        f"   breached now {kpis.open_breached}",
         "",
     ]
     lines += _columns(("", "count", "mean", "median", "p90"), summary_rows(kpis))
@@ -547,7 +554,7 @@ def render_csv(kpis: Kpis) -> str:
     out = io.StringIO()
     writer = _SafeWriter(csv.writer(out, lineterminator="\n"))
     writer.writerow(["section", "key", "metric", "value"])
-    for name in ("created", "acknowledged", "resolved", "reopened", "open_now"):
+    for name in ("created", "acknowledged", "resolved", "reopened", "open_now", "open_breached"):
         writer.writerow(["totals", "", name, getattr(kpis, name)])
     for name, stats in (("mtta", kpis.mtta), ("mttr", kpis.mttr)):
         for metric in ("count", "mean", "median", "p90"):
@@ -575,5 +582,3 @@ def render_csv(kpis: Kpis) -> str:
         writer.writerow(["day", d.day.isoformat(), "created", d.created])
         writer.writerow(["day", d.day.isoformat(), "resolved", d.resolved])
     return out.getvalue()
-
-

@@ -15,11 +15,12 @@ every sort).
 
 What the facts mean:
 
-- ``due`` is the due time a store indexes (``console.domain.sla.sort_due``): the active
-  clock's due instant for an open incident that is not on hold, ``None`` otherwise. ``None``
-  sorts after every time (a held or finished incident comes after the running ones).
-- ``breached`` is ``due <= now``: a running clock past its target. A clock that ran out
-  before a hold began is paused now and sorts with the held ones.
+- ``due`` is the due time a store indexes (``console.domain.sla.sort_due``, which is
+  ``breach_due``): when the incident counts as breached (possibly in the past), ``None``
+  when time alone cannot breach it (on hold inside target, or finished). ``None`` sorts
+  after every time.
+- ``breached`` is ``due <= now``: exactly ``console.domain.sla.is_breached``, the one
+  definition the header, the filter, the wall, ``/metrics`` and the reports count.
 - Every order ends with the id, so it is total: two incidents never tie.
 """
 

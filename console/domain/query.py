@@ -10,7 +10,8 @@
     unassigned            nobody assigned
     status:ack            triggered / ack / hold / resolved / closed / cancelled / open / all
                           (a typed status replaces the view's, in every view)
-    breached              the active SLA clock is past its target
+    breached              an SLA clock is past its target (``sla.is_breached``: a
+                          response acknowledged late stays breached)
     breaching             breached, or in the warning band (about to breach)
     "disk full" db        free text on the title, service, assignee and labels; every term
                           must appear in one of them (quotes keep a phrase)
@@ -36,7 +37,7 @@ from console.domain.models import (
     SortKey,
     Status,
 )
-from console.domain.sla import SlaPolicy, SlaState, active_clock
+from console.domain.sla import SlaPolicy, SlaState, queue_state
 
 
 class QueryError(ValueError):
@@ -163,7 +164,7 @@ class Filter:
         if self.breached or self.breaching:
             state = sla_state
             if state is None:
-                state = active_clock(incident, now, sla_policy).state
+                state = queue_state(incident, now, sla_policy)
             if self.breached and state != SlaState.BREACHED:
                 return False
             if self.breaching and state not in (SlaState.BREACHED, SlaState.WARNING):

@@ -21,6 +21,7 @@ from console.domain import durations
 from console.domain.models import UTC, Duration, Incident, Pause, Priority, Status, utc
 
 ClockKind = Literal["response", "resolution"]
+CLOCK_KINDS: tuple[ClockKind, ...] = ("response", "resolution")
 
 
 class SlaState(StrEnum):
@@ -315,18 +316,56 @@ def indexes_due(incident: Incident) -> bool:
     return incident.is_open and incident.on_hold_since is None
 
 
-def sort_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
-    """The due time a store indexes for the queue: the active clock's, ``None`` when none runs.
+def breach_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
+    """When ``incident`` counts as breached: THE definition of "breached", shared by the
+    queue header, the ``breached`` filter, the wall, ``/metrics``, the reports and the
+    stores' ``sla_due`` (so the SQL filter is ``sla_due <= now``).
 
-    A paused clock has no due time (it sorts after running ones of the same priority).
+    An open incident is breached once either of its clocks is past its target: a running
+    clock at its due time; a stopped one (acknowledged or resolved) that stopped late, from
+    its due time on, for good (a response acknowledged late stays breached after the
+    acknowledge); a paused one that ran out before the pause. The result is the earliest
+    such instant (possibly in the past), or ``None`` when time alone cannot breach the
+    incident (finished, or on hold with its clocks inside target). A priority change
+    re-targets the clocks, so it moves this instant too (the timeline keeps the breach).
     """
-    if not indexes_due(incident):
+    if not incident.is_open:
         return None
-    kind = active_kind(incident)
-    start, _ = clock_bounds(incident, kind)
-    return due_time(
-        start, policy.target(incident.priority, kind), incident.pauses, policy.calendar, now
-    )
+    now = utc(now)
+    instants: list[datetime] = []
+    for kind in CLOCK_KINDS:
+        start, stop = clock_bounds(incident, kind)
+        target = policy.target(incident.priority, kind)
+        if stop is None and incident.on_hold_since is None:
+            instants.append(due_time(start, target, incident.pauses, policy.calendar, now))
+            continue
+        end = stop if stop is not None else now
+        used = counted(start, end, incident.pauses, policy.calendar)
+        if used > target or (stop is None and used >= target):
+            instants.append(due_time(start, target, incident.pauses, policy.calendar, end))
+    return min(instants, default=None)
+
+
+def is_breached(incident: Incident, now: datetime, policy: SlaPolicy) -> bool:
+    """Whether ``incident`` is breached at ``now`` (see ``breach_due``)."""
+    due = breach_due(incident, policy, now)
+    return due is not None and due <= utc(now)
+
+
+def queue_state(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaState:
+    """The state the queue, the filter and the wall show: the active clock's, except that a
+    breached incident (``is_breached``) is ``BREACHED`` whatever its active clock says."""
+    if is_breached(incident, now, policy):
+        return SlaState.BREACHED
+    kind = active_kind(incident) if incident.is_open else "resolution"
+    return sla_clock(incident, now, policy, kind).state
+
+
+def sort_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
+    """The due time a store indexes for the queue: ``breach_due``. Breached rows sort
+    first (``due <= now``), the others by when they will breach; ``None`` (on hold inside
+    target, or finished) sorts after every time."""
+    return breach_due(incident, policy, now)
 
 
 def format_remaining(clock: SlaClock) -> str:

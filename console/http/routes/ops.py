@@ -11,7 +11,7 @@ from backends.base import Backend, BackendError
 from console.domain.clock import Clock
 from console.domain.config import Settings
 from console.domain.models import IncidentQuery, Priority, Status
-from console.domain.sla import SlaState, active_clock
+from console.domain.sla import is_breached
 from console.http.change_stream import ChangeHub
 from console.http.deps import ClockDep, HubDep, RawStoreDep, SettingsDep
 from console.http.errors import error_json
@@ -76,12 +76,7 @@ async def _store_metrics(
         incidents = await backend.list_incidents(query)
         for incident in incidents:
             by[(incident.priority.value, incident.status.value)] += 1
-            clock_state = active_clock(incident, now, settings.sla).state
-            if (
-                incident.response_breached
-                or incident.resolution_breached
-                or clock_state == SlaState.BREACHED
-            ):
+            if is_breached(incident, now, settings.sla):
                 breached[incident.priority.value] += 1
         if len(incidents) < _METRICS_PAGE:
             break
