@@ -77,7 +77,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.format == "json":
             print(json.dumps([e.model_dump(mode="json") for e in events], indent=2))
         elif not events:
-            print("no change events yet: incidents change record --service S --summary TEXT")
+            print(
+                f"no change events in {backend.description} yet: "
+                "incidents change record --service S --summary TEXT"
+            )
         else:
             for event in events:
                 print(_row(event))

@@ -103,7 +103,14 @@ async def _export(settings: Settings) -> str:
 
     backend = await open_configured(settings)
     try:
-        return render(await current_directory(backend), header=EXPORT_HEADER)
+        directory = await current_directory(backend)
+        if not (directory.users or directory.services or directory.teams):
+            print(
+                f"incidents directory export: {backend.description} holds no directory yet "
+                "(no people, teams or services)",
+                file=sys.stderr,
+            )
+        return render(directory, header=EXPORT_HEADER)
     finally:
         await backend.close()
 
@@ -145,7 +152,9 @@ def cmd_directory(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
             return write_file(args.out, text, force=args.force, prog=prog)
         if settings.backend is None:
-            settings.database_path().parent.mkdir(parents=True, exist_ok=True)
+            from backends.sqlite.files import create_folders
+
+            create_folders(settings.database_path().parent)
         asyncio.run(_apply(args, settings))
         return 0
     except DirectoryError as exc:
@@ -158,8 +167,7 @@ def cmd_directory(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     except _Refused as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        print(f"{prog}: nothing was written", file=sys.stderr)
+        print(f"{prog}: {exc}; nothing was written", file=sys.stderr)
         return 1
     except BackendError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)

@@ -82,16 +82,17 @@ async def _command(
     if command == "list":
         found = await intake.integrations()
         if not found:
-            print("no integrations yet: incidents integration create --service NAME --kind ...")
+            print(
+                f"no integrations in {store.description} yet: "
+                "incidents integration create --service NAME --kind ..."
+            )
             return 0
         print("id        kind          service           state    created           name")
         for integration in found:
             print(_row(integration))
         return 0
     revoked = await intake.revoke_integration(args.integration_id)
-    print(
-        f"revoked {revoked.id} ({revoked.kind} for {revoked.service}): its key no longer works"
-    )
+    print(f"revoked {revoked.id} ({revoked.kind} for {revoked.service}): its key no longer works")
     return 0
 
 

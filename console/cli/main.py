@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from console import __version__
 from console.domain.config import (
@@ -24,10 +26,61 @@ from console.domain.config import (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (and exit status 2), not a usage
+    block: the line names the argument and points at ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low} and {high}")
+        return value
+
+    return parse
+
+
+def minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes") from None
+    if not 0 <= value <= 100_000:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 100000 minutes")
+    return value
+
+
+PORT = whole_number(0, 65535)
+"""A TCP port (0: any free one)."""
+
+TOKEN_HELP = (
+    "bearer token for --backend; it shows in ps and shell history: prefer --token-file "
+    "or INCIDENTS_TOKEN"
+)
+TOKEN_FILE_HELP = "read the bearer token from this file (first line), e.g. one only you can read"
+
+
+def add_token(parser: argparse.ArgumentParser, help: str = TOKEN_HELP, **kwargs: Any) -> None:
+    """``--token`` and ``--token-file`` (the way to pass a token that ``ps`` does not show)."""
+    parser.add_argument("--token", help=help, **kwargs)
+    parser.add_argument("--token-file", type=Path, help=TOKEN_FILE_HELP, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="incidents",
         description="A keyboard-first terminal console for IT incident response.",
+        epilog="A token for --backend: --token-file FILE or the INCIDENTS_TOKEN environment "
+        "variable (--token works too, but anyone on the host sees it in ps).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", type=Path, help="config file (TOML) to read")
@@ -35,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=db_argument, help="SQLite database file (the embedded default)"
     )
     parser.add_argument("--backend", help="URL of an 'incidents serve' server")
-    parser.add_argument("--token", help="bearer token for --backend")
+    add_token(parser)
     parser.add_argument("--as", dest="user", help="who you are (default: your login name)")
     parser.add_argument("--wall", action="store_true", help="read-only wall screen for a NOC")
     parser.add_argument("--readonly", action="store_true", help="disable every mutating key")
@@ -55,8 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the HTTP API (a shared live state for a team)")
     serve.add_argument("--db", type=db_argument, dest="db", help="SQLite database file")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    serve.add_argument("--port", type=PORT, help="port to listen on (default 8080; 0: any)")
     serve.add_argument("--demo", action="store_true", help="seed a demo database if empty")
+    serve.add_argument(
+        "--init",
+        action="store_true",
+        help="create the database (and its folder) if it does not exist yet",
+    )
     serve.set_defaults(handler=("console.cli.serve", "cmd_serve"))
 
     web = sub.add_parser(
@@ -66,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend", default=argparse.SUPPRESS, help="URL of the 'incidents serve' server"
     )
     web.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    web.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    web.add_argument("--port", type=PORT, default=8000, help="port to listen on (default 8000)")
     web.add_argument(
         "--public-url", help="the URL browsers reach this at, behind a proxy (default from host)"
     )
@@ -75,17 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve the wall; with a viewer --token (or INCIDENTS_TOKEN) it is a kiosk: no sign-in",
     )
-    web.add_argument(
-        "--token",
+    add_token(
+        web,
+        help="viewer token for --wall kiosk mode (kept on this side; prefer --token-file)",
         default=argparse.SUPPRESS,
-        help="viewer token for --wall kiosk mode (kept on this side)",
     )
     web.add_argument(
-        "--max-sessions", type=int, default=8, help="browser sessions at once (default 8)"
+        "--max-sessions",
+        type=whole_number(1, 1000),
+        default=8,
+        help="browser sessions at once (default 8)",
     )
     web.add_argument(
         "--idle-minutes",
-        type=float,
+        type=minutes,
         default=None,
         help="end a session after this long without input (default 15; 0: never; "
         "kiosk walls default to never)",
@@ -149,12 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--detail", action="append", metavar="KEY=VALUE", help="repeatable")
     clist = change_sub.add_parser("list", help="the newest change events")
     clist.add_argument("--service", help="only this service")
-    clist.add_argument("--limit", type=int, default=50)
+    clist.add_argument("--limit", type=whole_number(1, 100_000), default=50)
     clist.add_argument("--format", choices=["table", "json"], default="table")
     for p in (record, clist):
-        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file")
+        p.add_argument(
+            "--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file"
+        )
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
-        p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
+        add_token(p, default=argparse.SUPPRESS)
     change.set_defaults(handler=("console.cli.change", "cmd_change"))
 
     replay = sub.add_parser(
@@ -180,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file"
         )
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
-        p.add_argument("--token", default=argparse.SUPPRESS, help="bearer token for --backend")
+        add_token(p, default=argparse.SUPPRESS)
 
     directory = sub.add_parser(
         "directory", help="people, teams, schedules, policies and services as a TOML file"
@@ -199,7 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--db", type=db_argument, default=argparse.SUPPRESS, help="SQLite database file"
         )
         p.add_argument("--backend", default=argparse.SUPPRESS, help="URL of a server")
-        p.add_argument("--token", default=argparse.SUPPRESS, help="admin token for --backend")
+        add_token(
+            p, help="admin token for --backend (prefer --token-file)", default=argparse.SUPPRESS
+        )
     directory.set_defaults(handler=("console.cli.directory", "cmd_directory"))
 
     migrate = sub.add_parser("migrate", help="copy a SQLite store into a new PostgreSQL one")
@@ -209,9 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="write a demo database")
     demo.add_argument("--db", type=db_argument, dest="db", help="SQLite database file to create")
-    demo.add_argument("--seed", type=int, default=None)
-    demo.add_argument("--history", type=int, default=2000, help="resolved incidents to create")
-    demo.add_argument("--open", dest="open_count", type=int, default=40)
+    demo.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=None)
+    demo.add_argument(
+        "--history",
+        type=whole_number(0, 1_000_000),
+        default=2000,
+        help="resolved incidents to create",
+    )
+    demo.add_argument("--open", dest="open_count", type=whole_number(0, 100_000), default=40)
     demo.add_argument(
         "--export",
         type=Path,
@@ -223,6 +293,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_token_file(path: Path) -> str:
+    """The token in ``--token-file``: its first line, without surrounding blanks."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"--token-file {path}: cannot read it ({reason})") from None
+    token = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not token:
+        raise ConfigError(f"--token-file {path} is empty: put the token on its first line")
+    return token
+
+
 def resolve_settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(getattr(args, "config", None))
     updates: dict[str, object] = {}
@@ -230,6 +313,11 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             updates[name] = value
+    token_file = getattr(args, "token_file", None)
+    if token_file is not None:
+        if updates.get("token") is not None:
+            raise ConfigError("give --token or --token-file, not both")
+        updates["token"] = read_token_file(token_file)
     if updates.get("db") is not None and "backend" not in updates:
         updates["backend"] = None  # an explicit --db beats INCIDENTS_BACKEND
     if is_database_url(updates.get("db")):
@@ -241,20 +329,78 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     return settings.model_copy(update=updates)
 
 
+def creates_database(args: argparse.Namespace) -> bool:
+    """Whether the command makes a new database on purpose (and so may make its folder)."""
+    command = getattr(args, "command", None)
+    if command == "demo":
+        return getattr(args, "export", None) is None
+    if command == "serve":
+        return bool(getattr(args, "init", False) or getattr(args, "demo", False))
+    return command is None and bool(getattr(args, "demo", False))
+
+
+def database_problem(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why the database file the settings name cannot be the one meant, if it cannot.
+
+    A folder is not a database; a file in a folder that does not exist is most likely a
+    typo, and opening it would quietly make the folder and an empty store (an all-zero
+    report, exit 0). Only commands that create a database on purpose make the folder. The
+    default file in the platform data folder is made when missing, as on a first start.
+    """
+    if settings.backend or settings.database_url or settings.db is None:
+        return None
+    path = settings.db
+    if path.is_dir():
+        return f"{path} is a folder, not a database file (e.g. --db {path / 'incidents.db'})"
+    if not path.parent.exists() and not creates_database(args):
+        return (
+            f"there is no folder {path.parent} for the database {path.name} (a typo?): "
+            "nothing was created; make the folder first, or create a new database there "
+            "with 'incidents demo --db PATH' or 'incidents serve --init --db PATH'"
+        )
+    return None
+
+
+def _quiet_stdout() -> None:
+    """After stdout failed (a full disk, a closed pipe), point it at /dev/null so the
+    interpreter's own flush at exit does not print a second error."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    prog = "incidents" + (f" {args.command}" if getattr(args, "command", None) else "")
     try:
         settings = resolve_settings(args)
     except ConfigError as exc:
         print(f"incidents: {exc}", file=sys.stderr)
         return 2
+    problem = database_problem(args, settings)
+    if problem is not None:
+        print(f"{prog}: {problem}", file=sys.stderr)
+        return 2
     module_name, function_name = args.handler
     handler = getattr(importlib.import_module(module_name), function_name)
     try:
-        return int(handler(args, settings) or 0)
+        code = int(handler(args, settings) or 0)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        _quiet_stdout()  # ``incidents report | head``: the reader has all it wanted
+        return 1
+    except OSError as exc:
+        # Writing the output failed (``> /dev/full``), or a file the command needed.
+        _quiet_stdout()
+        where = f"{exc.filename}" if exc.filename else "cannot write the output"
+        print(f"{prog}: {where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,16 +39,18 @@ def cmd_pir(args: argparse.Namespace, settings: Settings) -> int:
                 now=SystemClock().now(),
                 window=settings.changes.window,
             )
+        except NotFound:
+            raise NotFound(
+                f"there is no incident {args.key!r} in {backend.description}; "
+                "check the key (e.g. INC-1042) and the store (--db / --backend)"
+            ) from None
         finally:
             await backend.close()
 
     try:
         text = asyncio.run(run())
-    except NotFound:
-        print(
-            f"incidents pir: there is no incident {args.key!r}; check the key (e.g. INC-1042)",
-            file=sys.stderr,
-        )
+    except NotFound as exc:
+        print(f"incidents pir: {exc}", file=sys.stderr)
         return 1
     except BackendError as exc:
         print(f"incidents pir: {exc}", file=sys.stderr)

@@ -35,9 +35,19 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     render = RENDERERS[args.format]
 
     async def run() -> Kpis:
+        from console.domain.models import IncidentQuery, Status
+
         backend = await open_configured(settings)
         try:
-            return await backend.stats(since, service=args.service, team=args.team)
+            kpis = await backend.stats(since, service=args.service, team=args.team)
+            if not await backend.count_incidents(IncidentQuery(statuses=tuple(Status), limit=1)):
+                # An all-zero report from the wrong file looks like a quiet week.
+                print(
+                    f"incidents report: {backend.description} holds no incidents at all "
+                    "(is this the store you meant? see --db / --backend)",
+                    file=sys.stderr,
+                )
+            return kpis
         finally:
             await backend.close()
 

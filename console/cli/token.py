@@ -34,7 +34,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             rows = await store.list()
             if not rows:
                 print(
-                    "no tokens: create one with `incidents token create --user NAME --role admin`"
+                    f"no tokens in {backend.description}: create one with "
+                    "`incidents token create --user NAME --role admin`"
                 )
                 return 0
             header = f"{'ID':<10} {'USER':<16} {'ROLE':<10} {'CREATED':<17} {'LAST USED':<17} STATE"
