@@ -32,7 +32,7 @@ from typing import Protocol
 from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock
 from console.domain.config import Settings
-from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery
+from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery, PendingDelivery
 from console.domain.intake import IngestResult, Integration, IntegrationKind, Signal
 from console.domain.models import Incident, TimelineEntry
 from console.domain.presence import Presence
@@ -97,11 +97,16 @@ class TokenStore(Protocol):
 
 
 class DeliveryLog(Protocol):
-    """The log of outgoing webhook messages (``console.services.notifier``)."""
+    """The log of outgoing webhook messages, which is also the notifier's outbox
+    (``console.domain.deliveries`` says how a message in flight survives its server)."""
 
-    async def add(self, deliveries: Sequence[NewDelivery], seq: int | None = None) -> list[int]:
-        """Append rows in one transaction; their ids, in order. With ``seq``, the same
-        transaction records that change ``seq`` is handled (see ``cursor``)."""
+    async def add(
+        self, deliveries: Sequence[NewDelivery], seq: int | None = None
+    ) -> list[int | None]:
+        """Append rows in one transaction; their ids, in order, ``None`` for a row whose
+        non-empty ``key`` is logged already (another server logged that message: it is not
+        logged or sent twice). With ``seq``, the same transaction records that change
+        ``seq`` is handled (see ``cursor``)."""
         ...
 
     async def update(
@@ -115,6 +120,11 @@ class DeliveryLog(Protocol):
         at: datetime,
     ) -> None: ...
 
+    async def pending(self) -> list[PendingDelivery]:
+        """Every ``queued`` or ``retrying`` row, oldest first: what the next notifier sends
+        again."""
+        ...
+
     async def abandon_unfinished(self, error: str, at: datetime) -> int:
         """Mark every queued or retrying row failed with ``error``; how many there were."""
         ...
@@ -124,8 +134,8 @@ class DeliveryLog(Protocol):
         ...
 
     async def cursor(self) -> int | None:
-        """The change the notifier last handled, kept by ``add(..., seq=)``; ``None`` when
-        this store keeps no cursor (one server per store: a restart starts from now)."""
+        """The change the notifier last handled, kept by ``add(..., seq=)``; ``None`` before
+        the first (the notifier then starts from the newest change)."""
         ...
 
 

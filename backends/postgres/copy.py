@@ -38,9 +38,10 @@ TABLES: dict[str, tuple[str, str | None]] = {
     ),
     "deliveries": (
         "id, created_at, updated_at, target, url, event, incident_key, status, attempts,"
-        " response_code, error",
+        " response_code, error, idem_key, body",
         "deliveries_id_seq",
     ),
+    "notifier_cursor": ("id, seq", None),
     "tokens": (
         '"user", id, role, name, secret_sha256, created_at, last_used_at, revoked_at',
         None,

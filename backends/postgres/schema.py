@@ -224,4 +224,16 @@ MIGRATIONS: list[Migration] = [
             "CREATE INDEX change_events_service_at ON change_events (service, at)",
         ),
     ),
+    Migration(
+        "the delivery log is the notifier's outbox: each message keeps its body and its"
+        " idempotency key until a receiver confirms it (console/domain/deliveries.py)",
+        (
+            "ALTER TABLE deliveries ADD COLUMN idem_key text",
+            "ALTER TABLE deliveries ADD COLUMN body text NOT NULL DEFAULT ''",
+            "CREATE UNIQUE INDEX deliveries_key ON deliveries (idem_key)"
+            " WHERE idem_key IS NOT NULL",
+            "CREATE INDEX deliveries_open ON deliveries (id)"
+            " WHERE status IN ('queued', 'retrying')",
+        ),
+    ),
 ]

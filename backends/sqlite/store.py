@@ -83,7 +83,7 @@ from backends.common.rows import (
 from backends.common.sql import marks
 from backends.common.sql import order_by as sql_order_by
 from backends.common.sql import where as sql_where
-from backends.sqlite import change_events
+from backends.sqlite import change_events, deliveries
 from backends.sqlite.files import create_folders, create_private
 from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
@@ -291,6 +291,11 @@ MIGRATIONS: list[Migration] = [
     Migration(
         "the readiness probe's row (``SqliteBackend.probe_write``)",
         ("CREATE TABLE probes (id INTEGER PRIMARY KEY CHECK (id = 1), at REAL NOT NULL)",),
+    ),
+    Migration(
+        "the delivery log is the notifier's outbox (bodies, idempotency keys) and keeps the"
+        " notifier's place in the change feed (backends/sqlite/deliveries.py)",
+        deliveries.SCHEMA,
     ),
 ]
 

@@ -12,15 +12,31 @@ How it stays out of the way of intake and triage:
   retried with exponential backoff (``backoff``, twice as long each time, at most 5 min)
   up to ``attempts`` times; other 4xx answers fail at once (retrying cannot fix them).
 - Every message has a row in the store's delivery log (the ``DeliveryLog`` capability,
-  ``backends/sqlite/deliveries.py`` on SQLite): queued,
-  retrying, delivered, failed or dropped, with attempts, the last HTTP status and error.
-  Admins read it with ``GET /v1/deliveries``. Only the receiver's scheme and host are
-  stored, since webhook URLs often carry their secret in the path.
+  ``backends/common/deliveries.py``): queued, retrying, delivered, failed or dropped, with
+  attempts, the last HTTP status and error. Admins read it with ``GET /v1/deliveries``.
+  Only the receiver's name, scheme and host are stored, since webhook URLs often carry
+  their secret in the path.
+
+How no message is lost when the server dies (kill -9, a lost host, a lost lead):
+
+- The log is the outbox. A message is logged with its body and idempotency key before it
+  is first sent, in the transaction that also moves the notifier's place in the change
+  feed past the change that called for it; it stays queued or retrying until the receiver
+  answers 2xx.
+- Whoever runs the notifier next (the restarted server, or the replica that took the lead)
+  first sends every unconfirmed message again (``pending()``), then follows the feed from
+  the kept place. Delivery is therefore at least once: a receiver may already have the
+  copy whose answer died with the server. Every copy carries the same ``Idempotency-Key``
+  header (``console.domain.deliveries.idempotency_key``: the receiver's name, the event,
+  the incident and the timeline entry), so a receiver that remembers keys acts once; and
+  two notifiers that briefly both lead log one row per key, so only one of them sends it.
+  Receivers are told apart by name (``name``, else the host), made unique per server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -34,7 +50,13 @@ from backends.base import Backend, BackendError
 from backends.capabilities import DeliveryLog
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import NotifySettings, WebhookTarget
-from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery
+from console.domain.deliveries import (
+    Delivery,
+    DeliveryStatus,
+    NewDelivery,
+    PendingDelivery,
+    idempotency_key,
+)
 from console.domain.models import Change, EntryKind, Incident, Priority, TimelineEntry, User
 from console.domain.text import clean
 
@@ -88,6 +110,18 @@ def wants(target: WebhookTarget, message: Message) -> bool:
 
 def target_name(target: WebhookTarget) -> str:
     return target.name or urlsplit(target.url).hostname or target.url
+
+
+def unique_names(targets: Sequence[WebhookTarget]) -> list[str]:
+    """Each receiver's name in the log, made unique (``chat``, ``chat (2)``): the outbox finds
+    a message's receiver again by it, and it is part of the message's idempotency key."""
+    seen: dict[str, int] = {}
+    names = []
+    for target in targets:
+        name = target_name(target)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return names
 
 
 def redacted(url: str) -> str:
@@ -200,7 +234,9 @@ async def deliveries(store: Backend, limit: int = 100) -> list[Delivery]:
 class _Job:
     delivery_id: int
     target: WebhookTarget
-    body: dict[str, Any]
+    body: str
+    """The JSON text, sent byte for byte the same on every attempt and by every server."""
+    key: str
     attempts: int = 0
 
 
@@ -231,8 +267,8 @@ class Notifier:
             timeout=settings.timeout, transport=transport, follow_redirects=False
         )
         self._receivers = [
-            _Receiver(t, asyncio.Queue(maxsize=settings.queue_size), name=target_name(t))
-            for t in settings.webhooks
+            _Receiver(t, asyncio.Queue(maxsize=settings.queue_size), name=name)
+            for t, name in zip(settings.webhooks, unique_names(settings.webhooks), strict=True)
         ]
         self._feed: asyncio.Task[None] | None = None
         self.since = 0
@@ -244,11 +280,8 @@ class Notifier:
             kept = await self.log.cursor()
             since = kept if kept is not None else await self.store.last_seq()
         self.since = since
-        # Messages wait in memory only; whatever a previous run left undelivered is lost,
-        # and the log says so instead of showing it queued forever.
-        await self.log.abandon_unfinished(
-            "the server stopped before it was delivered", self.clock.now()
-        )
+        # What the last run logged but no receiver confirmed goes out again first.
+        await self._resend(await self.log.pending())
         for receiver in self._receivers:
             receiver.task = asyncio.create_task(self._deliver(receiver), name="notify-deliver")
         self._feed = asyncio.create_task(self._follow(), name="notify-feed")
@@ -258,6 +291,36 @@ class Notifier:
             if task is not None:
                 await _cancel(task)
         await self._client.aclose()
+
+    async def _resend(self, pending: Sequence[PendingDelivery]) -> None:
+        by_name = {receiver.name: receiver for receiver in self._receivers}
+        for row in pending:
+            receiver = by_name.get(row.target)
+            if receiver is None or not row.body:
+                error = (
+                    f"no webhook named {row.target!r} on this server to send it again"
+                    if receiver is None
+                    else "the server stopped before it was delivered"
+                )
+                await self._mark(row.id, "failed", row.attempts, error)
+            elif receiver.queue.maxsize > 0 and receiver.queue.full():
+                error = f"queue full ({receiver.queue.maxsize} waiting)"
+                await self._mark(row.id, "dropped", row.attempts, error)
+            else:
+                job = _Job(row.id, receiver.target, row.body, row.key, attempts=row.attempts)
+                receiver.queue.put_nowait(job)
+
+    async def _mark(
+        self, delivery_id: int, status: DeliveryStatus, attempts: int, error: str
+    ) -> None:
+        await self.log.update(
+            delivery_id,
+            status,
+            attempts=attempts,
+            response_code=None,
+            error=error,
+            at=self.clock.now(),
+        )
 
     # following the feed -------------------------------------------------------------------
     async def _follow(self) -> None:
@@ -295,11 +358,16 @@ class Notifier:
             return
         now = self.clock.now()
         rows: list[NewDelivery] = []
-        accepted: list[tuple[_Receiver, Message]] = []
+        accepted: list[tuple[_Receiver, str]] = []
         room = {id(r): r.queue.maxsize - r.queue.qsize() for r in self._receivers}
         for receiver, message in jobs:
             # maxsize 0 would be an unbounded queue: never full.
             full = receiver.queue.maxsize > 0 and room[id(receiver)] <= 0
+            body = json.dumps(body_for(receiver.target, message), separators=(",", ":"))
+            entry = message.entry
+            key = idempotency_key(
+                receiver.name, message.event, message.incident.id, entry.version, entry.id
+            )
             rows.append(
                 NewDelivery(
                     at=now,
@@ -309,16 +377,18 @@ class Notifier:
                     incident_key=message.incident.key,
                     status="dropped" if full else "queued",
                     error="" if not full else f"queue full ({receiver.queue.maxsize} waiting)",
+                    key=key,
+                    body=body if not full else "",
                 )
             )
             if not full:
                 room[id(receiver)] -= 1
-            accepted.append((receiver, message))
+            accepted.append((receiver, body))
         ids = await self.log.add(rows, seq=change.seq)
-        for delivery_id, row, (receiver, message) in zip(ids, rows, accepted, strict=True):
-            if row.status == "queued":
-                job = _Job(delivery_id, receiver.target, body_for(receiver.target, message))
-                receiver.queue.put_nowait(job)
+        for delivery_id, row, (receiver, body) in zip(ids, rows, accepted, strict=True):
+            # None: another notifier logged this very message (same key) and sends it.
+            if delivery_id is not None and row.status == "queued":
+                receiver.queue.put_nowait(_Job(delivery_id, receiver.target, body, row.key))
 
     async def _with_paged(self, messages: Sequence[Message]) -> list[Message]:
         try:
@@ -348,7 +418,13 @@ class Notifier:
             code: int | None = None
             error = ""
             try:
-                response = await self._client.post(job.target.url, json=job.body)
+                response = await self._client.post(
+                    job.target.url,
+                    content=job.body,
+                    headers={"Content-Type": "application/json", "Idempotency-Key": job.key}
+                    if job.key
+                    else {"Content-Type": "application/json"},
+                )
                 code = response.status_code
                 if 200 <= code < 300:
                     await self._log(job, "delivered", code, "")

@@ -3,6 +3,7 @@ with backoff, the delivery log, and a stuck receiver that must not slow intake."
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from console.domain.config import IntakeSettings, NotifySettings, WebhookTarget
@@ -175,20 +176,35 @@ async def test_a_stuck_receiver_never_slows_intake(intake: Intake) -> None:
     assert statuses.count("dropped") >= 15, statuses
 
 
-async def test_deliveries_left_queued_by_a_stopped_server_are_marked_failed(intake: Intake) -> None:
-    async with Receiver(delay=30.0) as receiver:
+async def test_a_message_left_unconfirmed_by_a_stopped_server_is_sent_again(
+    intake: Intake,
+) -> None:
+    """The delivery log is the outbox: the next notifier sends what the last one logged but
+    never got an answer for, with the same idempotency key, so the receiver acts once."""
+    hold = asyncio.Event()
+    async with Receiver(hold=hold) as receiver:
         target = WebhookTarget(url=receiver.url, min_priority="P5")
-        first = Notifier(intake.store, settings(target, timeout=5.0), clock=intake.clock)
+        first = Notifier(intake.store, settings(target, timeout=30.0), clock=intake.clock)
         await first.start()
         await intake.store.create_incident(NewIncident(title="x", service="search"), "alice")
-        await wait_until(lambda: receiver.attempts >= 1)
+        await wait_until(lambda: receiver.attempts >= 1, what="the first copy to arrive")
         await first.stop()
-        assert [d.status for d in await deliveries(intake.store)] == ["queued"]
+        [queued] = await deliveries(intake.store)
+        assert queued.status == "queued" and queued.key
         second = Notifier(intake.store, settings(target), clock=intake.clock)
         await second.start()
-        await second.stop()
+        try:
+            await wait_until(lambda: receiver.attempts >= 2, what="the copy sent again")
+            hold.set()
+            await second.drain()
+            await wait_until(lambda: len(receiver.requests) >= 2, what="both copies accepted")
+        finally:
+            await second.stop()
     [delivery] = await deliveries(intake.store)
-    assert delivery.status == "failed" and "stopped" in delivery.error
+    assert (delivery.id, delivery.status, delivery.key) == (queued.id, "delivered", queued.key)
+    assert receiver.arrived == [queued.key, queued.key], "two copies, one key"
+    [(key, body)] = receiver.once().items()
+    assert key == queued.key and body["event"] == "incident.created"
 
 
 async def test_an_escalation_carries_the_contact_methods_of_who_it_pages(intake: Intake) -> None:
@@ -223,3 +239,31 @@ async def test_an_escalation_carries_the_contact_methods_of_who_it_pages(intake:
             "contacts": [{"kind": "sms", "to": "+1 555 0100"}],
         }
     ]
+
+
+async def test_two_notifiers_on_one_store_send_each_message_once(intake: Intake) -> None:
+    """Two leaders for a moment (the old one has not noticed it lost the lead): both log the
+    same messages under the same keys, the log keeps one row per key, one of them sends."""
+    async with Receiver() as receiver:
+        target = WebhookTarget(url=receiver.url, min_priority="P5")
+        notifiers = [Notifier(intake.store, settings(target), clock=intake.clock) for _ in range(2)]
+        for notifier in notifiers:
+            await notifier.start()
+        try:
+            for n in range(3):
+                await intake.store.create_incident(
+                    NewIncident(title=f"x{n}", service="search"), "alice"
+                )
+            last = await intake.store.last_seq()
+            await wait_until(
+                lambda: all(n.since >= last for n in notifiers), what="both to handle the feed"
+            )
+            for notifier in notifiers:
+                await notifier.drain()
+        finally:
+            for notifier in notifiers:
+                await notifier.stop()
+    logged = await deliveries(intake.store)
+    assert len(logged) == 3 and {d.status for d in logged} == {"delivered"}
+    assert sorted(receiver.arrived) == sorted(d.key for d in logged), "each key sent once"
+    assert len(set(receiver.arrived)) == 3

@@ -61,7 +61,8 @@ async def test_delivery_log(store: Backend) -> None:
         NewDelivery(T0, "chat", "https://hooks.example", "incident.created", f"INC-{n}", "queued")
         for n in (1, 2)
     ]
-    ids = await log.add(rows)
+    added = await log.add(rows)
+    ids = [i for i in added if i is not None]
     assert len(ids) == 2 and ids == sorted(ids)
     await log.update(
         ids[0], "delivered", attempts=1, response_code=200, error="", at=T0 + timedelta(seconds=1)
@@ -72,3 +73,45 @@ async def test_delivery_log(store: Backend) -> None:
     assert (newest.incident_key, newest.status, newest.error) == ("INC-2", "failed", "stopped")
     assert newest.updated_at == T0 + timedelta(seconds=2)
     assert [d.id for d in await log.recent(1)] == [ids[1]]
+
+
+async def test_the_delivery_log_is_an_outbox(store: Backend) -> None:
+    """Unconfirmed messages are kept with their body and key for the next notifier; a key
+    is logged once (a second notifier logging the same message gets None); the notifier's
+    place in the feed moves with the rows, never backwards."""
+    log = capabilities.deliveries(store)
+    assert log is not None
+    assert await log.cursor() is None and await log.pending() == []
+
+    def row(n: int, key: str) -> NewDelivery:
+        return NewDelivery(
+            T0,
+            "chat",
+            "https://hooks.example",
+            "incident.created",
+            f"INC-{n}",
+            "queued",
+            key=key,
+            body=f'{{"n": {n}}}',
+        )
+
+    first = await log.add([row(1, "k1"), row(2, "k2")], seq=7)
+    assert None not in first and await log.cursor() == 7
+    again = await log.add([row(2, "k2"), row(3, "k3"), row(4, "")], seq=5)
+    assert again[0] is None, "the message with key k2 is logged already"
+    assert again[1] is not None and again[2] is not None
+    assert await log.cursor() == 7, "the cursor never moves back"
+    pending = await log.pending()
+    assert [(p.incident_key, p.key, p.body, p.attempts) for p in pending] == [
+        ("INC-1", "k1", '{"n": 1}', 0),
+        ("INC-2", "k2", '{"n": 2}', 0),
+        ("INC-3", "k3", '{"n": 3}', 0),
+        ("INC-4", "", '{"n": 4}', 0),
+    ]
+    assert first[0] is not None and first[1] is not None
+    await log.update(
+        first[0], "delivered", attempts=1, response_code=200, error="", at=T0 + timedelta(1)
+    )
+    await log.update(first[1], "retrying", attempts=2, response_code=503, error="HTTP 503", at=T0)
+    assert [(p.key, p.attempts) for p in await log.pending()] == [("k2", 2), ("k3", 0), ("", 0)]
+    assert {d.key for d in await log.recent()} == {"k1", "k2", "k3", ""}
