@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import signal
 import statistics
 import sys
@@ -35,11 +34,12 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
+import seed  # noqa: E402  (bench/seed.py: the same rows, fast, into both stores)
 import store as sqlite_bench  # noqa: E402  (bench/store.py: records and the queue probe)
 
 from backends.postgres.store import PostgresBackend  # noqa: E402
 from backends.sqlite.store import SqliteBackend  # noqa: E402
-from console.domain.models import Service, User  # noqa: E402
+from console.domain.models import IncidentQuery, Service  # noqa: E402
 from tests.postgres import Cluster, bin_dir  # noqa: E402
 from tests.remote.server import ServerProcess  # noqa: E402
 
@@ -56,34 +56,45 @@ def _ms(samples: list[float]) -> dict[str, float]:
 
 
 async def bench_queue(dsn: str, tmp: Path, count: int, open_count: int, runs: int) -> dict:
-    """Build the same records into SQLite and PostgreSQL, then time the queue on both."""
+    """Seed the same rows into SQLite and PostgreSQL (``bench/seed.py``: executemany and
+    COPY), then time the queue query on both, alternating one run on each so both see the
+    same load on this shared machine."""
     now = datetime.now(UTC)
-    out: dict[str, Any] = {"incidents": count, "open": open_count}
-    for name in ("sqlite", "postgres"):
-        rng = random.Random(7)
-        store: SqliteBackend | PostgresBackend = (
-            SqliteBackend(tmp / "queue.db") if name == "sqlite" else PostgresBackend(dsn)
-        )
-        async with store:
-            for user in sqlite_bench.USERS:
-                await store.put_user(User(id=user, name=user.title()))
-            for service in sqlite_bench.SERVICES:
-                await store.put_service(Service(id=service, name=service.title()))
-            started = time.perf_counter()
-            closed, done = count - open_count, 0
-            while done < count:
-                size = min(sqlite_bench.CHUNK, count - done)
-                open_here = max(0, done + size - closed) - max(0, done - closed)
-                await store.import_records(sqlite_bench._records(rng, size, open_here, now))
-                done += size
-                print(f"\r  {name}: built {done:,} / {count:,}", end="", flush=True)
-            print()
-            if isinstance(store, PostgresBackend):
-                await store.fetch("ANALYZE incidents")
-            build = time.perf_counter() - started
-            result = await sqlite_bench.bench_queue(store, runs)  # type: ignore[arg-type]
-            out[name] = {**result, "build_s": round(build, 1)}
-            print(f"queue query on {name}: median {result['median']} ms, p95 {result['p95']} ms")
+    out: dict[str, Any] = {"incidents": count, "open": open_count, "runs": runs}
+    sqlite = SqliteBackend(tmp / "queue.db")
+    postgres = PostgresBackend(dsn)
+    async with sqlite, postgres:
+        started = time.perf_counter()
+        await seed.seed_sqlite(sqlite, count, open_count, now)
+        out["sqlite_build_s"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        await seed.seed_postgres(postgres, count, open_count, now)
+        out["postgres_build_s"] = round(time.perf_counter() - started, 1)
+        print(f"seeded in {out['sqlite_build_s']} s (SQLite), {out['postgres_build_s']} s (PG)")
+        query = IncidentQuery(limit=500)
+        stores: dict[str, SqliteBackend | PostgresBackend] = {
+            "sqlite": sqlite,
+            "postgres": postgres,
+        }
+        for store in stores.values():
+            for _ in range(3):  # warm caches and prepared statements
+                assert len(await store.list_incidents(query)) == query.limit
+        samples: dict[str, list[float]] = {name: [] for name in stores}
+        for n in range(runs):
+            order = list(stores.items()) if n % 2 == 0 else list(reversed(stores.items()))
+            for name, store in order:
+                t0 = time.perf_counter()
+                found = await store.list_incidents(query)
+                samples[name].append(time.perf_counter() - t0)
+                assert len(found) == query.limit
+        for name, values in samples.items():
+            out[name] = {**sqlite_bench._ms(values), "rows": query.limit}
+            print(
+                f"queue query on {name}: median {out[name]['median']} ms,"
+                f" p95 {out[name]['p95']} ms ({count:,} incidents, {open_count:,} open)"
+            )
+        out["postgres_over_sqlite"] = round(out["postgres"]["median"] / out["sqlite"]["median"], 2)
+        print(f"PostgreSQL / SQLite median: {out['postgres_over_sqlite']}")
     return out
 
 
@@ -113,7 +124,7 @@ def _webhook(batch: int, n: int, size: int) -> dict[str, Any]:
         "version": "4",
         "status": "firing",
         "receiver": "bench",
-        "groupKey": f"{{}}:{{alertname=\"A{n}\"}}",
+        "groupKey": f'{{}}:{{alertname="A{n}"}}',
         "alerts": alerts,
         "groupLabels": {},
         "commonLabels": {},
@@ -225,7 +236,14 @@ async def main() -> None:
     parser.add_argument("--size", type=int, default=20, help="alerts per webhook")
     parser.add_argument("--changes", type=int, default=100, help="changes timed across replicas")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "postgres.json")
+    parser.add_argument(
+        "--only",
+        choices=("queue", "intake", "propagation", "failover"),
+        action="append",
+        help="run only these parts (repeatable); the other figures in --out are kept",
+    )
     args = parser.parse_args()
+    parts = set(args.only or ("queue", "intake", "propagation", "failover"))
     bindir = bin_dir()
     if bindir is None:
         raise SystemExit("PostgreSQL is not installed: apt-get install postgresql")
@@ -234,15 +252,24 @@ async def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as folder:
             tmp = Path(folder)
-            results: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="seconds")}
-            results["queue"] = await bench_queue(
-                await cluster.create_database(), tmp, args.incidents, args.open, args.runs
+            results: dict[str, Any] = (
+                json.loads(args.out.read_text()) if args.out.exists() and args.only else {}
             )
-            results["intake"] = [
-                await bench_intake(cluster, tmp, n, args.posts, args.size) for n in (1, 2, 3)
-            ]
-            results["propagation_ms"] = await bench_propagation(cluster, tmp, args.changes)
-            results["failover"] = await bench_failover(cluster, tmp)
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            results["at"] = stamp
+            if "queue" in parts:
+                results["queue"] = await bench_queue(
+                    await cluster.create_database(), tmp, args.incidents, args.open, args.runs
+                )
+                results["queue"]["at"] = stamp
+            if "intake" in parts:
+                results["intake"] = [
+                    await bench_intake(cluster, tmp, n, args.posts, args.size) for n in (1, 2, 3)
+                ]
+            if "propagation" in parts:
+                results["propagation_ms"] = await bench_propagation(cluster, tmp, args.changes)
+            if "failover" in parts:
+                results["failover"] = await bench_failover(cluster, tmp)
     finally:
         cluster.stop()
     args.out.parent.mkdir(parents=True, exist_ok=True)
