@@ -45,6 +45,30 @@ class ServerSettings(Section):
     """Request bodies larger than this are refused with 413."""
     escalator_interval: float = Field(default=5.0, gt=0)
     """Seconds between the escalator's passes over the open incidents (on the leader)."""
+    header_timeout: float = Field(default=5.0, gt=0)
+    """Seconds a connection has to send a request's headers in full, counted from when it
+    opens (or, on a kept-alive connection, from the first byte of its next request); one
+    that sends nothing or half a request is closed then."""
+    keep_alive_timeout: int = Field(default=10, ge=1)
+    """Seconds an idle kept-alive connection stays open between two requests (longer than
+    the remote client's own 5 s, so the server never closes one the client is reusing)."""
+    max_connections: int = Field(default=1000, ge=1)
+    """Open connections (server-sent event streams included) and requests in progress at
+    most; a request past it is answered 503. Connections waiting for a request are closed,
+    oldest first, to make room for a new one before anything is refused. Never more than
+    the open-file limit allows, less a reserve of 256 (a quarter below 1,024) for the
+    database and outgoing webhooks."""
+    backlog: int = Field(default=128, ge=1)
+    """Connections the kernel queues before the server accepts them (and how many it accepts
+    at once)."""
+    raise_fd_limit: bool = True
+    """Raise the open-file soft limit to the hard limit at start (the common soft limit of
+    1,024 is far below what the kernel allows)."""
+    log_repeats: int = Field(default=5, ge=1)
+    """One message (same logger and text) is logged at most this many times per
+    ``log_window``; the next one after the window says how many were left out."""
+    log_window: float = Field(default=60.0, gt=0)
+    """Seconds of ``log_repeats``."""
 
 
 class DemoSettings(Section):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import resource
 from collections.abc import Callable
 from typing import Any
 
@@ -10,14 +11,30 @@ from fastapi import FastAPI
 
 from backends import capabilities, open_store
 from backends.base import Unavailable
-from console.domain.config import Settings
+from console.domain.config import ServerSettings, Settings
 from console.http.app import create_app
+from console.http.connections import connection_limit, protocol_class, raise_fd_limit
+from console.http.log_limits import limit_repeats
 
 log = logging.getLogger("incidents.server")
 
 
-def _uvicorn_server(app: FastAPI, host: str, port: int, on_listening: Callable[[str], None]):
+def _uvicorn_server(
+    app: FastAPI,
+    host: str,
+    port: int,
+    on_listening: Callable[[str], None],
+    limits: ServerSettings | None = None,
+):
+    """uvicorn with the connection limits of ``limits`` (``console.http.connections``).
+
+    uvicorn's own settings first (``limit_concurrency``, ``timeout_keep_alive``,
+    ``backlog``); the h11 protocol subclass only adds what uvicorn has no setting for: a
+    header-read timeout, and closing idle connections to make room.
+    """
     import uvicorn
+
+    limits = limits or ServerSettings()
 
     class Server(uvicorn.Server):
         """uvicorn waits for open connections on shutdown; SSE streams never finish by
@@ -38,16 +55,28 @@ def _uvicorn_server(app: FastAPI, host: str, port: int, on_listening: Callable[[
         app,
         host=host,
         port=port,
+        http=protocol_class(limits.header_timeout),
+        # No handlers of uvicorn's own: its records reach the root logger's handlers and
+        # their rate limit (``console.http.log_limits``).
+        log_config=None,
         log_level="warning",
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=3,
-        timeout_keep_alive=30,
+        timeout_keep_alive=limits.keep_alive_timeout,
+        # uvicorn refuses a request once ``limit_concurrency`` connections are open, its
+        # own included: one more, so ``max_connections`` of them are served.
+        limit_concurrency=connection_limit(limits.max_connections) + 1,
+        backlog=limits.backlog,
     )
     return Server(config)
 
 
 async def serve(settings: Settings, host: str, port: int, *, demo: bool = False) -> int:
+    limits = settings.server
+    limit_repeats(limits.log_repeats, limits.log_window)
+    if limits.raise_fd_limit:
+        raise_fd_limit()
     backend = await open_store(settings)
     path = backend.description
     try:
@@ -61,6 +90,13 @@ async def serve(settings: Settings, host: str, port: int, *, demo: bool = False)
 
         def listening(url: str) -> None:
             print(f"incidents serve: listening on {url} (database {path})", flush=True)
+            fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            print(
+                f"incidents serve: at most {connection_limit(limits.max_connections)} "
+                f"connections (open-file limit {fds}), header timeout "
+                f"{limits.header_timeout:g} s",
+                flush=True,
+            )
             if not active:
                 print(
                     "incidents serve: no tokens yet; create one with "
@@ -68,7 +104,7 @@ async def serve(settings: Settings, host: str, port: int, *, demo: bool = False)
                     flush=True,
                 )
 
-        server = _uvicorn_server(app, host, port, listening)
+        server = _uvicorn_server(app, host, port, listening, limits)
         await server.serve()
         return 0 if server.started else 1
     finally:

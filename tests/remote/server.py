@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -88,13 +89,21 @@ class ServerProcess:
     """``incidents serve --db DB --port PORT`` as a child process."""
 
     def __init__(
-        self, db: Path | str, *, port: int = 0, home: Path | None = None, args: tuple[str, ...] = ()
+        self,
+        db: Path | str,
+        *,
+        port: int = 0,
+        home: Path | None = None,
+        args: tuple[str, ...] = (),
+        preexec: Callable[[], None] | None = None,
     ) -> None:
-        """``db``: a SQLite file, or a ``postgresql://`` URL (then give ``home``)."""
+        """``db``: a SQLite file, or a ``postgresql://`` URL (then give ``home``);
+        ``preexec`` runs in the child before it starts (``setrlimit``, say)."""
         self.db = db
         self.port = port
         self.home = home or Path(db).parent
         self.args = args
+        self.preexec = preexec
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.lines: queue.Queue[str] = queue.Queue()
@@ -120,6 +129,7 @@ class ServerProcess:
             text=True,
             env=hermetic_env(self.home),
             cwd=ROOT,
+            preexec_fn=self.preexec,
         )
         threading.Thread(target=self._pump, args=(self.proc,), daemon=True).start()
         return self
