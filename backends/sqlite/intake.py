@@ -207,7 +207,7 @@ async def ingest(
     now = store.clock.now()
     try:
         result: IngestResult = await store.write(
-            lambda db: _ingest(store, db, integration, signals, now)
+            lambda db: _ingest(store, db, integration, signals, now), weight=len(signals)
         )
     except KeyRevoked:
         _forget(store, integration.id)

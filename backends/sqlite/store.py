@@ -20,9 +20,10 @@ Why it is built this way:
 - **A 2xx means on disk.** Every connection runs ``synchronous=FULL``: a commit returns only
   after the WAL is fsynced, so a power cut cannot lose what a caller was told is stored.
   To keep that affordable for many small writers (one alert per webhook), ``write()`` runs
-  a whole transaction as one function on the writer thread and commits concurrent callers
-  together: each caller in its own SAVEPOINT (one that fails rolls back alone), one COMMIT
-  and one fsync for the batch, every result handed back only after that commit.
+  a whole transaction as one function (no round trip per statement; the fsync of COMMIT on
+  the writer thread) and commits concurrent callers together: each caller in its own
+  SAVEPOINT (one that fails rolls back alone), one COMMIT and one fsync for the batch,
+  every result handed back only after that commit.
 - **``watch()``** runs on its own connection and polls ``PRAGMA data_version`` (which moves
   when any other connection commits), and is woken at once by this process's own commits.
 
@@ -332,6 +333,10 @@ _T = TypeVar("_T")
 # The SQL of rows every writer appends; the async and the sync (``write()``) paths share it.
 INSERT_INCIDENT = f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(14))})"
 
+INLINE_WEIGHT = 64
+"""The heaviest group of ``write()`` works (in alerts or rows) that runs on the event loop's
+thread; heavier groups run on the writer thread (see ``write``)."""
+
 
 class _ActionContext:
     """``backends.common.incidents.ActionContext`` inside one write transaction."""
@@ -385,7 +390,9 @@ class SqliteBackend:
         # waiting for the next group commit.
         self._writer: sqlite3.Connection | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._pending: list[
+            tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], int]
+        ] = []
         self._flusher: asyncio.Task[None] | None = None
         self._capabilities: Capabilities | None = None
         self._last_write: WriteOutcome | None = None
@@ -528,6 +535,9 @@ class SqliteBackend:
             "PRAGMA foreign_keys = ON",
             # Durable commits: see the module docstring.
             "PRAGMA synchronous = FULL",
+            # Savepoints (one per group-committed work) journal into temp storage: memory,
+            # not a temp file written for every first change of a page.
+            "PRAGMA temp_store = MEMORY",
         ]
         if query_only:
             pragmas.append("PRAGMA query_only = ON")
@@ -705,8 +715,8 @@ class SqliteBackend:
         for wake in list(self._wakeups):
             wake.set()
 
-    async def write(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
-        """Run ``work(conn)`` in a write transaction on the writer thread; durable on return.
+    async def write(self, work: Callable[[sqlite3.Connection], _T], *, weight: int = 1) -> _T:
+        """Run ``work(conn)`` in a write transaction; durable on return.
 
         ``work`` is plain synchronous code on a ``sqlite3.Connection`` (no round trip per
         statement) and must not touch the event loop. Calls that arrive while a commit is
@@ -714,10 +724,17 @@ class SqliteBackend:
         docstring): ``work`` runs in its own SAVEPOINT, so an exception it raises undoes
         only its own writes and is raised here; the others still commit. SQLite errors
         become ``Unavailable``; watchers in this process wake on commit.
+
+        ``weight`` is the work's size (alerts, rows): a group of light works runs on the
+        event loop's own thread and only the COMMIT (the fsync) on the writer thread. On
+        the writer thread every statement gives up the GIL and must win it back from the
+        busy loop (up to the 5 ms switch interval each time), which made a one-alert
+        webhook wait for the loop a dozen times; heavy groups still run there so they
+        never stall the loop for long.
         """
         self._require()
         future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._pending.append((work, future))
+        self._pending.append((work, future, weight))
         if self._flusher is None:
             self._flusher = asyncio.create_task(self._flush(), name="store-group-commit")
         # The commit goes ahead even if this caller is cancelled: shield it from that.
@@ -733,14 +750,22 @@ class SqliteBackend:
                     try:
                         if executor is None or writer is None:
                             raise Unavailable(f"the store {self._path} is not open")
-                        works = [work for work, _ in batch]
-                        outcomes: list[tuple[bool, Any]] = await loop.run_in_executor(
-                            executor, self._commit_group, writer, works
-                        )
+                        works = [work for work, _, _ in batch]
+                        light = sum(weight for _, _, weight in batch) <= INLINE_WEIGHT
+                        if light and self._begin_at_once(writer):
+                            outcomes, ran = self._run_in_transaction(writer, works)
+                            if ran:
+                                outcomes = await loop.run_in_executor(
+                                    executor, self._commit, writer, outcomes
+                                )
+                        else:
+                            outcomes = await loop.run_in_executor(
+                                executor, self._commit_group, writer, works
+                            )
                     except BaseException as exc:
                         if isinstance(exc, Unavailable):
                             self._record_write(exc)
-                        for _, future in batch:
+                        for _, future, _ in batch:
                             if future.done():
                                 continue
                             if isinstance(exc, Exception):
@@ -755,7 +780,7 @@ class SqliteBackend:
                     self._record_write(refused)
                 if any(ok for ok, _ in outcomes):
                     self._wake_watchers()
-                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                for (_, future, _), (ok, value) in zip(batch, outcomes, strict=True):
                     if future.done():
                         continue
                     if ok:
@@ -765,33 +790,81 @@ class SqliteBackend:
         finally:
             self._flusher = None
 
+    def _begin_at_once(self, conn: sqlite3.Connection) -> bool:
+        """``BEGIN IMMEDIATE`` without waiting (on the loop's thread): ``False`` when another
+        process holds the write lock, and the group then waits for it on the writer thread."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+
+    def _run_in_transaction(
+        self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
+    ) -> tuple[list[tuple[bool, Any]], bool]:
+        """``_run_works`` in the transaction ``_begin_at_once`` opened, and whether it is
+        left to commit (not when SQLite itself failed: then all is rolled back)."""
+        try:
+            return self._run_works(conn, works), True
+        except BaseException as exc:
+            self._roll_back(conn)
+            if not isinstance(exc, sqlite3.Error):
+                raise
+            return [(False, self._unavailable(exc)) for _ in works], False
+
+    def _run_works(
+        self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
+    ) -> list[tuple[bool, Any]]:
+        """Inside an open transaction: each work in its own SAVEPOINT."""
+        outcomes: list[tuple[bool, Any]] = []
+        for work in works:
+            conn.execute("SAVEPOINT work")
+            try:
+                outcomes.append((True, work(conn)))
+            except Exception as exc:
+                conn.execute("ROLLBACK TO work")
+                error = self._unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
+                outcomes.append((False, error))
+            conn.execute("RELEASE work")
+        return outcomes
+
+    def _commit(
+        self, conn: sqlite3.Connection, outcomes: list[tuple[bool, Any]]
+    ) -> list[tuple[bool, Any]]:
+        """On the writer thread: COMMIT what ``_run_works`` did (or roll all of it back)."""
+        try:
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            self._roll_back(conn)
+            if not isinstance(exc, sqlite3.Error):
+                raise
+            return [(False, self._unavailable(exc)) for _ in outcomes]
+        return outcomes
+
     def _commit_group(
         self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
     ) -> list[tuple[bool, Any]]:
         """On the writer thread: one transaction, a SAVEPOINT per work, one COMMIT."""
-        outcomes: list[tuple[bool, Any]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for work in works:
-                conn.execute("SAVEPOINT work")
-                try:
-                    outcomes.append((True, work(conn)))
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO work")
-                    error = self._unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
-                    outcomes.append((False, error))
-                conn.execute("RELEASE work")
-            conn.execute("COMMIT")
+            outcomes = self._run_works(conn, works)
         except BaseException as exc:
-            if conn.in_transaction:
-                try:
-                    conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # SQLite rolls back a transaction it could not finish itself
+            self._roll_back(conn)
             if not isinstance(exc, sqlite3.Error):
                 raise
             return [(False, self._unavailable(exc)) for _ in works]
-        return outcomes
+        return self._commit(conn, outcomes)
+
+    @staticmethod
+    def _roll_back(conn: sqlite3.Connection) -> None:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # SQLite rolls back a transaction it could not finish itself
 
     async def record_change(
         self,

@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from backends import capabilities
 from backends.base import Backend
@@ -23,7 +24,7 @@ from backends.capabilities import TokenStore
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
 from console.http import intake
-from console.http.change_stream import ChangeHub, NotifyingBackend
+from console.http.change_stream import RAW_SEND, ChangeHub, NotifyingBackend
 from console.http.errors import ERROR_RESPONSES, install_error_handlers
 from console.http.metrics import RequestMetrics
 from console.http.middleware import Instrument
@@ -56,6 +57,16 @@ ROUTERS = (
     status.router,
 )
 """Every router the app serves, in the order they are matched."""
+
+
+class ConsoleApp(FastAPI):
+    """The FastAPI app, which also hands its routes the server's own ``send`` in the scope
+    (``RAW_SEND``): a live change stream writes its body chunks there, past the wrappers
+    of every middleware layer, which look only at a response's start and end."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[RAW_SEND] = send
+        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -104,7 +115,7 @@ def create_app(
                 await running
             await hub.stop()
 
-    app = FastAPI(
+    app = ConsoleApp(
         title="Incident Console API",
         version="1",
         summary="The incident store over HTTP: the backend contract, a live change stream, "

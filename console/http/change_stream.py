@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.responses import Response
@@ -83,7 +82,12 @@ class ChangeHub:
         self.closed = False
         self.streams = 0
         self._event = asyncio.Event()
+        self._waiters: list[asyncio.Future[None]] = []
+        """One future per stream waiting in ``EventStream``, all completed by the next batch
+        (cheaper than ``asyncio.Event.wait``: no removal from a shared list per wake-up)."""
         self._poke = asyncio.Event()
+        self._listened = asyncio.Event()
+        """Set while at least one stream is open (see ``_run``)."""
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -123,6 +127,30 @@ class ChangeHub:
     def _notify(self) -> None:
         event, self._event = self._event, asyncio.Event()
         event.set()
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def next_batch(self) -> asyncio.Future[None]:
+        """A future completed by the next batch of changes (or by ``close``)."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.closed:
+            waiter.set_result(None)
+        else:
+            self._waiters.append(waiter)
+        return waiter
+
+    def opened(self) -> None:
+        """A stream starts: the feed is read at once after every poke from now on."""
+        self.streams += 1
+        self._listened.set()
+        self.poke()  # catch up now: the feed may have waited for the next poll
+
+    def ended(self) -> None:
+        self.streams -= 1
+        if self.streams <= 0:
+            self._listened.clear()
 
     async def _run(self) -> None:
         while not self.closed:
@@ -131,6 +159,9 @@ class ChangeHub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll):
                     await self._poke.wait()
+                    # Nobody listening: no hurry, the poll's deadline reads the feed (an
+                    # intake burst then costs one read per poll, not one per commit).
+                    await self._listened.wait()
                     await asyncio.sleep(self.coalesce)
             self._poke.clear()
             try:
@@ -222,48 +253,38 @@ def sse_frame(change: Change) -> str:
     return f"id: {change.seq}\nevent: change\ndata: {change.model_dump_json()}\n\n"
 
 
-async def follow(hub: ChangeHub, backend: Backend, last: int, ping: float) -> AsyncIterator[bytes]:
-    """The body of one SSE stream: backlog after ``last``, then live changes, then pings.
-
-    Live changes come from the hub already serialised and joined: one write per stream
-    per batch of changes, and no per-stream encoding.
-    """
-    hub.streams += 1
-    try:
-        yield b"retry: 2000\n: connected\n\n"
-        while not hub.closed:
-            seq = hub.seq
-            chunk = hub.frames_after(last)
-            if chunk is None:
-                items = await backend.changes(last, 1000)
-                if items:
-                    yield "".join(sse_frame(change) for change in items).encode()
-                    last = items[-1].seq
-                    continue
-            elif chunk:
-                yield chunk
-                last = seq
-                continue
-            if not await hub.wait_after(last, ping) and not hub.closed:
-                yield b": ping\n\n"
-    finally:
-        hub.streams -= 1
+RAW_SEND = "console.send"
+"""Scope key of the server's own ``send`` (``console.http.app.ConsoleApp`` puts it there)."""
 
 
 class EventStream(Response):
-    """A ``text/event-stream`` response whose chunks go straight to ``send``.
+    """``GET /v1/stream``: backlog after ``last``, then live changes, then pings, as SSE.
 
-    Starlette's ``StreamingResponse`` runs the body in an anyio task group next to a
-    disconnect listener, which costs every chunk of every stream a trip through anyio's
-    task machinery; with 200 subscribers that was most of the fan-out. Here the body runs in
-    the request's own task, and a plain asyncio task waits for the disconnect and cancels
-    it. Pass bytes (``follow`` yields them already encoded).
+    Built for fan-out to many streams: live changes come from the hub already serialised
+    and joined (one write per stream per batch of changes, no per-stream encoding); the
+    body runs in the request's own task (Starlette's ``StreamingResponse`` sends every
+    chunk through an anyio task group next to a disconnect listener); a stream waits on
+    a bare future the hub completes (no timer per wait: the ping timer is armed once per
+    ping period and re-armed when it fires early); and body chunks go to the server's own
+    ``send``, past the middleware wrappers, which only look at the response start and end
+    (both still pass through them). A plain asyncio task waits for the disconnect and
+    cancels the body.
     """
 
     media_type = "text/event-stream"
 
-    def __init__(self, body: AsyncIterator[bytes], headers: dict[str, str] | None = None) -> None:
-        self.body_iterator = body
+    def __init__(
+        self,
+        hub: ChangeHub,
+        backend: Backend,
+        last: int,
+        ping: float,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.backend = backend
+        self.last = last
+        self.ping = ping
         self.status_code = 200
         self.background = None
         self.init_headers(headers)
@@ -281,19 +302,60 @@ class EventStream(Response):
                 streaming.cancel()
 
         listener = asyncio.create_task(listen(), name="sse-disconnect")
+        self.hub.opened()
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            async for chunk in self.body_iterator:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._body(scope.get(RAW_SEND, send))
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not gone:
                 raise  # cancelled from outside (shutdown), not by the client leaving
             streaming.uncancel()  # type: ignore[union-attr]
         finally:
+            self.hub.ended()
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
-            aclose = getattr(self.body_iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()
+
+    async def _body(self, send: Send) -> None:
+        hub, last, ping = self.hub, self.last, self.ping
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] | None = None
+        timer: asyncio.TimerHandle | None = None
+        wrote = loop.time()
+
+        def ping_due() -> None:
+            nonlocal timer
+            timer = None
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        async def write(chunk: bytes) -> None:
+            nonlocal wrote
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            wrote = loop.time()
+
+        try:
+            await write(b"retry: 2000\n: connected\n\n")
+            while not hub.closed:
+                seq = hub.seq
+                chunk = hub.frames_after(last)
+                if chunk is None:  # further back than the hub keeps: read the store
+                    items = await self.backend.changes(last, 1000)
+                    if items:
+                        await write("".join(sse_frame(change) for change in items).encode())
+                        last = items[-1].seq
+                        continue
+                elif chunk:
+                    await write(chunk)
+                    last = seq
+                    continue
+                if loop.time() >= wrote + ping - 0.01:  # (timers may fire a tick early)
+                    await write(b": ping\n\n")
+                if timer is None:
+                    timer = loop.call_at(wrote + ping, ping_due)
+                waiter = hub.next_batch()
+                await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from backends.base import InvalidAction, Unavailable
-from backends.sqlite.store import SqliteBackend
+from backends.sqlite.store import INLINE_WEIGHT, SqliteBackend
 
 FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 
@@ -71,3 +72,50 @@ async def test_write_on_a_closed_store_is_refused(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(Unavailable):
         await store.write(_insert("late"))
+
+
+def _where(marker: str, threads: dict[str, int]) -> Callable[[sqlite3.Connection], str]:
+    def work(db: sqlite3.Connection) -> str:
+        threads[marker] = threading.get_ident()
+        return _insert(marker)(db)
+
+    return work
+
+
+async def test_light_groups_run_on_the_loop_thread_and_heavy_ones_on_the_writer(
+    tmp_path: Path,
+) -> None:
+    # On the writer thread every statement hands the GIL back and forth with the loop;
+    # a light group runs where the loop is, a heavy one where it cannot stall the loop.
+    threads: dict[str, int] = {}
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        assert await store.write(_where("light", threads)) == "light"
+        heavy = await store.write(_where("heavy", threads), weight=INLINE_WEIGHT + 1)
+        assert heavy == "heavy"
+        rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
+        assert sorted(row[0] for row in rows) == ["heavy", "light"]
+    assert threads["light"] == threading.get_ident()
+    assert threads["heavy"] != threading.get_ident()
+
+
+async def test_a_light_group_waits_for_another_process_holding_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "incidents.db"
+    async with SqliteBackend(path, busy_timeout=30) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute(
+                "INSERT INTO changes (at, kind, entity, entity_id) VALUES (0, 'test', 'test', 'x')"
+            )
+            writing = asyncio.create_task(store.write(_insert("mine")))
+            for _ in range(20):  # let the group try (and fail) to take the lock at once
+                await asyncio.sleep(0)
+            assert not writing.done()  # nothing raised, nothing committed: it waits
+            other.execute("COMMIT")
+            assert await writing == "mine"
+        finally:
+            other.close()
+        rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
+        assert [row[0] for row in rows] == ["x", "mine"]

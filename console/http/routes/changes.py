@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 
 from console.domain.limits import MAX_INT, parse_id
 from console.domain.models import Change
-from console.http.change_stream import EventStream, follow
+from console.http.change_stream import EventStream
 from console.http.deps import AsViewer, HubDep, RawStoreDep, SeqQuery, StoreDep
 from console.http.errors import invalid
 from console.http.responses import Body, json_response
@@ -75,6 +75,9 @@ async def stream(
     if start is None:
         start = await store.last_seq()
     return EventStream(
-        follow(hub, backend, start, ping),
+        hub,
+        backend,
+        start,
+        ping,
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
