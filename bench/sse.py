@@ -122,8 +122,10 @@ async def measure(url: str, pid: int, token: str, args: argparse.Namespace) -> d
     rounds = []
     streams = [Stream() for _ in range(args.subscribers)]
     for number in range(1, args.rounds + 1):
-        idle_cpu, idle_wall, version = await actions(
-            host, port, pid, token, [], args.changes, version
+        # The CPU without subscribers brackets the run with them (half before, half after),
+        # so a change in the machine's load during the round moves both alike.
+        before_cpu, _, version = await actions(
+            host, port, pid, token, [], args.changes // 2, version
         )
         tasks = []
         for stream in streams:
@@ -136,6 +138,10 @@ async def measure(url: str, pid: int, token: str, args: argparse.Namespace) -> d
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        after_cpu, _, version = await actions(
+            host, port, pid, token, [], args.changes - args.changes // 2, version
+        )
+        idle_cpu = before_cpu + after_cpu
         per = (cpu - idle_cpu) / (args.subscribers * args.changes)
         rounds.append(
             {
