@@ -10,7 +10,7 @@ them):
 
 - **No header-read timeout.** A fresh connection gets no timer at all, and a kept-alive
   one loses its keep-alive timer at the first byte of the next request, so a connection
-  that sends nothing, or half a header, stays open. ``GuardedH11Protocol`` arms a timer
+  that sends nothing, or half a header, stays open. The guarded protocols arm a timer
   when a connection opens (and at the first byte after a response) and closes the
   connection unless its request's headers are complete by then.
 - **The limit is checked only once a request arrives**, so connections that never send
@@ -29,10 +29,11 @@ import asyncio
 import logging
 import resource
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol  # httptools: a dependency
 
 log = logging.getLogger("incidents.server")
 
@@ -67,35 +68,41 @@ class Waiting:
     """The connections of one server that wait for a request, oldest first."""
 
     def __init__(self) -> None:
-        self.connections: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
+        self.connections: OrderedDict[_Guard, None] = OrderedDict()
 
-    def add(self, protocol: GuardedH11Protocol) -> None:
+    def add(self, protocol: _Guard) -> None:
         self.connections[protocol] = None
         self.connections.move_to_end(protocol)
 
-    def discard(self, protocol: GuardedH11Protocol) -> None:
+    def discard(self, protocol: _Guard) -> None:
         self.connections.pop(protocol, None)
 
-    def oldest(self, besides: GuardedH11Protocol) -> GuardedH11Protocol | None:
+    def oldest(self, besides: _Guard) -> _Guard | None:
         for protocol in self.connections:
             if protocol is not besides:
                 return protocol
         return None
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header-read timeout and room made by closing idle
-    connections (see the module docstring). ``protocol_class`` binds the settings."""
+class _Guard:
+    """The header-read timeout and the room made by closing idle connections, on top of
+    either of uvicorn's HTTP protocols (``GuardedH11Protocol``,
+    ``GuardedHttpToolsProtocol``); ``protocol_class`` binds the settings."""
 
     header_timeout: float = 5.0
     waiting: Waiting
+    # What the uvicorn protocol this is mixed into provides:
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+    connections: set[Any]
+    limit_concurrency: int | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self.waiting.add(self)
         self._arm()
         limit = self.limit_concurrency
@@ -109,10 +116,10 @@ class GuardedH11Protocol(H11Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         self.waiting.discard(self)
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
+        super().data_received(data)  # type: ignore[misc]
         if self._in_request():
             self._disarm()
             self.waiting.discard(self)
@@ -122,12 +129,13 @@ class GuardedH11Protocol(H11Protocol):
             self._arm()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing() and not self._in_request():
             self.waiting.add(self)
 
     def _in_request(self) -> bool:
-        return self.conn.their_state is not h11.IDLE or self.conn.our_state is not h11.IDLE
+        """Whether a request's headers are complete and its response is not."""
+        raise NotImplementedError
 
     def _arm(self) -> None:
         self._disarm()
@@ -154,10 +162,28 @@ class GuardedH11Protocol(H11Protocol):
         self.connections.discard(self)
 
 
-def protocol_class(header_timeout: float) -> type[GuardedH11Protocol]:
-    """A ``GuardedH11Protocol`` for one server: its timeout, its own waiting list."""
-    return type(
-        "ServerH11Protocol",
-        (GuardedH11Protocol,),
+class GuardedH11Protocol(_Guard, H11Protocol):  # type: ignore[misc]
+    """uvicorn's h11 protocol with the guards (when httptools is not installed)."""
+
+    def _in_request(self) -> bool:
+        return self.conn.their_state is not h11.IDLE or self.conn.our_state is not h11.IDLE
+
+
+class GuardedHttpToolsProtocol(_Guard, HttpToolsProtocol):  # type: ignore[misc]
+    """uvicorn's httptools protocol (its C parser: a third less CPU per request than h11,
+    and much cheaper chunked writes for the SSE fan-out) with the guards."""
+
+    def _in_request(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+
+def protocol_class(header_timeout: float, parser: str = "httptools") -> type[asyncio.Protocol]:
+    """A guarded protocol for one server: its timeout, its own waiting list; httptools's
+    parser unless ``parser`` is ``"h11"``."""
+    base: type[_Guard] = GuardedHttpToolsProtocol if parser == "httptools" else GuardedH11Protocol
+    made = type(
+        f"Server{base.__name__}",
+        (base,),
         {"header_timeout": header_timeout, "waiting": Waiting()},
     )
+    return cast(type[asyncio.Protocol], made)

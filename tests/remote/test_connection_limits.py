@@ -235,3 +235,16 @@ def test_the_open_file_soft_limit_is_raised_to_the_hard_limit(
         assert any(f"(open-file limit {expected})" in line for line in server.output)
     finally:
         server.stop()
+
+
+def test_the_server_parses_with_httptools_and_h11_stays_available() -> None:
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from console.http.connections import protocol_class
+
+    served = protocol_class(5.0)
+    assert issubclass(served, HttpToolsProtocol)  # what every test above ran against
+    fallback = protocol_class(5.0, "h11")
+    assert issubclass(fallback, H11Protocol) and not issubclass(fallback, HttpToolsProtocol)
+    assert served.waiting is not fallback.waiting  # type: ignore[attr-defined]
