@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from console.domain.models import Incident, Priority, SortKey, Status
+from console.domain.models import OPEN_STATUSES, Incident, Priority, SortKey, Status
 from console.domain.order import sort_key as order_key
 from console.domain.order import sort_row
 from console.domain.query import Filter
@@ -200,7 +200,10 @@ class QueueModel:
     def __init__(self, tracker: SlaTracker, me: str | None) -> None:
         self.tracker = tracker
         self.me = me
-        self.incidents: dict[int, Incident] = {}
+        self._incidents: dict[int, Incident] = {}
+        self._by_priority = dict.fromkeys(Priority, 0)
+        self._unacknowledged = 0
+        self._open = 0
         self.filter = Filter()
         self.sort: SortKey = "urgency"
         self._keys: dict[int, SortTuple] = {}
@@ -236,17 +239,33 @@ class QueueModel:
     def contains(self, incident_id: int) -> bool:
         return incident_id in self._keys
 
-    def counts(self) -> Counts:
-        by_priority = dict.fromkeys(Priority, 0)
-        unack = total = 0
-        for incident in self.incidents.values():
-            if incident.status not in (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.ON_HOLD):
-                continue
-            total += 1
-            by_priority[incident.priority] += 1
+    @property
+    def incidents(self) -> dict[int, Incident]:
+        """Every incident held here, by id (read-only: change it through ``upsert``,
+        ``remove`` or by assigning a whole new dict, so the counts follow)."""
+        return self._incidents
+
+    @incidents.setter
+    def incidents(self, incidents: dict[int, Incident]) -> None:
+        self._incidents = incidents
+        self._by_priority = dict.fromkeys(Priority, 0)
+        self._unacknowledged = self._open = 0
+        for incident in incidents.values():
+            self._count(incident, 1)
+
+    def _count(self, incident: Incident, sign: int) -> None:
+        if incident.status in OPEN_STATUSES:
+            self._open += sign
+            self._by_priority[incident.priority] += sign
             if incident.status == Status.TRIGGERED:
-                unack += 1
-        return Counts(by_priority, unack, len(self.tracker.breached), total)
+                self._unacknowledged += sign
+
+    def counts(self) -> Counts:
+        """Kept as incidents come and go, so a change under an alert storm does not walk
+        every incident held (100,000 of them) to redraw the header."""
+        return Counts(
+            dict(self._by_priority), self._unacknowledged, len(self.tracker.breached), self._open
+        )
 
     # changing ----------------------------------------------------------------------------
     def _passes(self, incident: Incident, now: datetime) -> bool:
@@ -270,7 +289,11 @@ class QueueModel:
         """New versions of incidents: each moves to its new place (or in / out of view)."""
         batch = list(incidents)
         for incident in batch:
-            self.incidents[incident.id] = incident
+            known = self._incidents.get(incident.id)
+            if known is not None:
+                self._count(known, -1)
+            self._incidents[incident.id] = incident
+            self._count(incident, 1)
             if incident.is_open:
                 self.done.discard(incident.id)
             else:
@@ -305,7 +328,9 @@ class QueueModel:
 
     def remove(self, ids: Iterable[int]) -> None:
         for incident_id in ids:
-            self.incidents.pop(incident_id, None)
+            known = self._incidents.pop(incident_id, None)
+            if known is not None:
+                self._count(known, -1)
             self.done.discard(incident_id)
             old = self._keys.pop(incident_id, None)
             if old is not None:

@@ -168,3 +168,41 @@ def test_a_version_that_does_not_move_the_clock_adds_no_heap_entry() -> None:
     changed, _ = tracker.advance(NOW + timedelta(days=2, hours=6))  # 75 % of the 3d response
     assert changed == {1} and len(tracker._events) == 1  # now the breach instant
     assert tracker.state(1, NOW + timedelta(days=2, hours=6)) == SlaState.WARNING
+
+
+def _counted_from_scratch(model: QueueModel) -> tuple[dict[Priority, int], int, int]:
+    by_priority = dict.fromkeys(Priority, 0)
+    unacknowledged = total = 0
+    for incident in model.incidents.values():
+        if incident.status in (Status.TRIGGERED, Status.ACKNOWLEDGED, Status.ON_HOLD):
+            total += 1
+            by_priority[incident.priority] += 1
+            unacknowledged += incident.status == Status.TRIGGERED
+    return by_priority, unacknowledged, total
+
+
+def test_header_counts_follow_every_change_without_a_recount() -> None:
+    """The counts are kept as incidents arrive, change (status, priority) and leave; each
+    step they equal a count over everything held (big batches and small, replacements)."""
+    rng = random.Random(11)
+    tracker = SlaTracker(SlaPolicy())
+    model = QueueModel(tracker, None)
+    model.incidents = {i.id: i for i in (make(n, rng) for n in range(1, 50))}
+    for step in range(60):
+        size = rng.choice([1, 3, 250])  # > 200 takes the merge path
+        changed = []
+        for _ in range(size):
+            n = rng.randint(1, 400)
+            old = model.incidents.get(n)
+            new = make(n, rng)
+            if old is not None:
+                new = new.model_copy(update={"version": old.version + 1})
+            changed.append(new)
+        tracker.update(changed, NOW)
+        model.upsert(changed, NOW)
+        if step % 7 == 3:
+            model.remove(rng.sample(sorted(model.incidents), 5))
+        counts = model.counts()
+        assert (counts.by_priority, counts.unacknowledged, counts.open) == (
+            _counted_from_scratch(model)
+        ), step
