@@ -64,6 +64,30 @@ def _forget(store: SqliteBackend, integration_id: str) -> None:
     _known.get(str(store.path), {}).pop(integration_id, None)
 
 
+# Parsed services by their row's JSON: a webhook reads its service's row (inside its
+# transaction, so a change by any process is seen) but parses it only when it changed.
+_parsed_services: dict[str, Service] = {}
+
+
+def _service(db: sqlite3.Connection, service_id: str) -> Service | None:
+    row = db.execute("SELECT data FROM services WHERE id = ?", [service_id]).fetchone()
+    if row is None:
+        return None
+    service = _parsed_services.get(row[0])
+    if service is None:
+        if len(_parsed_services) >= 256:
+            _parsed_services.clear()
+        service = _parsed_services[row[0]] = Service.model_validate_json(row[0])
+    return service
+
+
+_NEXT_IDS = (
+    "SELECT (SELECT coalesce(max(id), 0) + 1 FROM incidents),"
+    " (SELECT coalesce(max(id), 0) + 1 FROM timeline),"
+    " (SELECT coalesce(max(id), 0) + 1 FROM alerts)"
+)
+
+
 def _json_list(values: Sequence[object]) -> str:
     return json.dumps(list(values))
 
@@ -229,8 +253,8 @@ def _ingest(
     ).fetchall()
     if not active:
         raise KeyRevoked(f"integration {integration.id} was revoked; nothing was stored")
-    services = {s.id: s for s in store.directory_sync(db, Service)}
-    service = services.get(integration.service)
+    service = _service(db, integration.service)
+    services = {service.id: service} if service is not None else {}
     if service is None:
         raise InvalidAction(
             f"the service {integration.service!r} of integration {integration.id} no longer "
@@ -238,6 +262,9 @@ def _ingest(
         )
     state = _load_state(db, integration, signals)
     decided = plan(signals, state, service=service.id, auto_resolve=service.auto_resolve)
+    # The next free ids of the three tables, in one statement (the write lock is held, so
+    # nobody else takes them); counted on locally as rows are added.
+    next_incident, next_entry, next_alert = db.execute(_NEXT_IDS).fetchone()
 
     # Incidents the batch opens: built like any other new incident, one insert.
     created: list[Incident] = []
@@ -249,8 +276,8 @@ def _ingest(
         if any(item.new.assignee or item.new.policy for item in decided.new_incidents):
             users = {u.id for u in store.directory_sync(db, User)}
             policies = {p.id for p in store.directory_sync(db, EscalationPolicy)}
-        first = store.next_id_sync(db, "incidents")
-        entry_id = store.next_id_sync(db, "timeline")
+        first, entry_id = next_incident, next_entry
+        next_entry += len(decided.new_incidents)
         entries: list[TimelineEntry] = []
         for n, item in enumerate(decided.new_incidents):
             incident = build_incident(first + n, item.new, now, services, users, policies)
@@ -266,15 +293,16 @@ def _ingest(
         return created[ref.index].id if isinstance(ref, NewRef) else ref
 
     # Alert rows: new occurrences, then updates of known ones.
-    alert_id = store.next_id_sync(db, "alerts")
+    alert_id = next_alert
     insert_rows = []
     for n, insert in enumerate(decided.inserts):
         insert_rows.append(insert_row(insert, alert_id + n, incident_id, integration, now))
-    db.executemany(
-        "INSERT INTO alerts (id, incident_id, integration_id, alert_key, group_key, status,"
-        " last_seen, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        insert_rows,
-    )
+    if insert_rows:
+        db.executemany(
+            "INSERT INTO alerts (id, incident_id, integration_id, alert_key, group_key,"
+            " status, last_seen, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            insert_rows,
+        )
     if decided.updates:
         rows = db.execute(
             "SELECT id, data FROM alerts WHERE id IN (SELECT value FROM json_each(?))",
@@ -315,7 +343,7 @@ def _ingest(
                 [*row[2:], target, before[target].version],
             )
     if touched_entries:
-        entry_id = store.next_id_sync(db, "timeline")
+        entry_id = next_entry
         db.executemany(
             INSERT_ENTRY,
             [

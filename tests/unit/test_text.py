@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from console.domain.text import clean
+from console.domain.text import clean, scrub
 
 
 @pytest.mark.parametrize(
@@ -92,3 +94,21 @@ def test_clean_is_idempotent_on_a_nasty_mix() -> None:
     assert clean(once, multiline=True) == once
     assert once == "[b]Title\n    ok 数据 🔥"
     assert all(ch == "\n" or ch.isprintable() for ch in once)
+
+
+@given(st.text(max_size=40), st.booleans())
+def test_printable_text_is_what_thescrub_leaves_it(text: str, multiline: bool) -> None:
+    # clean() returns printable text untouched without running the patterns: that is only
+    # right if the patterns would have left it untouched too.
+    printable = "".join(ch for ch in text if ch.isprintable())
+    assert scrub(printable, multiline) == printable
+    assert clean(printable, multiline=multiline) == printable
+
+
+def test_every_printable_character_survives_thescrub() -> None:
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        if ch.isprintable():
+            assert scrub(f"a{ch}b", False) == f"a{ch}b", hex(cp)
