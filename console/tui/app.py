@@ -61,6 +61,9 @@ from widgets.queue_model import SlaTracker
 
 BATCH_WINDOW = 0.06
 """Seconds to wait after a change for more: a burst becomes one fetch and one repaint."""
+APPLY_CHUNK = 200
+"""Changed incidents fetched and posted per step (the queue model re-keys up to 200 one by
+one; more take its merge, a pass over every row held)."""
 DIRECTORY_ENTITIES = frozenset({"service", "user", "team", "policy", "schedule"})
 FIRST_PAGE = 200
 """Open incidents the first screen is drawn from (more than any terminal shows)."""
@@ -444,8 +447,11 @@ class IncidentApp(App[None]):
         if recorded:
             await self._load_change_events()
             self._post(ChangesChanged())
-        if ids:
-            fetched = await self.backend.get_incidents(sorted(ids))
+        # A storm's batch is fetched and posted a chunk at a time: each fetch lets keys in,
+        # and no single step parses, tracks and re-sorts thousands of incidents on the loop.
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), APPLY_CHUNK):
+            fetched = await self.backend.get_incidents(ordered[start : start + APPLY_CHUNK])
             self.remember(fetched)
             removed = [i.id for i in fetched if not i.is_open]
             self._post(IncidentsChanged(fetched, removed))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
-from console.domain.lifecycle import Resolve, created_entry
+from console.domain.lifecycle import Acknowledge, Resolve, created_entry
 from console.domain.models import (
     Incident,
     IncidentQuery,
@@ -24,6 +24,8 @@ from console.domain.models import (
 )
 from console.tui import app as app_module
 from console.tui.app import make_app
+from screens.messages import IncidentsChanged
+from screens.queue import QueueScreen
 from tests.app.conftest import T0
 from tests.waiting import wait_until
 
@@ -82,5 +84,49 @@ async def test_first_screen_is_the_stores_first_page_then_everything_arrives(
             await wait_until(lambda: len(screen.model) == expected, pilot=pilot)
             everything = await backend.list_incidents(IncidentQuery(limit=OPEN))
             assert screen.model.ids() == [i.id for i in everything]
+    finally:
+        await backend.close()
+
+
+async def test_a_storm_of_changes_is_applied_a_chunk_at_a_time(tmp_path: Path) -> None:
+    """Hundreds of changed incidents in one batch reach the queue in chunks of at most
+    ``APPLY_CHUNK`` (each its own fetch, so keys get in between), and all of them land."""
+    clock = FrozenClock(T0)
+    backend = await SqliteBackend(tmp_path / "storm.db", clock=clock).open()
+    await backend.put_service(Service(id="web", name="Web"))
+    await backend.import_records(_records(500))  # type: ignore[arg-type]
+    app = make_app(backend, clock=clock, user="alice")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(lambda: app.fully_loaded, pilot=pilot)
+            screen = app.screen
+            assert isinstance(screen, QueueScreen)
+            await wait_until(lambda: len(screen.model) == 500, pilot=pilot)
+            since = await backend.last_seq()
+            for incident_id in range(1, 451):
+                current = await backend.get_incident(incident_id)
+                await backend.act(incident_id, Acknowledge(), "bob", current.version)
+            changes = await backend.changes(since)
+            assert len({c.entity_id for c in changes if c.entity == "incident"}) == 450
+
+            def acknowledged() -> int:
+                held = screen.model.incidents
+                return sum(held[i].status == Status.ACKNOWLEDGED for i in range(1, 451))
+
+            # The live feed brings them in its own batches; then the feed is quiet and the
+            # same 450 changes are applied as one batch.
+            await wait_until(lambda: acknowledged() == 450, pilot=pilot)
+            posted: list[int] = []
+            post = app._post
+
+            def spy(message: object) -> None:
+                if isinstance(message, IncidentsChanged):
+                    posted.append(len(message.changed))
+                post(message)  # type: ignore[arg-type]
+
+            app._post = spy  # type: ignore[method-assign]
+            await app._apply_changes(changes)
+            assert posted == [200, 200, 50]
+            assert acknowledged() == 450
     finally:
         await backend.close()
