@@ -10,9 +10,11 @@ and writes ``bench/results/console_scale.json``.
     python bench/console_scale.py                      # 1,000, 10,000 and 100,000 open
     python bench/console_scale.py --open 20000         # one size (repeat --open for more)
     python bench/console_scale.py --moves 100 --opens 20
+    python bench/console_scale.py --remote             # over HTTP from a real incidents serve
 
 Targets (issue 13, at 100,000 open): first screen < 1 s and at most 1.5x the 1k row,
-open incident p95 < 50 ms, clock tick < 5 ms, RSS < 200 MB.
+open incident p95 < 50 ms, clock tick < 5 ms, RSS < 200 MB; with ``--remote``, the server's
+RSS < 250 MB.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ TARGETS = {
     "open_incident_p95_ms": 50.0,
     "tick_ms": 5.0,
     "rss_mb": 200.0,
+    "server_rss_mb": 250.0,
 }
 COLUMNS = (
     ("first_screen_s", "first screen s"),
@@ -61,6 +64,7 @@ COLUMNS = (
     ("open_incident_p95_ms", "open p95 ms"),
     ("tick_ms", "tick ms"),
     ("rss_mb", "RSS MB"),
+    ("server_rss_mb", "serve RSS MB"),
 )
 
 
@@ -145,13 +149,24 @@ async def answer(pilot: Any, key: str, until: type | None = None) -> float:
 
 
 async def measure(
-    path: Path, clock: FrozenClock, moves: int, opens: int, first_only: bool = False
+    path: Path,
+    clock: FrozenClock,
+    moves: int,
+    opens: int,
+    first_only: bool = False,
+    remote: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     gc.collect()
     rss_before = rss_mb()
     started = time.perf_counter()
     cpu_started = time.process_time()
-    backend = await SqliteBackend(path, clock=clock).open()
+    backend: Any
+    if remote is not None:
+        from backends.remote import RemoteBackend
+
+        backend = await RemoteBackend(remote[0], remote[1]).open()
+    else:
+        backend = await SqliteBackend(path, clock=clock).open()
     app = make_app(backend, clock=clock, user="alice")
     result: dict[str, Any] = {}
     painted: list[float] = []
@@ -241,10 +256,12 @@ async def rest(
     )
 
 
-def child(path: Path, moves: int, opens: int, first_only: bool) -> None:
+def child(
+    path: Path, moves: int, opens: int, first_only: bool, remote: tuple[str, str] | None
+) -> None:
     """Measure one prepared database in this process; print the figures as JSON."""
     clock = FrozenClock(T0)
-    print(json.dumps(asyncio.run(measure(path, clock, moves, opens, first_only))))
+    print(json.dumps(asyncio.run(measure(path, clock, moves, opens, first_only, remote))))
 
 
 def build(count: int, folder: Path) -> tuple[Path, float]:
@@ -256,16 +273,64 @@ def build(count: int, folder: Path) -> tuple[Path, float]:
     return path, time.perf_counter() - t
 
 
-def run_child(path: Path, moves: int, opens: int, first_only: bool) -> dict[str, Any]:
+def run_child(
+    path: Path, moves: int, opens: int, first_only: bool, remote: bool = False
+) -> dict[str, Any]:
     args = [sys.executable, __file__, "--child", str(path)]
     args += ["--moves", str(moves), "--opens", str(opens)]
     if first_only:
         args.append("--first-only")
+    if not remote:
+        return _child(args, path)
+    # The console over HTTP: a real incidents serve on the database, a responder's token.
+    with tempfile.TemporaryDirectory(prefix="bench-console-serve-") as folder:
+        token = asyncio.run(_token(path))
+        config = Path(folder) / "config.toml"
+        config.write_text("")
+        server, url = _ingest().start_server(path, Path(folder) / "serve.log", config)
+        try:
+            figures = _child([*args, "--remote-child", url, token], path)
+            figures["server_rss_mb"] = _status_mb(server.pid, "VmRSS")
+            figures["server_peak_rss_mb"] = _status_mb(server.pid, "VmHWM")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return figures
+
+
+def _child(args: list[str], path: Path) -> dict[str, Any]:
     done = subprocess.run(args, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the console run on {path.name} failed:\n{done.stderr}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
+
+
+async def _token(path: Path) -> str:
+    from backends.sqlite.tokens import SqliteTokenStore
+
+    async with SqliteBackend(path) as store:
+        _, secret = await SqliteTokenStore(store).create("alice", "responder", "bench")
+    return secret
+
+
+def _ingest() -> Any:
+    """bench/ingest.py (its ``start_server``), loaded by file name."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ingest", _HERE / "ingest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ingest"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def medians(count: int, runs: list[dict[str, Any]], prepared: float) -> dict[str, Any]:
@@ -303,10 +368,17 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="folder to keep the built databases in and reuse them from"
     )
+    parser.add_argument(
+        "--remote",
+        action="store_true",
+        help="the console over HTTP: a real incidents serve on each database (its RSS too)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--remote-child", nargs=2, dest="remote_child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.moves, args.opens, args.first_only)
+        remote = tuple(args.remote_child) if args.remote_child else None
+        child(args.child, args.moves, args.opens, args.first_only, remote)  # type: ignore[arg-type]
         return
     sizes = args.sizes or [1_000, 10_000, 100_000]
     if args.keep is not None:
@@ -319,7 +391,9 @@ def main() -> None:
         for _ in range(args.repeat):
             for count in sizes:
                 path = built[count][0]
-                runs[count].append(run_child(path, args.moves, args.opens, args.first_only))
+                runs[count].append(
+                    run_child(path, args.moves, args.opens, args.first_only, args.remote)
+                )
     rows = [medians(count, runs[count], built[count][1]) for count in sizes]
     for row in rows:
         print(
