@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 from console.domain.lifecycle import Assign
 from console.domain.models import Incident, User
 from console.domain.text import clean
-from screens.dialog import Dialog, incidents_text, naming
+from screens.dialog import ENTER_AND_CTRL_S, Dialog, incidents_text, naming
 
 ON_CALL = "● on call"
 UNASSIGN = "unassign (nobody)"
@@ -41,7 +41,8 @@ class AssignScreen(Dialog[Assign]):
         Binding("up", "cursor(-1)", "Previous", show=False),
     ]
 
-    confirm_label = "Assign (enter)"
+    confirm_label = "Assign"
+    submit_keys = ENTER_AND_CTRL_S
 
     def __init__(
         self,

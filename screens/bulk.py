@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from console.domain.models import Incident
-from screens.dialog import Dialog, incidents_text
+from screens.dialog import ENTER_AND_CTRL_S, Dialog, incidents_text
 
 
 class BulkPreviewScreen(Dialog[bool]):
@@ -27,7 +27,8 @@ class BulkPreviewScreen(Dialog[bool]):
         self._what = what
         self._targets = tuple(targets)
         self._detail = detail
-        self.confirm_label = f"Confirm {len(self._targets)} (ctrl+s)"
+        self.confirm_label = f"Confirm {len(self._targets)}"
+        self.submit_keys = ENTER_AND_CTRL_S  # it starts on the confirm button
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

@@ -52,6 +52,8 @@ class BulkSummaryScreen(Dialog[None]):
     }
     """
 
+    submit_keys = "enter, ctrl+s"
+
     def __init__(self, what: str, outcomes: Sequence[Outcome]) -> None:
         super().__init__()
         self._what = what
@@ -71,7 +73,7 @@ class BulkSummaryScreen(Dialog[None]):
                     classes="hint",
                 )
             with Horizontal(classes="buttons"):
-                yield Button("Close (enter)", id="close", variant="primary", compact=True)
+                yield Button("Close (enter, esc)", id="close", variant="primary", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#close").focus()

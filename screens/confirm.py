@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from screens.dialog import Dialog
+from screens.dialog import ENTER_AND_CTRL_S, Dialog
 
 
 class ConfirmScreen(Dialog[bool]):
@@ -24,7 +24,8 @@ class ConfirmScreen(Dialog[bool]):
         super().__init__()
         self._title = title
         self._body = body
-        self.confirm_label = f"{confirm_label} (ctrl+s)"
+        self.confirm_label = confirm_label
+        self.submit_keys = ENTER_AND_CTRL_S  # it starts on the confirm button
         self.confirm_variant = "error" if danger else "primary"
 
     def compose(self) -> ComposeResult:

@@ -12,7 +12,7 @@ from textual.widgets import Input, Select, Static, TextArea
 
 from console.domain.models import NewIncident, Service, User, priority_for
 from console.domain.text import clean
-from screens.dialog import PRIORITY_STYLES, Dialog
+from screens.dialog import ENTER_AND_CTRL_S, PRIORITY_STYLES, Dialog
 from widgets.form_level import LevelPicker
 
 TITLE_MAX = 500
@@ -45,7 +45,8 @@ class CreateScreen(Dialog[NewIncident]):
     }
     """
 
-    confirm_label = "Create (ctrl+s)"
+    confirm_label = "Create"
+    submit_keys = ENTER_AND_CTRL_S
     confirm_variant = "success"
 
     def __init__(

@@ -50,6 +50,11 @@ def incidents_text(incidents: Sequence[Incident], *, width: int = 60) -> Text:
     return Text("\n").join(incident_line(incident, width=width) for incident in incidents)
 
 
+CANCEL_LABEL = "Back (esc)"
+"""Every dialog's cancel button ("Back", so it never sits next to "Cancel incident")."""
+ENTER_AND_CTRL_S = "enter, ctrl+s"
+
+
 def naming(incidents: Sequence[Incident]) -> str:
     """``INC-12`` or ``3 incidents``: the short form used in titles."""
     if len(incidents) == 1:
@@ -58,10 +63,14 @@ def naming(incidents: Sequence[Incident]) -> str:
 
 
 class Dialog(ModalScreen[ResultT]):
-    """A centred frame with a title, the body a subclass composes, and Cancel / confirm buttons.
+    """A centred frame with a title, the body a subclass composes, and Back / confirm buttons.
 
-    ``escape`` cancels (dismisses with ``None`` / ``False``); ``ctrl+s`` confirms from anywhere,
-    so multi-line fields can keep ``enter`` for new lines.
+    One grammar for every dialog: ``escape`` cancels (dismisses with ``None`` / ``False``);
+    ``ctrl+s`` confirms from anywhere, so multi-line fields keep ``enter`` for new lines; a
+    dialog that starts on a single-line field (or a button) also confirms with ``enter``
+    and says so in ``submit_keys``. The buttons show the keys: ``Back (esc)`` and
+    ``<what it does> (enter, ctrl+s)``. Each dialog starts focused on the field a responder
+    types into (``tests/app/test_dialog_grammar.py`` walks them all).
     """
 
     DEFAULT_CSS = """
@@ -128,7 +137,10 @@ class Dialog(ModalScreen[ResultT]):
     ]
 
     confirm_label = "Confirm"
+    """What confirming does, e.g. ``Resolve``; the button adds the keys."""
     confirm_variant = "primary"
+    submit_keys = "ctrl+s"
+    """The keys that confirm, as the confirm button shows them."""
 
     def on_mount(self) -> None:
         # The App's stylesheet paints every Screen opaque, and app CSS outranks DEFAULT_CSS;
@@ -138,9 +150,9 @@ class Dialog(ModalScreen[ResultT]):
 
     def buttons(self) -> ComposeResult:
         with Horizontal(classes="buttons"):
-            yield Button("Cancel (esc)", id="cancel", compact=True)
+            yield Button(CANCEL_LABEL, id="cancel", compact=True)
             yield Button(
-                self.confirm_label,
+                f"{self.confirm_label} ({self.submit_keys})",
                 id="confirm",
                 variant=self.confirm_variant,  # type: ignore[arg-type]
                 compact=True,

@@ -79,11 +79,22 @@ class HelpScreen(ModalScreen[None]):
             yield Static(
                 Text(
                     "Filter (/): " + FILTER_HELP + ".\nViews: 1 all open, 2 mine, 3 unassigned, "
-                    "4 breaching, 5 recently resolved. esc clears the filter."
+                    "4 breaching, 5 recently resolved, 6 triggered, 7 breached. esc clears the "
+                    "filter."
                 ),
                 classes="hint",
             )
-            yield Static(Text("esc closes"), classes="hint")
+            yield Static(
+                Text(
+                    "In every dialog: ctrl+s confirms (enter too where you type one line or "
+                    "pick from a list), esc goes back, tab and shift+tab move between fields."
+                ),
+                classes="hint",
+            )
+            yield Static(
+                Text("esc, q or ? closes this help; up/down, PageUp/PageDown scroll it."),
+                classes="hint",
+            )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -29,6 +29,7 @@ from console.domain.intake import Alert
 from console.domain.keys import MUTATING
 from console.domain.lifecycle import AddLink
 from console.domain.models import EscalationPolicy, Incident, LinkKind, Status, TimelineEntry
+from console.domain.problems import link_state
 from console.domain.sla import (
     SlaClock,
     SlaPolicy,
@@ -42,7 +43,15 @@ from console.tui.context import context
 from screens.clipboard import copy_key
 from screens.confirm import ConfirmScreen
 from screens.dialog import PRIORITY_STYLES
-from screens.messages import ChangesChanged, DirectoryChanged, IncidentsChanged, PresenceChanged
+from screens.links import open_link
+from screens.messages import (
+    ChangesChanged,
+    DirectoryChanged,
+    IncidentsChanged,
+    PresenceChanged,
+    ProblemsChanged,
+)
+from screens.problem_pick import pick_and_link
 from screens.problems import create_from
 from screens.triage import error_message
 from widgets.change_list import ChangeList
@@ -323,6 +332,12 @@ class IncidentScreen(Screen[None]):
     def _directory_changed(self, message: DirectoryChanged) -> None:
         self._show()
 
+    @on(ProblemsChanged)
+    def _problems_changed(self) -> None:
+        links = self.incident.links if self.incident is not None else ()
+        if any(link.kind is LinkKind.PROBLEM for link in links):
+            self._show()
+
     @on(ChangesChanged)
     def _changes_recorded(self) -> None:
         self.load()
@@ -431,11 +446,12 @@ class IncidentScreen(Screen[None]):
             f"{clean(k, limit=40)}={clean(v, limit=80)}" for k, v in sorted(incident.labels.items())
         )
         _row(table, "Labels", labels or "-")
+        problems = context(self).problems
         links = Text("\n").join(
             Text(
                 f"{link.kind.value} {clean(link.ref, limit=80)}"
                 + (f" ({clean(link.title, limit=60)})" if link.title else "")
-                + (f" [{clean(link.state, limit=20)}]" if link.state else "")
+                + (f" [{clean(state, limit=20)}]" if (state := link_state(link, problems)) else "")
             )
             for link in incident.links
         )
@@ -566,6 +582,18 @@ class IncidentScreen(Screen[None]):
     def action_copy_key(self) -> None:
         if self.incident is not None:
             copy_key(self.app, self.incident.key)
+
+    def action_open_link(self) -> None:
+        if self.incident is not None:
+            self.run_worker(open_link(self.app, self.incident), group="open-link", exclusive=True)
+
+    def action_link_problem(self) -> None:
+        app = context(self)
+        if self.incident is None or app.refuse_readonly("link to a problem"):
+            return
+        self.run_worker(
+            pick_and_link(self.app, self.incident), group="problem-link", exclusive=True
+        )
 
     def action_create_problem(self) -> None:
         app = context(self)

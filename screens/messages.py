@@ -36,3 +36,7 @@ class PresenceChanged(Message):
 
 class ChangesChanged(Message):
     """A change event was recorded (``app.change_events`` is fresh)."""
+
+
+class ProblemsChanged(Message):
+    """A problem record was created or resolved (``app.problems`` is fresh)."""

@@ -23,7 +23,7 @@ class NoteScreen(Dialog[AddNote]):
     }
     """
 
-    confirm_label = "Add note (ctrl+s)"
+    confirm_label = "Add note"
 
     def __init__(self, targets: Sequence[Incident]) -> None:
         super().__init__()
@@ -36,7 +36,7 @@ class NoteScreen(Dialog[AddNote]):
                 yield Static(incidents_text(self._targets), markup=False)
             yield self.field_row("Note", "text")
             yield TextArea(id="text", soft_wrap=True, tab_behavior="focus")
-            yield Static("enter: new line   ctrl+s: save   esc: cancel", classes="hint")
+            yield Static("enter: new line   ctrl+s: save   esc: back", classes="hint")
             yield from self.buttons()
 
     def on_mount(self) -> None:

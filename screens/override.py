@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 
 from console.domain.models import Override, Schedule, User, utc
 from console.domain.text import clean
-from screens.dialog import Dialog
+from screens.dialog import ENTER_AND_CTRL_S, Dialog
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -77,7 +77,9 @@ class OverrideScreen(Dialog[Override]):
             (u for u in people if u.id != current),
             key=lambda u: (u.id not in rota, u.name.casefold()),
         )
-        self.confirm_label = "Take on-call (ctrl+s)" if person else "Swap (ctrl+s)"
+        self.confirm_label = "Take on-call" if person else "Swap"
+        # taking starts on the "until" field (enter confirms); swapping on the people list
+        self.submit_keys = ENTER_AND_CTRL_S if person else "ctrl+s"
 
     def compose(self) -> ComposeResult:
         name = clean(self.schedule.name, limit=60)

@@ -12,6 +12,7 @@ from typing import Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Select, Static
 
@@ -19,7 +20,7 @@ from console.domain import durations
 from console.domain.lifecycle import SetPriority
 from console.domain.models import Incident, Priority, choose_priority
 from console.domain.sla import SlaPolicy, SlaState, active_clock, format_remaining
-from screens.dialog import PRIORITY_STYLES, Dialog, incidents_text, naming
+from screens.dialog import ENTER_AND_CTRL_S, PRIORITY_STYLES, Dialog, incidents_text, naming
 from widgets.form_level import LevelPicker
 
 Field = Literal["impact", "urgency"]
@@ -46,7 +47,10 @@ class PriorityScreen(Dialog[SetPriority]):
     }
     """
 
-    confirm_label = "Set priority (ctrl+s)"
+    BINDINGS = [Binding("enter", "submit", "Set priority", show=False)]
+
+    confirm_label = "Set priority"
+    submit_keys = ENTER_AND_CTRL_S
 
     def __init__(
         self,

@@ -38,7 +38,7 @@ class PublicUpdateScreen(Dialog[Publish | PublicUpdate]):
         super().__init__()
         self._incident = incident
         self._publish = not incident.public
-        self.confirm_label = "Publish (ctrl+s)" if self._publish else "Post update (ctrl+s)"
+        self.confirm_label = "Publish" if self._publish else "Post update"
 
     def compose(self) -> ComposeResult:
         verb = "Publish" if self._publish else "Public update for"
@@ -62,7 +62,7 @@ class PublicUpdateScreen(Dialog[Publish | PublicUpdate]):
                 yield Static(Text(f"Public title: {self._incident.public_title}"), markup=False)
             yield self.field_row("Update", "message")
             yield TextArea(id="message", soft_wrap=True, tab_behavior="focus")
-            yield Static("enter: new line   ctrl+s: post   esc: cancel", classes="hint")
+            yield Static("enter: new line   ctrl+s: post   esc: back", classes="hint")
             yield from self.buttons()
 
     def on_mount(self) -> None:

@@ -25,6 +25,7 @@ from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
 from screens.clipboard import copy_key
 from screens.incident import IncidentScreen
+from screens.links import open_link
 from screens.messages import (
     ChangesChanged,
     ConnectionChanged,
@@ -321,6 +322,11 @@ class QueueScreen(Screen[None]):
         incident = self.list.cursor_incident
         if incident is not None:
             copy_key(self.app, incident.key)
+
+    def action_open_link(self) -> None:
+        incident = self.list.cursor_incident
+        if incident is not None:
+            self.run_worker(open_link(self.app, incident), group="open-link", exclusive=True)
 
     def action_mark(self) -> None:
         self.list.toggle_mark()

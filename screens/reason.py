@@ -10,7 +10,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from console.domain.models import Incident
-from screens.dialog import Dialog, incidents_text
+from screens.dialog import ENTER_AND_CTRL_S, Dialog, incidents_text
 
 
 class ReasonScreen(Dialog[str]):
@@ -31,7 +31,8 @@ class ReasonScreen(Dialog[str]):
         self._targets = tuple(targets)
         self._required = required
         self._placeholder = placeholder
-        self.confirm_label = f"{confirm_label} (enter)"
+        self.confirm_label = confirm_label
+        self.submit_keys = ENTER_AND_CTRL_S
         self.confirm_variant = "error" if danger else "primary"
 
     def compose(self) -> ComposeResult:

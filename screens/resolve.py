@@ -23,7 +23,7 @@ def code_label(code: ResolutionCode) -> str:
 class ResolveScreen(Dialog[Resolve]):
     """Dismisses with a ``Resolve`` action, ``None`` on cancel."""
 
-    confirm_label = "Resolve (ctrl+s)"
+    confirm_label = "Resolve"
     confirm_variant = "success"
 
     def __init__(self, targets: Sequence[Incident]) -> None:
@@ -43,7 +43,9 @@ class ResolveScreen(Dialog[Resolve]):
                 id="code",
                 compact=True,
             )
-            yield Static("Note (optional; enter adds a line)", classes="field-label")
+            yield Static(
+                "Note (optional; enter adds a line; shift+tab: the code)", classes="field-label"
+            )
             yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
             yield from self.buttons()
 
@@ -54,7 +56,8 @@ class ResolveScreen(Dialog[Resolve]):
     """
 
     def on_mount(self) -> None:
-        self.query_one("#code", Select).focus()
+        # the note is what a responder types; the code (default "fixed") is a tab away
+        self.query_one("#note", TextArea).focus()
 
     def action_submit(self) -> None:
         code = self.query_one("#code", Select).value

@@ -9,7 +9,7 @@ resolving any.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 
@@ -57,6 +57,14 @@ def problem_key(problem_id: int) -> str:
 def link_for(problem: Problem) -> Link:
     """The link an incident carries to ``problem``."""
     return Link(kind=LinkKind.PROBLEM, ref=problem.key, title=problem.title, state=problem.state)
+
+
+def link_state(link: Link, problems: Mapping[str, Problem]) -> str:
+    """What a link shows as its state: a problem's state now when the problem is known (a
+    link keeps the state it was made with, and the problem moves on), else the stored one."""
+    if link.kind == LinkKind.PROBLEM and link.ref in problems:
+        return problems[link.ref].state.value
+    return link.state
 
 
 def links_to(incident: Incident, key: str) -> bool:

@@ -4,7 +4,7 @@
 
     p1 p2                 priority P1 or P2
     INC-2039 inc-2039     one incident by its key; a bare 2039 finds it too (or the number
-                          in the text)
+                          in the text); several keys or bare numbers are OR-ed
     svc:check             service by prefix (``service:`` works too); several are OR-ed
     @alice  @me           assignee (``@me`` is whoever runs the console)
     unassigned            nobody assigned
@@ -152,10 +152,15 @@ class Filter:
                 return False
         if self.text:
             haystack = searchable(incident)
+            # a bare number is also the key: 2039 finds INC-2039 (and "error 2039"); several
+            # bare numbers are OR-ed like keys ("2036 2037 2038" lists three incidents)
+            numbers = [term for term in self.text if term.isdigit()]
+            if numbers and not any(
+                incident.key == f"INC-{int(term)}" or term in haystack for term in numbers
+            ):
+                return False
             for term in self.text:
-                # a bare number is also the key: 2039 finds INC-2039 (and "error 2039")
-                by_key = term.isdigit() and incident.key == f"INC-{int(term)}"
-                if not by_key and term not in haystack:
+                if not term.isdigit() and term not in haystack:
                     return False
         if self.resolved_within is not None:
             done_at = incident.resolved_at or incident.closed_at
@@ -326,4 +331,10 @@ VIEWS: dict[str, View] = {
             resolved_within=RESOLVED_WINDOW,
         ),
     ),
+    # triage in two keys: "6 a" acknowledges the most urgent incident nobody answered
+    # (view 3 misses the assigned ones), "7" lists the breached ones ("7 /p1 p2")
+    "triggered": View(
+        "triggered", "triggered", replace(Filter(), statuses=frozenset({Status.TRIGGERED}))
+    ),
+    "breached": View("breached", "breached", Filter(breached=True)),
 }

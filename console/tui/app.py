@@ -37,6 +37,7 @@ from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
 from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS, help_for
 from console.domain.models import Incident, IncidentQuery
+from console.domain.problems import Problem
 from console.domain.query import key_of
 from console.domain.text import clean
 from console.services.escalator import Escalator
@@ -49,6 +50,7 @@ from screens.messages import (
     DirectoryChanged,
     IncidentsChanged,
     PresenceChanged,
+    ProblemsChanged,
 )
 from screens.problems import problem_commands
 from screens.queue import QueueScreen
@@ -230,6 +232,9 @@ class IncidentApp(App[None]):
         backend for the token typed there; ``backend`` is a placeholder until then."""
         self.change_events: list[ChangeEvent] = []
         """Recent change events (``CHANGES_BACK``), for the queue's recent-change marker."""
+        self.problems: dict[str, Problem] = {}
+        """Every problem record by key (``PRB-1``), kept fresh from the change feed, so a
+        problem link shows the problem's state now, not the state when it was linked."""
         self.presence: PresenceKeeper | None = self._presence_for(backend)
         """This console's presence, unless the backend keeps none (or this is a wall)."""
 
@@ -265,9 +270,7 @@ class IncidentApp(App[None]):
     async def on_unmount(self) -> None:
         """Stop background work and wait for it, so the change feed's database connection
         is closed while the event loop still runs (Textual cancels workers without waiting)."""
-        workers = [
-            w for w in self.workers if w.group in ("feed", "demo", "escalator", "presence")
-        ]
+        workers = [w for w in self.workers if w.group in ("feed", "demo", "escalator", "presence")]
         for worker in workers:
             worker.cancel()
         for worker in workers:
@@ -339,6 +342,7 @@ class IncidentApp(App[None]):
                 continue
             self.remember(open_now, announce=False)
             await self._load_change_events()
+            await self._load_problems()
             self.loaded = True
             # Thousands of long-lived incidents would be rescanned by every full garbage
             # collection (a visible stall on a keypress); they are freed by reference count
@@ -430,7 +434,7 @@ class IncidentApp(App[None]):
     async def _apply_changes(self, changes: Sequence[Any]) -> None:
         ids: set[int] = set()
         directory = False
-        recorded = False
+        recorded = problems = False
         for change in changes:
             if change.entity == "incident":
                 try:
@@ -441,6 +445,11 @@ class IncidentApp(App[None]):
                 directory = True
             elif change.entity == "change_event":
                 recorded = True
+            elif change.entity == "problem":
+                problems = True
+        if problems:
+            await self._load_problems()
+            self._post(ProblemsChanged())
         if directory:
             await self.directory.load(self.backend)
             self._post(DirectoryChanged())
@@ -556,6 +565,13 @@ class IncidentApp(App[None]):
             on_change=lambda: self._post(PresenceChanged()),
             on_error=lambda text: self.set_status(text, error=True),
         )
+
+    async def _load_problems(self) -> None:
+        try:
+            found = await self.backend.problems()
+        except BackendError:
+            return  # the links keep the state they were made with until the next change
+        self.problems = {problem.key: problem for problem in found}
 
     async def _load_change_events(self) -> None:
         log = capabilities.changes(self.backend)

@@ -18,6 +18,7 @@ from console.domain.clock import Clock
 from console.domain.config import Settings
 from console.domain.escalation import on_call
 from console.domain.models import EscalationPolicy, Incident, Schedule, Service, Team, User
+from console.domain.problems import Problem
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -84,6 +85,8 @@ class ConsoleContext(Protocol):
     """This console's presence (``None``: the backend keeps none, or this is a wall)."""
     change_events: list[ChangeEvent]
     """Recent change events, newest first."""
+    problems: dict[str, Problem]
+    """Every problem record by key (``PRB-1``), fresh from the change feed."""
 
     def recent_change(self, incident: Incident) -> ChangeEvent | None:
         """A change shortly before ``incident`` started, for the queue's marker."""

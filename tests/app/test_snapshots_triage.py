@@ -118,7 +118,7 @@ def test_incident_screen_80x24_with_notes(snap_compare: Any, tmp_path: Path) -> 
 
 def test_resolve_dialog(snap_compare: Any, tmp_path: Path) -> None:
     app = triage_app(tmp_path / "t.db")
-    run = on_incident(1, "r", "tab", text="rolled back the LB config")
+    run = on_incident(1, "r", text="rolled back the LB config")  # it starts on the note
     assert snap_compare(app, terminal_size=(100, 30), run_before=run)
 
 
@@ -147,7 +147,8 @@ def test_note_dialog(snap_compare: Any, tmp_path: Path) -> None:
 
 def test_hold_dialog(snap_compare: Any, tmp_path: Path) -> None:
     app = triage_app(tmp_path / "t.db")
-    run = on_incident(1, "h", "down", "enter", "tab", text="vendor ticket 4411")
+    # it starts on the note; down there moves the reason to "awaiting vendor"
+    run = on_incident(1, "h", "down", text="vendor ticket 4411")
     assert snap_compare(app, terminal_size=(100, 30), run_before=run)
 
 

@@ -71,9 +71,11 @@ async def test_resolve_with_code_and_note(
         await pilot.press("r")
         dialog = await wait_for_screen(pilot, ResolveScreen)
         assert "INC-1" in text_of(dialog.query(Static).first())
-        await pilot.press("enter", "down", "enter")  # open the code list, pick "workaround"
+        # it starts on the note: typed text lands there (enter is a new line)
+        await pilot.press(*"rolled back", "enter", *"to v41")
+        await pilot.press("shift+tab", "enter", "down", "enter")  # the code: "workaround"
         assert dialog.query_one("#code", Select).value == ResolutionCode.WORKAROUND
-        await pilot.press("tab", *"rolled back", "enter", *"to v41", "ctrl+s")
+        await pilot.press("ctrl+s")
         await status_is(pilot, "INC-1 resolved")
     incident, timeline = await state(store, tclock, "INC-1")
     assert incident.status == Status.RESOLVED
@@ -224,8 +226,9 @@ async def test_hold_with_reason_then_same_key_resumes(
         screen = await open_incident(pilot, "INC-1")
         await pilot.press("h")
         await wait_for_screen(pilot, HoldScreen)
-        await pilot.press("down", "enter")  # awaiting vendor
-        await pilot.press("tab", *"vendor ticket 4411", "ctrl+s")
+        # it starts on the note; down there moves the reason to "awaiting vendor"; enter puts
+        # on hold (it used to pick a reason and leave the dialog open)
+        await pilot.press("down", *"vendor ticket 4411", "enter")
         await status_is(pilot, "on hold (awaiting vendor)")
         incident, timeline = await state(store, tclock, "INC-1")
         assert incident.status == Status.ON_HOLD
