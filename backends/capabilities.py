@@ -15,6 +15,7 @@ more, and the code that needs the extra asks for it here instead of probing attr
 - ``ChangeLog``: change events (deploys) per service, for correlation with incidents.
 - ``PresenceBoard``: which console has which incident open (ephemeral, never a timeline).
 - ``WriteHealth``: whether the store can write now (the server's ``/readyz``).
+- ``Tally``: open incidents counted by priority and status in one query (``/metrics``).
 
 A backend declares what it has through its ``capabilities`` property (a ``Capabilities``
 value); callers use the getters below (``intake(backend) -> IntakeStore | None``), so the
@@ -34,7 +35,7 @@ from console.domain.clock import Clock
 from console.domain.config import Settings
 from console.domain.deliveries import Delivery, DeliveryStatus, NewDelivery, PendingDelivery
 from console.domain.intake import IngestResult, Integration, IntegrationKind, Signal
-from console.domain.models import Incident, TimelineEntry
+from console.domain.models import Incident, Priority, Status, TimelineEntry
 from console.domain.presence import Presence
 from console.domain.tokens import Principal, TokenInfo
 
@@ -205,6 +206,26 @@ class WriteHealth(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OpenCount:
+    """How many open incidents have this priority and status, and how many of them are
+    breached (``console.domain.sla.breach_due`` at or before the ``now`` asked about)."""
+
+    priority: Priority
+    status: Status
+    open: int
+    breached: int
+
+
+class Tally(Protocol):
+    """Counts of the open incidents in one aggregate query over the stored columns, with
+    no incident parsed: what ``/metrics`` reports."""
+
+    async def open_counts(self, now: datetime) -> list[OpenCount]:
+        """One row per (priority, status) that has open incidents."""
+        ...
+
+
 class Leadership(Protocol):
     """Which one of the processes on one store runs the automation (escalator, notifier).
 
@@ -240,6 +261,7 @@ class Capabilities:
     changes: ChangeLog | None = None
     presence: PresenceBoard | None = None
     write_health: WriteHealth | None = None
+    tally: Tally | None = None
 
 
 NONE = Capabilities()
@@ -290,6 +312,10 @@ def write_health(backend: Capable) -> WriteHealth | None:
     return backend.capabilities.write_health
 
 
+def tally(backend: Capable) -> Tally | None:
+    return backend.capabilities.tally
+
+
 __all__ = [
     "NONE",
     "Capabilities",
@@ -303,6 +329,8 @@ __all__ = [
     "PresenceBoard",
     "IntakeStore",
     "Store",
+    "OpenCount",
+    "Tally",
     "TokenStore",
     "WriteHealth",
     "WriteOutcome",
@@ -314,6 +342,7 @@ __all__ = [
     "intake",
     "presence",
     "store",
+    "tally",
     "tokens",
     "write_health",
 ]

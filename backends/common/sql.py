@@ -102,3 +102,13 @@ def numbered(sql: str, start: int = 1) -> str:
     for n, part in enumerate(parts[1:], start=start):
         out.append(f"${n}{part}")
     return "".join(out)
+
+
+OPEN_COUNTS = (
+    "SELECT priority, status, count(*), sum(CASE WHEN sla_due <= ? THEN 1 ELSE 0 END)"
+    " FROM incidents WHERE is_open = 1 GROUP BY priority, status"
+)
+"""``backends.capabilities.Tally``: (priority rank, status, open, breached) per group; the
+parameter is ``now`` in epoch seconds. ``sla_due`` is ``console.domain.sla.breach_due``
+(the one definition of breached), so ``sla_due <= now`` is "breached at ``now``". Only the
+partial index over open incidents is read."""

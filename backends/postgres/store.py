@@ -53,7 +53,7 @@ from backends.base import (
     NotFound,
     Unavailable,
 )
-from backends.capabilities import Capabilities
+from backends.capabilities import Capabilities, OpenCount
 from backends.common.directory import apply_directory
 from backends.common.incidents import (
     build_incident,
@@ -68,7 +68,7 @@ from backends.common.rows import (
     entry_row,
     incident_row,
 )
-from backends.common.sql import numbered, order_by
+from backends.common.sql import OPEN_COUNTS, numbered, order_by
 from backends.common.sql import where as sql_where
 from backends.postgres.schema import CHANGES_LOCK, MIGRATION_LOCK, MIGRATIONS
 from backends.postgres.tx import (
@@ -99,8 +99,10 @@ from console.domain.models import (
     Incident,
     IncidentQuery,
     NewIncident,
+    Priority,
     Schedule,
     Service,
+    Status,
     Team,
     TimelineEntry,
     User,
@@ -235,6 +237,7 @@ class PostgresBackend:
                 deliveries=PostgresDeliveryLog(self),
                 elector=AdvisoryElector(self, retry=self._leader_retry),
                 changes=self,
+                tally=self,
             )
         return self._capabilities
 
@@ -474,6 +477,14 @@ class PostgresBackend:
             "SELECT id, data FROM incidents WHERE id = ANY($1::bigint[])", [int(i) for i in ids]
         )
         return {row["id"]: Incident.model_validate_json(row["data"]) for row in rows}
+
+    async def open_counts(self, now: datetime) -> list[OpenCount]:
+        """``backends.capabilities.Tally`` (``backends.common.sql.OPEN_COUNTS``)."""
+        rows = await self.fetch(numbered(OPEN_COUNTS), utc(now).timestamp())
+        return [
+            OpenCount(Priority.from_rank(int(r[0])), Status(r[1]), int(r[2]), int(r[3] or 0))
+            for r in rows
+        ]
 
     async def count_incidents(self, query: IncidentQuery) -> int:
         where, params = sql_where(query, self._now().timestamp())

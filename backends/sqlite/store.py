@@ -66,7 +66,7 @@ from backends.base import (
     NotFound,
     Unavailable,
 )
-from backends.capabilities import Capabilities, WriteOutcome
+from backends.capabilities import Capabilities, OpenCount, WriteOutcome
 from backends.common.incidents import (
     build_incident,
     complete_action,
@@ -81,7 +81,7 @@ from backends.common.rows import (
     entry_row,
     incident_row,
 )
-from backends.common.sql import marks
+from backends.common.sql import OPEN_COUNTS, marks
 from backends.common.sql import order_by as sql_order_by
 from backends.common.sql import where as sql_where
 from backends.sqlite import change_events, deliveries
@@ -101,8 +101,10 @@ from console.domain.models import (
     Incident,
     IncidentQuery,
     NewIncident,
+    Priority,
     Schedule,
     Service,
+    Status,
     Team,
     TimelineEntry,
     User,
@@ -440,6 +442,7 @@ class SqliteBackend:
                 changes=self,
                 presence=self,
                 write_health=self,
+                tally=self,
             )
         return self._capabilities
 
@@ -960,6 +963,14 @@ class SqliteBackend:
             ["[" + ",".join(str(int(i)) for i in ids) + "]"],
         )
         return {row[0]: Incident.model_validate_json(row[1]) for row in rows}
+
+    async def open_counts(self, now: datetime) -> list[OpenCount]:
+        """``backends.capabilities.Tally`` (``backends.common.sql.OPEN_COUNTS``)."""
+        rows = await self.fetchall(OPEN_COUNTS, [utc(now).timestamp()])
+        return [
+            OpenCount(Priority.from_rank(int(p)), Status(s), int(n), int(b or 0))
+            for p, s, n, b in rows
+        ]
 
     async def count_incidents(self, query: IncidentQuery) -> int:
         where, params = sql_where(query, self._now().timestamp())

@@ -69,6 +69,12 @@ class ServerSettings(Section):
     ``log_window``; the next one after the window says how many were left out."""
     log_window: float = Field(default=60.0, gt=0)
     """Seconds of ``log_repeats``."""
+    metrics_refresh: float = Field(default=5.0, gt=0)
+    """``/metrics`` counts open incidents from a snapshot at most this many seconds old
+    (one aggregate query per period however often it is scraped)."""
+    metrics_token: bool = False
+    """Require a bearer token (any role: a viewer token for Prometheus's ``authorization``
+    setting) on ``/metrics``; off by default, as Prometheus expects."""
 
 
 class DemoSettings(Section):

@@ -40,6 +40,7 @@ from console.http.routes import (
     stats,
     status,
 )
+from console.http.store_gauges import StoreGauges
 from console.services.automation import Automation
 
 log = logging.getLogger("incidents.server")
@@ -95,6 +96,12 @@ def create_app(
     metrics = RequestMetrics()
     health = capabilities.write_health(backend)
     readiness = Readiness(health) if health is not None else None
+    tally = capabilities.tally(backend)
+    gauges = (
+        StoreGauges(tally, clock, refresh=settings.server.metrics_refresh)
+        if tally is not None
+        else None
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,6 +117,8 @@ def create_app(
             hub.close()
             if readiness is not None:
                 readiness.close()
+            if gauges is not None:
+                gauges.close()
             running.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await running
@@ -132,6 +141,7 @@ def create_app(
     app.state.hub = hub
     app.state.metrics = metrics
     app.state.readiness = readiness
+    app.state.gauges = gauges
     app.state.stop_streams = hub.close
     install_error_handlers(app)
     # Added first, so it runs inside Instrument (metrics, body limit).

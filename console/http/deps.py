@@ -99,6 +99,10 @@ class RoleGuard:
         return principal
 
 
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+"""The bearer credentials as sent, if any: for a route that checks a token only when its
+setting says so (``/metrics``), by calling a guard itself."""
+
 VIEWER = RoleGuard("viewer")
 RESPONDER = RoleGuard("responder")
 ADMIN = RoleGuard("admin")

@@ -115,3 +115,27 @@ async def test_the_delivery_log_is_an_outbox(store: Backend) -> None:
     await log.update(first[1], "retrying", attempts=2, response_code=503, error="HTTP 503", at=T0)
     assert [(p.key, p.attempts) for p in await log.pending()] == [("k2", 2), ("k3", 0), ("", 0)]
     assert {d.key for d in await log.recent()} == {"k1", "k2", "k3", ""}
+
+
+async def test_tally_counts_open_incidents_and_breaches_by_the_domain_rule(store: Backend) -> None:
+    from console.domain.models import NewIncident, Priority, Service, Status
+    from console.domain.sla import SlaPolicy, is_breached
+
+    await store.put_service(Service(id="web", name="Web"))
+    tally = capabilities.tally(store)
+    assert tally is not None
+    assert await tally.open_counts(T0) == []
+    urgent = await store.create_incident(
+        NewIncident(title="a", service="web", impact=1, urgency=1), "t"
+    )
+    await store.create_incident(NewIncident(title="b", service="web"), "t")
+    counts = {(c.priority, c.status): (c.open, c.breached) for c in await tally.open_counts(T0)}
+    assert counts == {
+        (Priority.P1, Status.TRIGGERED): (1, 0),
+        (Priority.P3, Status.TRIGGERED): (1, 0),
+    }
+    later = T0 + timedelta(minutes=16)  # past P1's 15-minute response target
+    assert is_breached(urgent, later, SlaPolicy())  # the stores here run the defaults
+    counts = {(c.priority, c.status): (c.open, c.breached) for c in await tally.open_counts(later)}
+    assert counts[(Priority.P1, Status.TRIGGERED)] == (1, 1)
+    assert counts[(Priority.P3, Status.TRIGGERED)] == (1, 0)
