@@ -76,8 +76,11 @@ def add_token(parser: argparse.ArgumentParser, help: str = TOKEN_HELP, **kwargs:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # No abbreviations at the top: the top parser sees every argument, even those after the
+    # subcommand, and took ``migrate --to`` for an abbreviation of --token / --token-file.
     parser = Parser(
         prog="incidents",
+        allow_abbrev=False,
         description="A keyboard-first terminal console for IT incident response.",
         epilog="A token for --backend: --token-file FILE or the INCIDENTS_TOKEN environment "
         "variable (--token works too, but anyone on the host sees it in ps).",

@@ -25,6 +25,9 @@ from backends.sqlite.tokens import SqliteTokenStore
 from tests.waiting import TIMEOUT, wait_until_sync
 
 ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 2 * TIMEOUT
+"""Seconds a server may take to print its URL: importing FastAPI, pydantic and the drivers
+took over 20 s with the 2 cores shared by 8 sessions (load average 16)."""
 
 
 def hermetic_env(home: Path) -> dict[str, str]:
@@ -140,7 +143,7 @@ class ServerProcess:
             self.output.append(line)
             self.lines.put(line)
 
-    def wait_ready(self, timeout: float = 20.0) -> str:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> str:
         """Block until the server prints its URL; returns it."""
         deadline = time.monotonic() + timeout
         while not self.url:
@@ -159,7 +162,7 @@ class ServerProcess:
         wait_readyz(self.url)
         return self.url
 
-    async def ready(self, timeout: float = 20.0) -> str:
+    async def ready(self, timeout: float = START_TIMEOUT) -> str:
         return await asyncio.to_thread(self.wait_ready, timeout)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> float:
@@ -194,7 +197,7 @@ class ForkedServer:
         self.log = log
         self.url = ""
 
-    def wait_ready(self, timeout: float = 20.0) -> str:
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> str:
         def listening() -> str | None:
             if not self.alive():
                 raise RuntimeError(f"forked server died:\n{self._log()}")
@@ -214,7 +217,7 @@ class ForkedServer:
     def _log(self) -> str:
         return self.log.read_text() if self.log.exists() else ""
 
-    async def ready(self, timeout: float = 20.0) -> str:
+    async def ready(self, timeout: float = START_TIMEOUT) -> str:
         return await asyncio.to_thread(self.wait_ready, timeout)
 
     def alive(self) -> bool:
