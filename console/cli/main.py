@@ -24,6 +24,7 @@ from console.domain.config import (
     load_settings,
     login_name,
 )
+from console.domain.text import clean
 
 
 class Parser(argparse.ArgumentParser):
@@ -374,9 +375,27 @@ def _quiet_stdout() -> None:
         pass
 
 
+def clean_arguments(args: argparse.Namespace) -> argparse.Namespace:
+    """Every text argument through ``console.domain.text.clean``: the command line is an
+    edge like the API (``--as``, ``--summary``, ``--user``, ``--name``, ``--detail``...), so a
+    pasted escape sequence or invisible character is not stored. Paths are left alone."""
+
+    def cleaned(value: object) -> object:
+        if isinstance(value, str):
+            return clean(value)
+        if isinstance(value, list):
+            return [cleaned(item) for item in value]
+        return value
+
+    for name, value in vars(args).items():
+        if name != "handler":
+            setattr(args, name, cleaned(value))
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = clean_arguments(parser.parse_args(argv))
     prog = "incidents" + (f" {args.command}" if getattr(args, "command", None) else "")
     try:
         settings = resolve_settings(args)

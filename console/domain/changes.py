@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from console.domain.durations import elapsed as span
 from console.domain.intake import KEY_LIMIT, TEXT_LIMIT, IntakeError, url_link
-from console.domain.models import Link, LinkKind, Model, Service, utc
-from console.domain.text import clean
+from console.domain.models import Link, LinkKind, Model, Service, clean_link, utc
+from console.domain.text import Line, clean, clean_data
 
 SUMMARY_LIMIT = 1024
 """PagerDuty's own limit for ``payload.summary``."""
@@ -76,14 +76,19 @@ class ChangeEventBody(_Wire):
 class NewChange(Model):
     """A change to record: what the intake route and ``incidents change record`` hand a store."""
 
-    service: str = Field(min_length=1, max_length=64)
-    summary: str = Field(min_length=1, max_length=SUMMARY_LIMIT)
-    source: str = ""
+    service: Annotated[Line, Field(min_length=1, max_length=64)]
+    summary: Annotated[Line, Field(min_length=1, max_length=SUMMARY_LIMIT)]
+    source: Line = ""
     at: datetime
     """When the change happened (the sender's timestamp, or the time it was received)."""
     links: tuple[Link, ...] = ()
-    details: dict[str, Any] = Field(default_factory=dict)
-    integration_id: str | None = None
+    details: Annotated[dict[str, Any], AfterValidator(clean_data)] = Field(default_factory=dict)
+    integration_id: Line | None = None
+
+    @field_validator("links")
+    @classmethod
+    def _clean_links(cls, links: tuple[Link, ...]) -> tuple[Link, ...]:
+        return tuple(link for link in map(clean_link, links) if link.ref)
 
 
 class ChangeEvent(NewChange):
@@ -115,24 +120,9 @@ def _details(value: Any) -> dict[str, Any]:
     object is cut (not refused) past ``DETAILS_LIMIT`` characters of JSON."""
     import json
 
-    def scrub(item: Any, depth: int = 0) -> Any:
-        if depth > 8:
-            return "…"
-        if isinstance(item, str):
-            return clean(item, multiline=True, limit=TEXT_LIMIT)
-        if isinstance(item, Mapping):
-            return {
-                clean(str(k), limit=200): scrub(v, depth + 1) for k, v in list(item.items())[:100]
-            }
-        if isinstance(item, list | tuple):
-            return [scrub(v, depth + 1) for v in list(item)[:100]]
-        if item is None or isinstance(item, bool | int | float):
-            return item
-        return clean(str(item), limit=1000)
-
     if value is None:
         return {}
-    cleaned = scrub(value)
+    cleaned = clean_data(value, text_limit=TEXT_LIMIT)
     if not isinstance(cleaned, dict):
         cleaned = {"details": cleaned}
     text = json.dumps(cleaned, default=str)

@@ -46,6 +46,7 @@ from console.domain.models import (
     User,
     utc,
 )
+from console.domain.text import Line
 
 Kind = Literal["team", "user", "schedule", "policy", "service"]
 KINDS: tuple[Kind, ...] = ("team", "user", "schedule", "policy", "service")
@@ -889,7 +890,7 @@ class Ref(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Kind
-    id: str
+    id: Line
 
 
 class NewOverride(BaseModel):
@@ -897,7 +898,7 @@ class NewOverride(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schedule: str
+    schedule: Line
     override: Override
 
 

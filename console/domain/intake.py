@@ -48,7 +48,7 @@ from console.domain.models import (
     Status,
     priority_for,
 )
-from console.domain.text import clean
+from console.domain.text import Data, Line, Text, clean
 
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """Alertmanager's ``endsAt`` of an alert that is still firing (Go's zero time)."""
@@ -81,56 +81,58 @@ class TooLarge(IntakeError):
 
 class _Wire(BaseModel):
     """Strict JSON: a string is a string, a number a number; unknown fields are ignored so a
-    newer sender does not break intake."""
+    newer sender does not break intake. Every string field is ``Line`` / ``Text`` / ``Data``:
+    cleaned here, at the edge (``console.domain.text``), so nothing a sender writes reaches
+    the store raw, the details (``custom_details``, images, URLs, ``groupKey``) included."""
 
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
 
 
 class AmAlert(_Wire):
     status: Literal["firing", "resolved"]
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[Line, Line] = Field(default_factory=dict)
+    annotations: dict[Line, Text] = Field(default_factory=dict)
     startsAt: datetime | None = None
     endsAt: datetime | None = None
-    generatorURL: str = ""
-    fingerprint: str = Field(default="", max_length=KEY_LIMIT)
+    generatorURL: Line = ""
+    fingerprint: Line = Field(default="", max_length=KEY_LIMIT)
 
 
 class AmWebhook(_Wire):
     """Alertmanager's webhook body, version 4."""
 
     version: Literal["4"]
-    groupKey: str = Field(min_length=1, max_length=4096)
+    groupKey: Line = Field(min_length=1, max_length=4096)
     status: Literal["firing", "resolved"]
-    receiver: str = ""
-    groupLabels: dict[str, str] = Field(default_factory=dict)
-    commonLabels: dict[str, str] = Field(default_factory=dict)
-    commonAnnotations: dict[str, str] = Field(default_factory=dict)
-    externalURL: str = ""
+    receiver: Line = ""
+    groupLabels: dict[Line, Line] = Field(default_factory=dict)
+    commonLabels: dict[Line, Line] = Field(default_factory=dict)
+    commonAnnotations: dict[Line, Text] = Field(default_factory=dict)
+    externalURL: Line = ""
     truncatedAlerts: int = Field(default=0, ge=0)
     alerts: list[AmAlert]
 
 
 class EventLink(_Wire):
-    href: str = Field(min_length=1)
-    text: str = ""
+    href: Line = Field(min_length=1)
+    text: Line = ""
 
 
 class EventImage(_Wire):
-    src: str = Field(min_length=1)
-    href: str = ""
-    alt: str = ""
+    src: Line = Field(min_length=1)
+    href: Line = ""
+    alt: Line = ""
 
 
 class EventPayload(_Wire):
-    summary: str = Field(min_length=1, max_length=1024)
-    source: str = Field(min_length=1, max_length=1024)
+    summary: Line = Field(min_length=1, max_length=1024)
+    source: Line = Field(min_length=1, max_length=1024)
     severity: Literal["critical", "error", "warning", "info"]
     timestamp: datetime | None = None
-    component: str | None = Field(default=None, max_length=1024)
-    group: str | None = Field(default=None, max_length=1024)
-    class_: str | None = Field(default=None, max_length=1024, alias="class")
-    custom_details: Any = None
+    component: Line | None = Field(default=None, max_length=1024)
+    group: Line | None = Field(default=None, max_length=1024)
+    class_: Line | None = Field(default=None, max_length=1024, alias="class")
+    custom_details: Data = None
 
 
 class Event(_Wire):
@@ -138,10 +140,10 @@ class Event(_Wire):
 
     routing_key: str = Field(min_length=1, max_length=KEY_LIMIT)
     event_action: Literal["trigger", "acknowledge", "resolve"]
-    dedup_key: str | None = Field(default=None, min_length=1, max_length=KEY_LIMIT)
+    dedup_key: Line | None = Field(default=None, min_length=1, max_length=KEY_LIMIT)
     payload: EventPayload | None = None
-    client: str | None = None
-    client_url: str | None = None
+    client: Line | None = None
+    client_url: Line | None = None
     links: list[EventLink] = Field(default_factory=list)
     images: list[EventImage] = Field(default_factory=list)
 

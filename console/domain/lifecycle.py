@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, field_validator
 
 from console.domain import durations
 from console.domain.limits import MAX_INT
@@ -35,9 +35,10 @@ from console.domain.models import (
     Status,
     TimelineEntry,
     choose_priority,
+    clean_link,
     utc,
 )
-from console.domain.text import clean
+from console.domain.text import Line, Text, clean
 
 
 class InvalidTransition(Exception):
@@ -77,7 +78,7 @@ class Acknowledge(Model):
 class Resolve(Model):
     kind: Literal["resolve"] = "resolve"
     code: ResolutionCode = ResolutionCode.FIXED
-    note: str = Field(default="", max_length=20_000)
+    note: Annotated[Text, Field(max_length=20_000)] = ""
 
 
 class Close(Model):
@@ -86,23 +87,23 @@ class Close(Model):
 
 class Reopen(Model):
     kind: Literal["reopen"] = "reopen"
-    reason: str = Field(default="", max_length=20_000)
+    reason: Annotated[Text, Field(max_length=20_000)] = ""
 
 
 class Cancel(Model):
     kind: Literal["cancel"] = "cancel"
-    reason: str = Field(default="", max_length=20_000)
+    reason: Annotated[Text, Field(max_length=20_000)] = ""
 
 
 class Hold(Model):
     kind: Literal["hold"] = "hold"
     reason: HoldReason
-    note: str = Field(default="", max_length=20_000)
+    note: Annotated[Text, Field(max_length=20_000)] = ""
 
 
 class Resume(Model):
     kind: Literal["resume"] = "resume"
-    note: str = Field(default="", max_length=20_000)
+    note: Annotated[Text, Field(max_length=20_000)] = ""
 
 
 class Escalate(Model):
@@ -117,9 +118,9 @@ class Escalate(Model):
     kind: Literal["escalate"] = "escalate"
     level: int | None = Field(default=None, ge=1, le=MAX_INT)
     loop: int | None = Field(default=None, ge=0, le=MAX_INT)
-    paged: tuple[str, ...] = ()
+    paged: tuple[Line, ...] = ()
     automatic: bool = False
-    note: str = Field(default="", max_length=20_000)
+    note: Annotated[Text, Field(max_length=20_000)] = ""
 
 
 class SetPriority(Model):
@@ -133,17 +134,22 @@ class SetPriority(Model):
 
 class Assign(Model):
     kind: Literal["assign"] = "assign"
-    assignee: str | None = Field(default=None, max_length=64)
+    assignee: Annotated[Line, Field(max_length=64)] | None = None
 
 
 class AddNote(Model):
     kind: Literal["note"] = "note"
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Annotated[Text, Field(min_length=1, max_length=20_000)]
 
 
 class AddLink(Model):
     kind: Literal["link"] = "link"
     link: Link
+
+    @field_validator("link")
+    @classmethod
+    def _clean(cls, link: Link) -> Link:
+        return clean_link(link)
 
 
 class AlertRepeated(Model):
@@ -151,7 +157,7 @@ class AlertRepeated(Model):
 
     kind: Literal["alert_repeated"] = "alert_repeated"
     count: int = Field(default=1, ge=1, le=MAX_INT)
-    summary: str = ""
+    summary: Line = ""
 
 
 class MarkBreached(Model):
@@ -165,7 +171,7 @@ class Merge(Model):
     """Fold this incident into another one; it is resolved as a duplicate."""
 
     kind: Literal["merge"] = "merge"
-    into: str = Field(min_length=1)
+    into: Annotated[Line, Field(min_length=1)]
 
 
 class Publish(Model):
@@ -174,15 +180,15 @@ class Publish(Model):
     Separate from notes on purpose: notes are internal and never leave the console."""
 
     kind: Literal["publish"] = "publish"
-    title: str = Field(min_length=1, max_length=200)
-    message: str = Field(min_length=1, max_length=5_000)
+    title: Annotated[Line, Field(min_length=1, max_length=200)]
+    message: Annotated[Text, Field(min_length=1, max_length=5_000)]
 
 
 class PublicUpdate(Model):
     """A public update for a published incident (what customers read on the status page)."""
 
     kind: Literal["public_update"] = "public_update"
-    message: str = Field(min_length=1, max_length=5_000)
+    message: Annotated[Text, Field(min_length=1, max_length=5_000)]
 
 
 Action = Annotated[

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from console.domain.text import Line, Text, clean
+
 
 def utc(dt: datetime) -> datetime:
     """Return ``dt`` as an aware UTC datetime (naive values are taken to be UTC)."""
@@ -172,6 +174,16 @@ class Link(Model):
     state: str = ""
 
 
+def clean_link(link: Link) -> Link:
+    """``link`` with its text cleaned (``console.domain.text.clean``); its ref may be left
+    empty, which the caller refuses."""
+    ref = clean(link.ref).strip()
+    title, state = clean(link.title), clean(link.state)
+    if (ref, title, state) == (link.ref, link.title, link.state):
+        return link
+    return link.model_copy(update={"ref": ref, "title": title, "state": state})
+
+
 class Pause(Model):
     """An interval during which the SLA clocks did not run (on hold, or resolved before a reopen)."""
 
@@ -320,15 +332,21 @@ class Contact(Model):
     """One way to reach a person (an address, a number, a chat handle or a webhook URL)."""
 
     kind: ContactKind
-    to: str = Field(min_length=1, max_length=500)
+    to: Annotated[Line, Field(min_length=1, max_length=500)]
+
+
+# The directory's text is typed ``Line`` / ``Text``: cleaned as it comes in (a directory file,
+# the API, the console), so an id can hold no control or invisible character.
+Id = Annotated[Line, Field(min_length=1, max_length=64)]
+"""A directory id (service, person, team, policy, schedule): one clean line."""
 
 
 class User(Model):
-    id: str = Field(min_length=1, max_length=64)
+    id: Id
     """The person's handle: what assign, schedules and policies name them by."""
-    name: str
-    email: str = ""
-    team: str | None = None
+    name: Line
+    email: Line = ""
+    team: Line | None = None
     contacts: tuple[Contact, ...] = ()
     """Contact methods besides ``email``, in the order notifications should try them."""
 
@@ -339,18 +357,18 @@ class User(Model):
 
 
 class Team(Model):
-    id: str = Field(min_length=1, max_length=64)
-    name: str
+    id: Id
+    name: Line
 
 
 class Service(Model):
-    id: str = Field(min_length=1, max_length=64)
-    name: str
-    team: str | None = None
-    policy: str | None = None
+    id: Id
+    name: Line
+    team: Line | None = None
+    policy: Line | None = None
     auto_resolve: bool = True
-    description: str = ""
-    depends_on: tuple[str, ...] = ()
+    description: Text = ""
+    depends_on: tuple[Line, ...] = ()
     """Ids of the services this one needs (an outage there explains one here)."""
 
 
@@ -361,7 +379,7 @@ class TargetKind(StrEnum):
 
 class EscalationTarget(Model):
     kind: TargetKind
-    id: str
+    id: Line
 
 
 class EscalationLevel(Model):
@@ -372,8 +390,8 @@ class EscalationLevel(Model):
 
 
 class EscalationPolicy(Model):
-    id: str = Field(min_length=1, max_length=64)
-    name: str
+    id: Id
+    name: Line
     levels: tuple[EscalationLevel, ...] = Field(min_length=1)
     repeat: int = Field(default=0, ge=0, le=9)
     """How many more times to run through all levels after the first pass."""
@@ -387,8 +405,8 @@ class Rotation(Model):
     timezone, e.g. ``(9, 17)``.
     """
 
-    name: str = ""
-    users: tuple[str, ...] = Field(min_length=1)
+    name: Line = ""
+    users: tuple[Line, ...] = Field(min_length=1)
     start: datetime
     """The first handoff; later handoffs keep its local wall-clock time across DST."""
     shift: Duration = timedelta(days=7)
@@ -419,10 +437,10 @@ class Rotation(Model):
 class Override(Model):
     """Somebody covers a schedule between ``start`` and ``end``; overrides win over rotations."""
 
-    user: str
+    user: Line
     start: datetime
     end: datetime
-    by: str = ""
+    by: Line = ""
     """Who wrote it from the console ("take on-call", "swap with"); empty for one that came
     from a directory file. ``incidents directory apply`` keeps console overrides that have
     not ended yet, so re-applying the team's file does not undo a swap made in the console."""
@@ -440,9 +458,9 @@ class Override(Model):
 
 
 class Schedule(Model):
-    id: str = Field(min_length=1, max_length=64)
-    name: str
-    timezone: str = "UTC"
+    id: Id
+    name: Line
+    timezone: Line = "UTC"
     rotations: tuple[Rotation, ...] = Field(min_length=1)
     overrides: tuple[Override, ...] = ()
 
@@ -450,22 +468,32 @@ class Schedule(Model):
 class NewIncident(Model):
     """What a person or an integration supplies to open an incident."""
 
-    title: str = Field(min_length=1, max_length=500)
-    service: str = Field(min_length=1)
-    description: str = Field(default="", max_length=20_000)
+    title: Annotated[Line, Field(min_length=1, max_length=500)]
+    service: Annotated[Line, Field(min_length=1)]
+    description: Annotated[Text, Field(max_length=20_000)] = ""
     impact: Level = 2
     urgency: Level = 2
     priority: Priority | None = None
     """An explicit priority overrides the impact x urgency matrix."""
-    assignee: str | None = None
-    policy: str | None = None
+    assignee: Line | None = None
+    policy: Line | None = None
     """The escalation policy; defaults to the service's policy."""
-    source: str = "manual"
-    dedup_key: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
+    source: Line = "manual"
+    dedup_key: Line | None = None
+    labels: dict[Line, Line] = Field(default_factory=dict)
     links: tuple[Link, ...] = ()
     created_at: datetime | None = None
     """Backfill only (demo history, imports); normally the backend's clock decides."""
+
+    @field_validator("links")
+    @classmethod
+    def _clean_links(cls, links: tuple[Link, ...]) -> tuple[Link, ...]:
+        # ``Link`` is also what every stored incident is read into: cleaned here, at the
+        # edge, not on each read.
+        cleaned = tuple(clean_link(link) for link in links)
+        if any(not link.ref for link in cleaned):
+            raise ValueError("a link's ref is empty without its control and invisible characters")
+        return cleaned
 
 
 SortKey = Literal["urgency", "priority", "age", "updated", "sla"]

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
 from console.domain.models import Model, utc
+from console.domain.text import Line
 
 TTL = timedelta(seconds=15)
 """How long an announcement counts without being renewed."""
@@ -52,13 +54,13 @@ _DOING = {
 class Presence(Model):
     """One console's announcement."""
 
-    console: str = Field(min_length=1, max_length=64)
+    console: Annotated[Line, Field(min_length=1, max_length=64)]
     """A random id per running console (one person may run two)."""
     user: str = Field(min_length=1, max_length=64)
     incident_id: int | None = None
     """The incident open on that console, or none (it is on the queue)."""
     activity: Activity = Activity.VIEWING
-    action: str = Field(default="", max_length=32)
+    action: Annotated[Line, Field(max_length=32)] = ""
     """While ``acting``: the triage action whose dialog is open (``acknowledge``, ``note``...)."""
     expires_at: datetime
 

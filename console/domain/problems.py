@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from console.domain.limits import MAX_INT
 from console.domain.models import HoldReason, Incident, Link, LinkKind, Model, Status, utc
+from console.domain.text import Line
 
 
 class ProblemState(StrEnum):
@@ -47,7 +49,7 @@ class NewProblem(Model):
     """What a person supplies to create a problem from an incident."""
 
     from_incident_id: int = Field(ge=0, le=MAX_INT)
-    title: str = Field(min_length=1, max_length=500)
+    title: Annotated[Line, Field(min_length=1, max_length=500)]
 
 
 def problem_key(problem_id: int) -> str:

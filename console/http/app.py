@@ -41,6 +41,7 @@ from console.http.routes import (
     status,
 )
 from console.http.store_gauges import StoreGauges
+from console.http.visible import VisibleJson
 from console.services.automation import Automation
 
 log = logging.getLogger("incidents.server")
@@ -106,9 +107,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
-        automation = Automation(
-            store, settings, clock, interval=settings.server.escalator_interval
-        )
+        automation = Automation(store, settings, clock, interval=settings.server.escalator_interval)
         app.state.automation = automation
         running = asyncio.create_task(automation.run(), name="automation")
         try:
@@ -146,6 +145,7 @@ def create_app(
     install_error_handlers(app)
     # Added first, so it runs inside Instrument (metrics, body limit).
     app.add_middleware(intake.IntakeFastPath)
+    app.add_middleware(VisibleJson)  # every JSON answer, the fast intake path's included
     app.add_middleware(Instrument, metrics=metrics, max_body=settings.server.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router, responses=ERROR_RESPONSES)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
 from pydantic import Field
 
+from console.domain.text import Line
 from console.http.deps import AsAdmin, AsViewer, TokensDep
 from console.http.responses import Body
 
@@ -14,9 +15,9 @@ router = APIRouter(prefix="/v1", tags=["auth"])
 
 
 class TokenCreate(Body):
-    user: str = Field(min_length=1, max_length=64)
+    user: Annotated[Line, Field(min_length=1, max_length=64)]
     role: Literal["viewer", "responder", "admin"]
-    name: str = Field(default="", max_length=200)
+    name: Annotated[Line, Field(max_length=200)] = ""
 
 
 class WhoAmI(Body):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter
 from backends.base import Backend
 from console.domain.directory import DirectoryChanges
 from console.domain.models import EscalationPolicy, Schedule, Service, Team, User
+from console.domain.text import clean
 from console.http.deps import AsAdmin, AsResponder, AsViewer, StoreDep
 from console.http.errors import ApiError
 from console.http.responses import json_response, model_json
@@ -32,7 +33,7 @@ def _kind(
         return json_response(adapter.dump_json(list(await read_all(store))))
 
     async def write(item_id: str, body: Any, who: AsAdmin, store: StoreDep) -> Response:
-        if body.id != item_id:
+        if body.id != clean(item_id):  # the body's id is cleaned as it is read
             raise ApiError(
                 422,
                 "invalid_body",
