@@ -31,6 +31,12 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line on stderr (and exit status 2), not a usage
     block: the line names the argument and points at ``--help``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # No abbreviations: with --token and --token-file at the top, a subcommand's own
+        # option such as ``migrate --to`` would be refused as ambiguous before it is parsed.
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 

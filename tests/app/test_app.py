@@ -171,16 +171,17 @@ def test_startup_errors_are_one_line(tmp_path: Path) -> None:
     with sqlite3.connect(too_new) as conn:
         conn.execute("PRAGMA user_version = 999")
     cases = {
-        ("--db", str(garbage)): "not an SQLite database",
-        ("--db", "/proc/no/such/dir/x.db"): "cannot create the database folder",
-        ("--db", str(too_new)): "newer release",
-        ("--backend", "http://127.0.0.1:9"): "cannot reach",
+        ("--db", str(garbage)): ("not an SQLite database", 1),
+        # refused before anything is opened (issue 11 point 8): most likely a typo
+        ("--db", "/proc/no/such/dir/x.db"): ("there is no folder /proc/no/such/dir", 2),
+        ("--db", str(too_new)): ("newer release", 1),
+        ("--backend", "http://127.0.0.1:9"): ("cannot reach", 1),
     }
-    for args, fragment in cases.items():
+    for args, (fragment, code) in cases.items():
         result = subprocess.run(
             [INCIDENTS, *args, "--as", "alice"], capture_output=True, text=True, timeout=30
         )
-        assert result.returncode == 1, result.stderr
+        assert result.returncode == code, result.stderr
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("incidents: "), result.stderr
