@@ -78,7 +78,7 @@ class Acknowledge(Model):
 class Resolve(Model):
     kind: Literal["resolve"] = "resolve"
     code: ResolutionCode = ResolutionCode.FIXED
-    note: Annotated[Text, Field(max_length=20_000)] = ""
+    note: Text = Field(default="", max_length=20_000)
 
 
 class Close(Model):
@@ -87,23 +87,23 @@ class Close(Model):
 
 class Reopen(Model):
     kind: Literal["reopen"] = "reopen"
-    reason: Annotated[Text, Field(max_length=20_000)] = ""
+    reason: Text = Field(default="", max_length=20_000)
 
 
 class Cancel(Model):
     kind: Literal["cancel"] = "cancel"
-    reason: Annotated[Text, Field(max_length=20_000)] = ""
+    reason: Text = Field(default="", max_length=20_000)
 
 
 class Hold(Model):
     kind: Literal["hold"] = "hold"
     reason: HoldReason
-    note: Annotated[Text, Field(max_length=20_000)] = ""
+    note: Text = Field(default="", max_length=20_000)
 
 
 class Resume(Model):
     kind: Literal["resume"] = "resume"
-    note: Annotated[Text, Field(max_length=20_000)] = ""
+    note: Text = Field(default="", max_length=20_000)
 
 
 class Escalate(Model):
@@ -120,7 +120,7 @@ class Escalate(Model):
     loop: int | None = Field(default=None, ge=0, le=MAX_INT)
     paged: tuple[Line, ...] = ()
     automatic: bool = False
-    note: Annotated[Text, Field(max_length=20_000)] = ""
+    note: Text = Field(default="", max_length=20_000)
 
 
 class SetPriority(Model):
@@ -134,12 +134,12 @@ class SetPriority(Model):
 
 class Assign(Model):
     kind: Literal["assign"] = "assign"
-    assignee: Annotated[Line, Field(max_length=64)] | None = None
+    assignee: Line | None = Field(default=None, max_length=64)
 
 
 class AddNote(Model):
     kind: Literal["note"] = "note"
-    text: Annotated[Text, Field(min_length=1, max_length=20_000)]
+    text: Text = Field(min_length=1, max_length=20_000)
 
 
 class AddLink(Model):
@@ -171,7 +171,7 @@ class Merge(Model):
     """Fold this incident into another one; it is resolved as a duplicate."""
 
     kind: Literal["merge"] = "merge"
-    into: Annotated[Line, Field(min_length=1)]
+    into: Line = Field(min_length=1)
 
 
 class Publish(Model):
@@ -180,15 +180,15 @@ class Publish(Model):
     Separate from notes on purpose: notes are internal and never leave the console."""
 
     kind: Literal["publish"] = "publish"
-    title: Annotated[Line, Field(min_length=1, max_length=200)]
-    message: Annotated[Text, Field(min_length=1, max_length=5_000)]
+    title: Line = Field(min_length=1, max_length=200)
+    message: Text = Field(min_length=1, max_length=5_000)
 
 
 class PublicUpdate(Model):
     """A public update for a published incident (what customers read on the status page)."""
 
     kind: Literal["public_update"] = "public_update"
-    message: Annotated[Text, Field(min_length=1, max_length=5_000)]
+    message: Text = Field(min_length=1, max_length=5_000)
 
 
 Action = Annotated[

@@ -468,9 +468,11 @@ class Schedule(Model):
 class NewIncident(Model):
     """What a person or an integration supplies to open an incident."""
 
-    title: Annotated[Line, Field(min_length=1, max_length=500)]
-    service: Annotated[Line, Field(min_length=1)]
-    description: Annotated[Text, Field(max_length=20_000)] = ""
+    # Lengths are checked on the text as sent: a title of nothing but escape sequences is
+    # stored empty (shown as "(no title)"), not refused, as intake would store it.
+    title: Line = Field(min_length=1, max_length=500)
+    service: Line = Field(min_length=1)
+    description: Text = Field(default="", max_length=20_000)
     impact: Level = 2
     urgency: Level = 2
     priority: Priority | None = None
