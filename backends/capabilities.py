@@ -230,8 +230,9 @@ class Leadership(Protocol):
     """Which one of the processes on one store runs the automation (escalator, notifier).
 
     ``acquire`` waits until this process leads; ``wait_lost`` returns when it no longer
-    does (its hold on the store broke); ``release`` gives it up. A backend without this
-    capability has no competing servers to choose among (one server per SQLite file).
+    does (its hold on the store broke); ``release`` gives it up. PostgreSQL holds it with an
+    advisory lock, a SQLite file with a lease row; a backend without this capability has no
+    competing servers to choose among.
     """
 
     async def acquire(self) -> None: ...

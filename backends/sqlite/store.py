@@ -84,8 +84,9 @@ from backends.common.rows import (
 from backends.common.sql import OPEN_COUNTS, marks
 from backends.common.sql import order_by as sql_order_by
 from backends.common.sql import where as sql_where
-from backends.sqlite import change_events, deliveries
+from backends.sqlite import change_events, deliveries, leader
 from backends.sqlite.files import create_folders, create_private
+from backends.sqlite.leader import LeaseElector
 from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
 from console.domain.changes import ChangeEvent, NewChange
@@ -300,6 +301,11 @@ MIGRATIONS: list[Migration] = [
         " notifier's place in the change feed (backends/sqlite/deliveries.py)",
         deliveries.SCHEMA,
     ),
+    Migration(
+        "the leader lease: one server per file runs the escalator and the notifier"
+        " (backends/sqlite/leader.py)",
+        leader.SCHEMA,
+    ),
 ]
 
 
@@ -443,6 +449,7 @@ class SqliteBackend:
                 presence=self,
                 write_health=self,
                 tally=self,
+                elector=LeaseElector(self, ttl=self._settings.server.leader_lease),
             )
         return self._capabilities
 

@@ -72,6 +72,10 @@ class ServerSettings(Section):
     metrics_refresh: float = Field(default=5.0, gt=0)
     """``/metrics`` counts open incidents from a snapshot at most this many seconds old
     (one aggregate query per period however often it is scraped)."""
+    leader_lease: float = Field(default=10.0, ge=1)
+    """Seconds a server's lead (it runs the escalator and the notifier) lasts without being
+    renewed, on a SQLite file several servers share: a leader that dies is replaced within
+    this plus a third of it. (PostgreSQL's lock goes with its holder's connection.)"""
     metrics_token: bool = False
     """Require a bearer token (any role: a viewer token for Prometheus's ``authorization``
     setting) on ``/metrics``; off by default, as Prometheus expects."""

@@ -1,10 +1,10 @@
 """What a server runs besides answering requests: the escalator and the ChatOps notifier,
 only while it leads.
 
-On a store with an ``Elector`` (PostgreSQL, several replicas), each server campaigns and
-only the leader runs them; when it loses the lead (its connection broke) it stops them and
-campaigns again, and when it dies another replica takes over (``backends.postgres.leader``).
-On a store without one (a SQLite file, one server) they simply run.
+On a store with an ``Elector`` (PostgreSQL's advisory lock, ``backends.postgres.leader``;
+a SQLite file's lease, ``backends.sqlite.leader``), each server campaigns and only the
+leader runs them; when it loses the lead it stops them and campaigns again, and when it
+dies another server takes over. On a store without one they simply run.
 """
 
 from __future__ import annotations
