@@ -31,7 +31,9 @@ from console.domain.lifecycle import Action
 from console.domain.models import (
     Change,
     EscalationPolicy,
+    HistoryOrder,
     Incident,
+    IncidentPage,
     IncidentQuery,
     NewIncident,
     Schedule,
@@ -142,6 +144,19 @@ class Backend(Protocol):
         ...
 
     async def count_incidents(self, query: IncidentQuery) -> int: ...
+
+    async def page_incidents(
+        self, query: IncidentQuery, after: str | None = None, order: HistoryOrder = "newest"
+    ) -> IncidentPage:
+        """One page of the history: up to ``query.limit`` incidents matching ``query`` (any
+        status it names: resolved and closed ones too), by id (the order they were
+        recorded), newest or oldest first, after the cursor ``after`` (the previous page's
+        ``next``; ``None`` for the first page). ``query.sort`` and ``offset`` are not used.
+
+        Keyset paging, not OFFSET: a page deep in a million incidents costs what the first
+        does, and incidents recorded meanwhile never shift the pages already read.
+        ``InvalidAction`` for a cursor this backend did not hand out."""
+        ...
 
     async def get_incident(self, ref: int | str) -> Incident:
         """One incident by id or key (``INC-1042``); ``NotFound`` if there is none."""

@@ -50,7 +50,9 @@ from console.domain.lifecycle import ACTION_ADAPTER, Action
 from console.domain.models import (
     Change,
     EscalationPolicy,
+    HistoryOrder,
     Incident,
+    IncidentPage,
     IncidentQuery,
     NewIncident,
     Schedule,
@@ -113,6 +115,9 @@ def query_params(query: IncidentQuery) -> list[tuple[str, str]]:
         params.append(("breached", "true" if query.breached else "false"))
     if query.resolved_since is not None:
         params.append(("resolved_since", query.resolved_since.isoformat()))
+    params += [("key", key) for key in query.keys]
+    params += [("service_prefix", prefix) for prefix in query.service_prefixes]
+    params += [("term", term) for term in query.terms]
     params += [("sort", query.sort), ("limit", str(query.limit)), ("offset", str(query.offset))]
     return params
 
@@ -347,6 +352,16 @@ class RemoteBackend:
     async def list_incidents(self, query: IncidentQuery) -> list[Incident]:
         response = await self._get("/v1/incidents", query_params(query))
         return _INCIDENTS.validate_json(response.content)
+
+    async def page_incidents(
+        self, query: IncidentQuery, after: str | None = None, order: HistoryOrder = "newest"
+    ) -> IncidentPage:
+        params = [p for p in query_params(query) if p[0] not in ("sort", "offset")]
+        params.append(("order", order))
+        if after is not None:
+            params.append(("after", after))
+        response = await self._get("/v1/incidents/page", params)
+        return IncidentPage.model_validate_json(response.content)
 
     async def count_incidents(self, query: IncidentQuery) -> int:
         response = await self._get("/v1/incidents/count", query_params(query))

@@ -12,17 +12,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.domain.models import Change, Incident, TimelineEntry, utc
+from console.domain.query import searchable
 from console.domain.sla import SlaPolicy, sort_due
 
 INCIDENT_COLUMNS = (
     "id, key, status, is_open, priority, service, assignee, title, sla_due, "
-    "created_at, resolved_at, updated_at, version, data"
+    "created_at, resolved_at, updated_at, version, data, search"
 )
 """The ``incidents`` columns in the order of ``incident_row``."""
 
 INCIDENT_UPDATE = (
     "status = ?, is_open = ?, priority = ?, service = ?, assignee = ?, title = ?,"
-    " sla_due = ?, created_at = ?, resolved_at = ?, updated_at = ?, version = ?, data = ?"
+    " sla_due = ?, created_at = ?, resolved_at = ?, updated_at = ?, version = ?, data = ?,"
+    " search = ?"
 )
 """The SET list matching ``incident_row(...)[2:]``."""
 
@@ -35,7 +37,8 @@ def ts(value: datetime | None) -> float | None:
 
 
 def incident_row(incident: Incident, sla: SlaPolicy, now: datetime) -> tuple[Any, ...]:
-    """The row of ``INCIDENT_COLUMNS``; ``sla_due`` is ``console.domain.sla.sort_due``."""
+    """The row of ``INCIDENT_COLUMNS``; ``sla_due`` is ``console.domain.sla.sort_due``,
+    ``search`` is ``console.domain.query.searchable`` (what free text matches)."""
     due = sort_due(incident, sla, now)
     return (
         incident.id,
@@ -52,6 +55,7 @@ def incident_row(incident: Incident, sla: SlaPolicy, now: datetime) -> tuple[Any
         ts(incident.updated_at),
         incident.version,
         incident.model_dump_json(),
+        searchable(incident),
     )
 
 

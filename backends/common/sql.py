@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backends.common.rows import ts
-from console.domain.models import OPEN_STATUSES, IncidentQuery, SortKey
+from console.domain.models import OPEN_STATUSES, HistoryOrder, IncidentQuery, SortKey, Status
 from console.domain.order import ORDERS, Field
 
 # How each field of the domain's sort orders (``console.domain.order``) reads in SQL; the
@@ -39,8 +39,7 @@ def order_by(sort: SortKey) -> str:
 
 def like(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere (``ESCAPE '\\'``)."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escape(text)}%"
 
 
 def marks(values: Sequence[object]) -> str:
@@ -52,6 +51,8 @@ def where(query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     statuses = sorted({status.value for status in query.statuses})
+    if len(statuses) == len(Status):
+        statuses = []  # every status: no clause (a history of all is a plain walk by id)
     if statuses:
         if set(statuses) <= {status.value for status in OPEN_STATUSES}:
             # The literal lets the engine use the partial index of open incidents.
@@ -91,7 +92,67 @@ def where(query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
     if query.resolved_since is not None:
         clauses.append("resolved_at >= ?")
         params.append(ts(query.resolved_since))
+    if query.keys:
+        clauses.append(f"key IN ({marks(query.keys)})")
+        params += [key.upper() for key in query.keys]
+    if query.service_prefixes:
+        # lower() folds ASCII on every engine: service ids are ASCII slugs
+        clauses.append(
+            "("
+            + " OR ".join("lower(service) LIKE ? ESCAPE '\\'" for _ in query.service_prefixes)
+            + ")"
+        )
+        params += [prefix_like(prefix.lower()) for prefix in query.service_prefixes]
+    for term in query.terms:
+        # ``search`` is already lower-cased (console.domain.query.searchable), as are terms
+        if term.isdigit():
+            clauses.append("(search LIKE ? ESCAPE '\\' OR key = ?)")
+            params += [like(term), f"INC-{int(term)}"]
+        else:
+            clauses.append("search LIKE ? ESCAPE '\\'")
+            params.append(like(term.lower()))
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def prefix_like(text: str) -> str:
+    """A LIKE pattern matching what starts with ``text`` (``ESCAPE '\\'``)."""
+    return _escape(text) + "%"
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def page(
+    query: IncidentQuery, after: str | None, order: HistoryOrder, now: float, *, hint: str = ""
+) -> tuple[str, list[Any]]:
+    """``SELECT id ...`` for one history page (keyset on the id: ``id < cursor`` newest
+    first), asking for one row more than the page so the caller knows if another follows.
+    ``hint`` follows the table name (SQLite's ``INDEXED BY ...``)."""
+    where_sql, params = where(query, now)
+    if after is not None:
+        where_sql += (" AND " if where_sql else " WHERE ") + (
+            "id < ?" if order == "newest" else "id > ?"
+        )
+        params.append(cursor_id(after))
+    direction = "DESC" if order == "newest" else "ASC"
+    params.append(query.limit + 1)
+    return f"SELECT id FROM incidents{hint}{where_sql} ORDER BY id {direction} LIMIT ?", params
+
+
+def cursor_id(cursor: str) -> int:
+    """The id a history cursor stands for; ``ValueError`` for anything else."""
+    if not cursor.isdigit() or len(cursor) > 19:
+        raise ValueError(f"not a history cursor: {cursor[:40]!r}")
+    return int(cursor)
+
+
+def next_cursor(ids: Sequence[int], limit: int) -> tuple[list[int], str | None]:
+    """The page's ids (``limit`` of them) and the cursor after the last, if more follow."""
+    if len(ids) > limit:
+        ids = list(ids[:limit])
+        return ids, str(ids[-1])
+    return list(ids), None
 
 
 def numbered(sql: str, start: int = 1) -> str:

@@ -26,7 +26,7 @@ TABLES: dict[str, tuple[str, str | None]] = {
     "schedules": ("id, data", None),
     "incidents": (
         "id, key, status, is_open, priority, service, assignee, title, sla_due, created_at,"
-        " resolved_at, updated_at, version, data",
+        " resolved_at, updated_at, version, data, search",
         "incidents_id_seq",
     ),
     "timeline": ("id, incident_id, version, at, actor, kind, entry", "timeline_id_seq"),

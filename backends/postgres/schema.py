@@ -236,4 +236,22 @@ MIGRATIONS: list[Migration] = [
             " WHERE status IN ('queued', 'retrying')",
         ),
     ),
+    Migration(
+        "what free text matches, as a column (title, service, assignee, labels: the SQLite"
+        " store's migration 10, console.domain.query.searchable), for the history view",
+        (
+            "ALTER TABLE incidents ADD COLUMN search text NOT NULL DEFAULT ''",
+            # the same text searchable() writes: labels as key=value in their stored order
+            """
+            UPDATE incidents SET search = lower(
+                title || E'\n' || service || E'\n' || coalesce(assignee, '') || E'\n'
+                || coalesce(
+                    (SELECT string_agg(l.key || '=' || l.value, ' ')
+                     FROM json_each_text(data::json -> 'labels') AS l),
+                    ''
+                )
+            )
+            """,
+        ),
+    ),
 ]

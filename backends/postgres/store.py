@@ -68,7 +68,8 @@ from backends.common.rows import (
     entry_row,
     incident_row,
 )
-from backends.common.sql import OPEN_COUNTS, numbered, order_by
+from backends.common.sql import OPEN_COUNTS, next_cursor, numbered, order_by
+from backends.common.sql import page as sql_page
 from backends.common.sql import where as sql_where
 from backends.postgres.schema import CHANGES_LOCK, MIGRATION_LOCK, MIGRATIONS
 from backends.postgres.tx import (
@@ -96,7 +97,9 @@ from console.domain.lifecycle import Action, InvalidTransition
 from console.domain.models import (
     Change,
     EscalationPolicy,
+    HistoryOrder,
     Incident,
+    IncidentPage,
     IncidentQuery,
     NewIncident,
     Priority,
@@ -485,6 +488,18 @@ class PostgresBackend:
             OpenCount(Priority.from_rank(int(r[0])), Status(r[1]), int(r[2]), int(r[3] or 0))
             for r in rows
         ]
+
+    async def page_incidents(
+        self, query: IncidentQuery, after: str | None = None, order: HistoryOrder = "newest"
+    ) -> IncidentPage:
+        try:
+            sql, params = sql_page(query, after, order, self._now().timestamp())
+        except ValueError as exc:
+            raise InvalidAction(str(exc)) from None
+        rows = await self.fetch(numbered(sql), *params)
+        ids, cursor = next_cursor([row["id"] for row in rows], query.limit)
+        found = await self._load(ids)
+        return IncidentPage(incidents=[found[i] for i in ids if i in found], next=cursor)
 
     async def count_incidents(self, query: IncidentQuery) -> int:
         where, params = sql_where(query, self._now().timestamp())

@@ -123,7 +123,7 @@ async def directory_get(tx: Tx, model: type[_M], entity_id: str | None) -> _M | 
 
 
 INSERT_INCIDENT = numbered(
-    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * 14)})"
+    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * 15)})"
 )
 INSERT_ENTRY = numbered(f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
 UPDATE_INCIDENT = numbered(f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?")

@@ -332,14 +332,14 @@ def _ingest(
             db.execute(
                 "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
                 " assignee = ?, title = ?, sla_due = ?, created_at = ?, resolved_at = ?,"
-                " updated_at = ?, version = ?, data = ? WHERE id = ?",
+                " updated_at = ?, version = ?, data = ?, search = ? WHERE id = ?",
                 [*row[2:], target],
             )
         else:
             db.execute(
                 "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
                 " assignee = ?, title = ?, sla_due = ?, created_at = ?, resolved_at = ?,"
-                " updated_at = ?, version = ?, data = ? WHERE id = ? AND version = ?",
+                " updated_at = ?, version = ?, data = ?, search = ? WHERE id = ? AND version = ?",
                 [*row[2:], target, before[target].version],
             )
     if touched_entries:

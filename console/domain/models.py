@@ -512,9 +512,29 @@ class IncidentQuery(Model):
     text: str = ""
     breached: bool | None = None
     resolved_since: datetime | None = None
+    keys: tuple[str, ...] = ()
+    """Incident keys (``INC-2039``, upper-cased); several are OR-ed."""
+    service_prefixes: tuple[str, ...] = ()
+    """Lower-cased prefixes of the service id (``svc:pay``); several are OR-ed."""
+    terms: tuple[str, ...] = ()
+    """Lower-cased words that must each appear in the title, service, assignee or labels
+    (``console.domain.query.searchable``); a bare number also matches the key ``INC-<n>``."""
     sort: SortKey = "urgency"
     limit: int = Field(default=500, ge=1, le=100_000)
     offset: int = Field(default=0, ge=0)
+
+
+HistoryOrder = Literal["newest", "oldest"]
+"""How a history page is ordered: by id (the order incidents were recorded), newest or
+oldest first."""
+
+
+class IncidentPage(Model):
+    """One page of a history query (``Backend.page_incidents``)."""
+
+    incidents: list[Incident]
+    next: str | None = None
+    """The cursor of the next page, ``None`` after the last one."""
 
 
 class Change(Model):

@@ -181,8 +181,8 @@ class Filter:
     ) -> IncidentQuery:
         """The backend query that returns (at least) what this filter selects.
 
-        ``breaching``, keys, service prefixes and the free text (title, service, assignee,
-        labels) have no backend field, so they are left to ``matches`` on what comes back.
+        ``breaching`` has no backend field, so it is left to ``matches`` on what comes back
+        (as is everything else too: ``matches`` is the definition, the query narrows).
         """
         named = {me if name == "@me" else name for name in self.assignees}
         assignees: list[str | None] = [*sorted(name for name in named if name is not None)]
@@ -195,6 +195,9 @@ class Filter:
             assignees=tuple(assignees),
             breached=True if self.breached else None,
             resolved_since=None if self.resolved_within is None else now - self.resolved_within,
+            keys=tuple(sorted(self.keys)),
+            service_prefixes=tuple(sorted(self.services)),
+            terms=self.text,
             sort=sort,
             limit=limit,
         )
@@ -295,9 +298,15 @@ def parse(text: str) -> Filter:
 
 
 def searchable(incident: Incident) -> str:
-    """What free text matches: the title, service, assignee and labels, lower-cased."""
-    labels = " ".join(f"{k}={v}" for k, v in incident.labels.items())
-    return f"{incident.title}\n{incident.service}\n{incident.assignee or ''}\n{labels}".lower()
+    """What free text matches: the title, service, assignee and labels, lower-cased (the
+    stores keep it in a column, so a history query filters by it without parsing JSON)."""
+    return search_text(incident.title, incident.service, incident.assignee, incident.labels)
+
+
+def search_text(title: str, service: str, assignee: str | None, labels: dict[str, str]) -> str:
+    """``searchable`` from the fields themselves (a store's migration has no model)."""
+    joined = " ".join(f"{k}={v}" for k, v in labels.items())
+    return f"{title}\n{service}\n{assignee or ''}\n{joined}".lower()
 
 
 def key_of(text: str) -> str | None:

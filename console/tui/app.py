@@ -44,6 +44,7 @@ from console.services.escalator import Escalator
 from console.tui.context import ConsoleContext, Directory
 from console.tui.presence import PresenceKeeper
 from screens.help import HelpScreen
+from screens.history import HistoryScreen
 from screens.messages import (
     ChangesChanged,
     ConnectionChanged,
@@ -77,6 +78,13 @@ CHANGES_BACK = timedelta(days=7)
 """How far back the console keeps change events for the queue's marker."""
 DONE_KEEP = 200
 """Finished (resolved, closed, cancelled) incidents kept in ``app.incidents``."""
+INFO_SECONDS = 5.0
+"""How long an informational status line stays (long enough to read a sentence twice)."""
+ERROR_SECONDS = 30.0
+"""How long an error about something that happened once (a refused key, a conflict, a bad
+filter) stays; an error about a condition that lasts (the server is away) stays until it is
+over instead. 30 s outlasts the feed's longest retry back-off, so an error a retry repeats
+never blinks out in between."""
 OWN_KEEP = 500
 """Versions this console wrote itself, remembered for the queue's wrong-row check."""
 
@@ -220,6 +228,8 @@ class IncidentApp(App[None]):
         """Incidents whose SLA state moved with the last tick (screens re-sort only these)."""
         self.keymap_ids: dict[str, str] = dict(settings.keymap)
         self._connection: ConnectionState = backend.connection
+        self._status_expires: datetime | None = None
+        self._status_until: Callable[[], bool] | None = None
         self._seq = 0
         self.set_reactive(IncidentApp.now, clock.now())
         self.register_theme(HIGH_CONTRAST)
@@ -313,6 +323,7 @@ class IncidentApp(App[None]):
         for incident_id in newly:
             self._announce_breach(incident_id)
         self._check_connection()
+        self._expire_status(now)
         self.now = now
 
     def _check_connection(self) -> None:
@@ -632,11 +643,36 @@ class IncidentApp(App[None]):
         return True
 
     # what screens call ---------------------------------------------------------------------
-    def set_status(self, text: str, error: bool = False) -> None:
+    def set_status(
+        self, text: str, error: bool = False, *, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Show ``text`` on the status line until it expires (``INFO_SECONDS`` for
+        information, ``ERROR_SECONDS`` for an error) or, with ``until``, until that condition
+        holds (checked on the clock's beat). An error shown while the backend is not
+        connected is about the connection: it stays until the connection is back."""
         self.status_text = text
         self.status_error = error
+        self._status_expires = None
+        self._status_until = None
+        if text:
+            if until is None and error and not self.backend.connection.connected:
+                until = self.is_connected
+            if until is not None:
+                self._status_until = until
+            else:
+                seconds = ERROR_SECONDS if error else INFO_SECONDS
+                self._status_expires = self.clock.now() + timedelta(seconds=seconds)
         if error and text and not self.screen.query("StatusLine"):
             self.notify(clean(text), severity="error", markup=False)
+
+    def is_connected(self) -> bool:
+        return self.backend.connection.connected
+
+    def _expire_status(self, now: datetime) -> None:
+        if self._status_until is not None and self._status_until():
+            self.set_status("")
+        elif self._status_expires is not None and now >= self._status_expires:
+            self.set_status("")
 
     def action_command_palette(self) -> None:
         """Open the palette, unless a triage dialog is open or opening: stacked under or over
@@ -654,6 +690,11 @@ class IncidentApp(App[None]):
 
     def action_reports(self) -> None:
         self.push_screen(ReportsScreen())
+
+    def action_history(self) -> None:
+        """``H``: every incident from the backend, a page at a time (``screens.history``)."""
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
 
     def action_schedules(self) -> None:
         """The on-call view (``O`` and the palette): who is on call, take or swap on-call."""

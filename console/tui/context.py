@@ -8,7 +8,7 @@ any Textual widget does. ``IncidentApp`` is checked against the Protocol in ``ap
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, cast
 
@@ -111,8 +111,16 @@ class ConsoleContext(Protocol):
     def connection_text(self) -> str:
         """The connection state for the status line (empty when connected)."""
 
-    def set_status(self, text: str, error: bool = False) -> None:
-        """Show ``text`` on the status line (an error notifies where there is none)."""
+    def set_status(
+        self, text: str, error: bool = False, *, until: Callable[[], bool] | None = None
+    ) -> None:
+        """Show ``text`` on the status line (an error notifies where there is none). It
+        expires by itself (information after seconds, an error after longer); with
+        ``until`` it stays until that condition holds, and an error shown while offline
+        stays until the connection is back."""
+
+    def is_connected(self) -> bool:
+        """Whether the backend is connected now (a condition for ``set_status``)."""
 
     def refuse_readonly(self, what: str) -> bool:
         """The read-only guard: ``True`` when refused (the status line says why)."""

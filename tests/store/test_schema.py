@@ -153,3 +153,32 @@ async def test_open_backend_creates_folders_and_picks_sqlite(tmp_path: Path) -> 
         await backend.close()
     with pytest.raises(Unavailable, match="not an http"):
         await open_backend(Settings(backend="ftp://example"))
+
+
+async def test_the_search_column_is_filled_for_incidents_stored_before_it(
+    db_path: Path,
+) -> None:
+    """Migration 10 on a file written at version 9: what free text matches is filled in for
+    every incident already there, so the history finds old incidents by any word."""
+    async with SqliteBackend(db_path) as backend:
+        await seed(backend)
+        for n in range(12):
+            await backend.create_incident(
+                NewIncident(
+                    title=f"Ünïcode DISK {n}",
+                    service="web",
+                    assignee="alice" if n == 3 else None,
+                    labels={"rack": f"r{n}"},
+                ),
+                "alice",
+            )
+    with sqlite3.connect(db_path) as conn:  # back to version 9: no search column
+        conn.execute("DROP INDEX incidents_history")
+        conn.execute("ALTER TABLE incidents DROP COLUMN search")
+        conn.execute("PRAGMA user_version = 9")
+    async with SqliteBackend(db_path) as backend:
+        assert _user_version(db_path) == len(MIGRATIONS)
+        found = await backend.page_incidents(IncidentQuery(terms=("ünïcode disk",)))
+        assert len(found.incidents) == 12
+        [one] = (await backend.page_incidents(IncidentQuery(terms=("rack=r3", "alice")))).incidents
+        assert one.title == "Ünïcode DISK 3"

@@ -13,7 +13,9 @@ from pydantic import Field, TypeAdapter
 from console.domain.lifecycle import Action, AddNote, Escalate
 from console.domain.limits import MAX_INT
 from console.domain.models import (
+    HistoryOrder,
     Incident,
+    IncidentPage,
     IncidentQuery,
     NewIncident,
     Priority,
@@ -74,8 +76,17 @@ def _query(
     sort: SortKey,
     limit: int,
     offset: int,
+    key: list[str] | None = None,
+    service_prefix: list[str] | None = None,
+    term: list[str] | None = None,
 ) -> IncidentQuery:
     data: dict[str, Any] = {"text": text, "sort": sort, "limit": limit, "offset": offset}
+    if key:
+        data["keys"] = tuple(k.upper() for k in key)
+    if service_prefix:
+        data["service_prefixes"] = tuple(p.lower() for p in service_prefix)
+    if term:
+        data["terms"] = tuple(t.lower() for t in term if t.strip())
     if status:
         data["statuses"] = () if status == ["any"] else tuple(status)
     if priority:
@@ -108,6 +119,21 @@ def query_params(
     sort: SortKey = "urgency",
     limit: Annotated[int, Query(ge=1, le=100_000)] = 500,
     offset: SeqQuery = 0,
+    key: Annotated[
+        list[Annotated[str, Field(max_length=40)]] | None,
+        Query(description="repeatable incident key (INC-2039); several are OR-ed"),
+    ] = None,
+    service_prefix: Annotated[
+        list[Annotated[str, Field(max_length=200)]] | None,
+        Query(description="repeatable prefix of the service id; several are OR-ed"),
+    ] = None,
+    term: Annotated[
+        list[Annotated[str, Field(max_length=200)]] | None,
+        Query(
+            description="repeatable word that must appear in the title, service, assignee"
+            " or labels (a bare number also matches the key INC-<n>)"
+        ),
+    ] = None,
 ) -> IncidentQuery:
     """The ``/v1/incidents`` query string as an ``IncidentQuery`` (``remote.py`` writes it)."""
     if status and status != ["any"]:
@@ -121,7 +147,19 @@ def query_params(
                 fields=[{"field": "query.status", "message": "unknown status", "type": "enum"}],
             )
     return _query(
-        status, priority, service, assignee, text, breached, resolved_since, sort, limit, offset
+        status,
+        priority,
+        service,
+        assignee,
+        text,
+        breached,
+        resolved_since,
+        sort,
+        limit,
+        offset,
+        key,
+        service_prefix,
+        term,
     )
 
 
@@ -131,6 +169,30 @@ QueryParams = Annotated[IncidentQuery, Depends(query_params)]
 @router.get("", response_model=list[Incident])
 async def list_incidents(query: QueryParams, who: AsViewer, store: StoreDep) -> Response:
     return incidents_json(await store.list_incidents(query))
+
+
+@router.get("/page", response_model=IncidentPage)
+async def page_incidents(
+    query: QueryParams,
+    who: AsViewer,
+    store: StoreDep,
+    order: HistoryOrder = "newest",
+    after: Annotated[
+        str | None,
+        Query(max_length=40, description="the previous page's `next`; absent for the first"),
+    ] = None,
+) -> Response:
+    """One page of the history (every status the query names; ``status=any`` for all), by
+    id newest or oldest first, keyset-paged: follow ``next`` until it is null."""
+    if query.limit > 1000:
+        raise ApiError(
+            422,
+            "invalid_body",
+            "a history page holds at most 1000 incidents",
+            fields=[{"field": "query.limit", "message": "at most 1000", "type": "less_than"}],
+        )
+    page = await store.page_incidents(query, after, order)
+    return model_json(page)
 
 
 @router.get("/count", response_model=Count)

@@ -1,0 +1,133 @@
+"""The history view (issue 10.4): ``H`` pages through every incident the backend holds,
+resolved ones too, newest first, with the queue's filter language; ``enter`` opens one.
+Pilot over a real SQLite file with 128 incidents (three pages of 50)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from backends.sqlite.store import SqliteBackend
+from console.domain.clock import FrozenClock
+from console.domain.lifecycle import Resolve
+from console.domain.models import NewIncident, Status
+from console.tui.app import make_app
+from screens.history import PAGE, HistoryScreen
+from screens.incident import IncidentScreen
+from tests.app.conftest import loaded
+from tests.waiting import wait_until
+
+MORE = 120
+
+
+@pytest.fixture
+async def big(db: Path, clock: FrozenClock) -> Path:
+    """The queue's 8 incidents and 120 more, resolved (only the history shows them)."""
+    store = await SqliteBackend(db, clock=clock).open()
+    try:
+        made = await store.create_incidents(
+            [
+                NewIncident(
+                    title=f"Old outage {n}",
+                    service="payments" if n % 2 else "search",
+                    assignee="bob" if n % 10 == 0 else None,
+                )
+                for n in range(MORE)
+            ],
+            "erin",
+        )
+        for incident in made:
+            await store.act(incident.id, Resolve(note="fixed"), "bob", incident.version)
+    finally:
+        await store.close()
+    return db
+
+
+def shown(screen: HistoryScreen) -> list[str]:
+    return [incident.key for incident in screen.shown]
+
+
+async def filtered(pilot, screen: HistoryScreen, text: str) -> list[str]:  # noqa: ANN001
+    await pilot.press("slash")
+    screen.query_one("#history-filter", Input).value = ""
+    await pilot.press(*text, "enter")
+    await wait_until(lambda: not screen.fetching and screen.exhausted, pilot=pilot)
+    return shown(screen)
+
+
+async def test_history_pages_through_every_incident_newest_first(
+    big: Path, clock: FrozenClock
+) -> None:
+    backend = await SqliteBackend(big, clock=clock).open()
+    app = make_app(backend, clock=clock, user="alice")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await loaded(pilot)
+            await pilot.press("H")
+            await wait_until(lambda: isinstance(app.screen, HistoryScreen), pilot=pilot)
+            screen = app.screen
+            assert isinstance(screen, HistoryScreen)
+            await wait_until(lambda: len(screen.shown) >= PAGE, pilot=pilot)
+            assert shown(screen)[:3] == ["INC-128", "INC-127", "INC-126"]
+            assert not screen.exhausted  # more below, fetched as the cursor gets there
+            footer = [key.region.width for key in screen.query("FooterKey")]
+            assert footer and all(footer), "the footer shows its keys"
+            for _ in range(3):
+                await pilot.press("G")  # to the last row shown: the next page follows
+                await wait_until(lambda: not screen.fetching, pilot=pilot)
+            await wait_until(lambda: screen.exhausted, pilot=pilot)
+            assert shown(screen) == [f"INC-{n}" for n in range(128, 0, -1)]
+            bar = str(screen.query_one("#history-bar").render())
+            assert "128 shown" in bar and "all of them" in bar
+
+            # the queue's filter language, over every status
+            # bob has every tenth (n even: search), payments the odd ones: none in both
+            assert await filtered(pilot, screen, "svc:pay @bob") == []
+            assert "none match" in str(screen.query_one("#history-bar").render())
+            found = await filtered(pilot, screen, "svc:sea @bob status:resolved")
+            assert found == [f"INC-{9 + n}" for n in range(MORE - 1, -1, -1) if n % 10 == 0]
+            assert await filtered(pilot, screen, "status:open svc:pay") == ["INC-4", "INC-2"]
+            # a bare number is a word of the title and the key: outage 117, outage 17, INC-17
+            assert await filtered(pilot, screen, "outage 17") == ["INC-126", "INC-26", "INC-17"]
+
+            # a resolved incident by key, opened from the history
+            assert await filtered(pilot, screen, "inc-8") == ["INC-8"]
+            assert screen.shown[0].status == Status.RESOLVED
+            await pilot.press("enter")
+            await wait_until(
+                lambda: (
+                    isinstance(app.screen, IncidentScreen)
+                    and app.screen.incident is not None
+                    and app.screen.incident.key == "INC-8"
+                ),
+                pilot=pilot,
+            )
+            await pilot.press("escape")  # back to the history, filter kept
+            await wait_until(lambda: app.screen is screen, pilot=pilot)
+            assert shown(screen) == ["INC-8"]
+            await pilot.press("escape")  # clears the filter: all of them again
+            await wait_until(lambda: len(screen.shown) >= PAGE, pilot=pilot)
+            assert screen.typed.is_empty
+            await pilot.press("escape")  # back to the queue
+            await wait_until(lambda: app.screen.id == "queue", pilot=pilot)
+    finally:
+        await backend.close()
+
+
+async def test_history_says_why_a_filter_is_refused(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("H")
+        await wait_until(lambda: isinstance(app.screen, HistoryScreen), pilot=pilot)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        await wait_until(lambda: screen.exhausted, pilot=pilot)
+        assert len(screen.shown) == 8  # the resolved INC-8 too
+        await pilot.press("slash", *"svc:", "enter")
+        await wait_until(lambda: app.status_text.startswith("filter: "), pilot=pilot)
+        assert app.status_error and len(screen.shown) == 8
