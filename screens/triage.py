@@ -103,6 +103,32 @@ class Plan:
     on one incident it is offered again for the current version instead of being lost."""
 
 
+@dataclass(frozen=True)
+class Unsent:
+    """What the user typed for an action the server never got (it was away): kept until
+    it is sent, or offered again and dropped (``Triage.resend``)."""
+
+    action_id: str
+    plan: Plan
+    incident: Incident
+    """As the user saw it when the send failed."""
+    message: str
+
+    @property
+    def what(self) -> str:
+        return _TYPED_NAMES.get(self.action_id, "text")
+
+
+_TYPED_NAMES = {
+    "note": "note",
+    "resolve": "resolution note",
+    "hold": "hold note",
+    "reopen": "reopen reason",
+    "cancel": "cancel reason",
+}
+"""What the typed text of an action is called on the status line."""
+
+
 @dataclass
 class Request:
     """One run of a targeted action, as its dialog and planner see it."""
@@ -376,6 +402,8 @@ class Triage:
         self.app = app
         self.ctx: ConsoleContext = cast("ConsoleContext", app)
         self._busy = False
+        self.unsent: list[Unsent] = []
+        """Typed text the server did not get while it was away, oldest first (``resend``)."""
 
     # entry point ---------------------------------------------------------------------------
     async def run(self, action_id: str, targets: Sequence[Incident]) -> None:
@@ -436,7 +464,7 @@ class Triage:
             if not await self._ask(BulkPreviewScreen(plan.what, possible, detail=detail)):
                 self.ctx.set_status(f"{plan.what}: cancelled, nothing was changed")
                 return
-        outcomes = [*skipped, *await self._apply(plan, possible)]
+        outcomes = [*skipped, *await self._apply(action_id, plan, possible)]
         await self._report(action_id, plan, outcomes, bulk=bulk)
         if not bulk and outcomes[0].stale and plan.typed:
             await self._offer_again(action_id, plan, outcomes[0])
@@ -470,10 +498,12 @@ class Triage:
         if not again:
             self.ctx.set_status(f"{plan.what}: dropped, nothing was changed")
             return
-        outcomes = await self._apply(plan, (current,))
+        outcomes = await self._apply(action_id, plan, (current,))
         await self._report(action_id, plan, outcomes, bulk=False)
 
-    async def _apply(self, plan: Plan, targets: Sequence[Incident]) -> list[Outcome]:
+    async def _apply(
+        self, action_id: str, plan: Plan, targets: Sequence[Incident]
+    ) -> list[Outcome]:
         app = self.ctx
         outcomes: list[Outcome] = []
         for incident in targets:
@@ -484,11 +514,96 @@ class Triage:
                 )
             except (BackendError, InvalidTransition, ValidationError) as exc:
                 why = error_message(exc, incident, brief=len(targets) > 1)
+                if isinstance(exc, Unavailable) and plan.typed.strip():
+                    why += self._keep(action_id, plan, incident, why)
                 outcomes.append(Outcome(incident, False, why, stale=isinstance(exc, Conflict)))
             else:
                 app.note_own(updated)
                 outcomes.append(Outcome(updated, True, plan.done(updated)))
         return outcomes
+
+    # text the server did not get ---------------------------------------------------------
+    def _keep(self, action_id: str, plan: Plan, incident: Incident, message: str) -> str:
+        """Keep what was typed for ``incident`` (the server was away); the line's ending."""
+        self.unsent = [
+            u
+            for u in self.unsent
+            if not (u.incident.id == incident.id and u.plan.typed == plan.typed)
+        ]
+        entry = Unsent(action_id, plan, incident, message)
+        self.unsent.append(entry)
+        return f"; your {entry.what} is kept: {self.resend_key} offers it again"
+
+    @property
+    def resend_key(self) -> str:
+        keys = self.ctx.keymap_ids.get("resend", BY_ID["resend"].keys)
+        return keys.split(",")[0].strip()
+
+    def unsent_summary(self) -> str:
+        """``your note on INC-1 was not sent; ctrl+r offers it again`` (empty: nothing kept)."""
+        if not self.unsent:
+            return ""
+        first = self.unsent[0]
+        more = f" (and {len(self.unsent) - 1} more)" if len(self.unsent) > 1 else ""
+        return (
+            f"your {first.what} on {first.incident.key}{more} was not sent; "
+            f"{self.resend_key} offers it again"
+        )
+
+    async def resend(self) -> None:
+        """Offer each kept text again, against the incident as it is now: nothing is sent
+        without the user confirming; a refused one is dropped with its text on the line."""
+        app = self.ctx
+        if not self.unsent:
+            app.set_status("nothing to send again: every typed text reached the server")
+            return
+        if self._busy:
+            self._error("the previous action is still open or running: finish it first")
+            return
+        self._busy = True
+        try:
+            while self.unsent:
+                if not await self._resend_one(self.unsent.pop(0)):
+                    return
+        finally:
+            self._busy = False
+
+    async def _resend_one(self, entry: Unsent) -> bool:
+        """One kept text; ``False`` when the server is still away (it stays kept)."""
+        plan = entry.plan
+        typed = clean(plan.typed, limit=160)
+        try:
+            current = await self.ctx.backend.get_incident(entry.incident.id)
+        except Unavailable as exc:
+            self.unsent.insert(0, entry)  # still away: keep it, say so, stop here
+            self._error(f"{error_message(exc, entry.incident)}; your {entry.what} is still kept")
+            return False
+        except BackendError as exc:
+            failure = error_message(exc, entry.incident)
+            self._error(f"{entry.incident.key}: {failure}. What you typed: {typed}")
+            return True
+        why = refusal(entry.action_id, current) if entry.action_id in ACTIONS else None
+        if why is not None:
+            self._error(f"{why}; your {entry.what} was not sent. What you typed: {typed}")
+            return True
+        body = Text(f"Not sent while the server was away ({current.key}).")
+        body.append("\n\nAs it is now:\n")
+        body.append_text(incident_line(current))
+        body.append("\n\nWhat you typed:\n", style="bold")
+        body.append(clean(plan.typed, multiline=True, limit=600))
+        again = await self._ask(
+            ConfirmScreen(
+                f"Send your {entry.what} to {current.key} now?",
+                body,
+                confirm_label=plan.what.capitalize(),
+            )
+        )
+        if not again:
+            self.ctx.set_status(f"{plan.what}: dropped, nothing was changed")
+            return True
+        outcomes = await self._apply(entry.action_id, plan, (current,))
+        await self._report(entry.action_id, plan, outcomes, bulk=False)
+        return True
 
     async def _report(
         self, action_id: str, plan: Plan, outcomes: list[Outcome], *, bulk: bool

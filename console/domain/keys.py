@@ -44,6 +44,7 @@ HELP: dict[str, str] = {
     "reopen": "Reopen a resolved incident, saying what came back.",
     "cancel": "Cancel an incident opened by mistake (it leaves the queue, no resolution).",
     "create": "Open a new incident by hand.",
+    "resend": "Offer again a note or reason the server did not get while it was away.",
     "copy_key": "Copy the incident's key to the clipboard (OSC 52: works over SSH and tmux).",
     "open_link": "Open the incident's first link (runbook, alert source) in the browser; "
     "over SSH, show it as a terminal hyperlink.",
@@ -97,6 +98,7 @@ KEYS: tuple[Key, ...] = (
     Key("reopen", "R", "triage('reopen')", "Reopen", mutating=True),
     Key("cancel", "x", "triage('cancel')", "Cancel incident", mutating=True),
     Key("create", "c", "triage('create')", "Create", mutating=True, footer=True),
+    Key("resend", "ctrl+r", "app.resend", "Send again what was not sent", mutating=True),
     Key("copy_key", "y", "copy_key", "Copy key"),
     Key("open_link", "l", "open_link", "Open link"),
     Key("mark", "space", "mark", "Mark", footer=True, screens=("queue",)),

@@ -333,6 +333,9 @@ class IncidentApp(App[None]):
         self._connection = state
         self.connection_text = connection_text(state)
         self._post(ConnectionChanged())
+        if state.connected and (unsent := self.triage.unsent_summary()):
+            # what was typed while the server was away is offered as soon as it is back
+            self.set_status(f"connected again: {unsent}", until=lambda: not self.triage.unsent)
 
     # the change feed -----------------------------------------------------------------------
     @work(exclusive=True, group="feed", exit_on_error=False)
@@ -690,6 +693,10 @@ class IncidentApp(App[None]):
 
     def action_reports(self) -> None:
         self.push_screen(ReportsScreen())
+
+    def action_resend(self) -> None:
+        """``ctrl+r``: offer again what the server did not get while it was away."""
+        self.run_worker(self.triage.resend(), group="triage", exit_on_error=False)
 
     def action_history(self) -> None:
         """``H``: every incident from the backend, a page at a time (``screens.history``)."""
