@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import shutil
 import sqlite3
 import sys
@@ -15,7 +16,7 @@ from backends.base import Backend, BackendError
 from backends.sqlite.files import create_folders
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings
-from console.services.escalator import Escalator
+from console.services.automation import Automation
 from console.tui.app import StartupError, make_app
 
 
@@ -43,7 +44,9 @@ async def _signed_in_console(args: argparse.Namespace, settings: Settings) -> in
 
     url = settings.backend or ""
     if urlparse(url).scheme not in ("http", "https"):
-        raise StartupError("--sign-in needs --backend URL: the 'incidents serve' server to sign in to")
+        raise StartupError(
+            "--sign-in needs --backend URL: the 'incidents serve' server to sign in to"
+        )
 
     async def connect(token: str) -> Backend:
         remote = RemoteBackend(url, token=token)
@@ -122,9 +125,17 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             demo=args.demo,
         )
         if settings.escalator and capabilities.store(backend) is not None:
-            # Local SQLite mode: nobody stays unpaged because no server runs. Several consoles
-            # on one file are safe: each move carries the version it read (one wins).
-            app.escalator = Escalator(backend, clock)
+            # Local SQLite mode: nobody stays unpaged because no server runs. It campaigns for
+            # the file's lease like a server, so servers and consoles on one file run one
+            # escalator between them (and each move carries the version it read).
+            app.escalator = Automation(
+                backend,
+                settings,
+                clock,
+                notify=False,
+                who="incidents console",
+                log_level=logging.INFO,
+            )
         await app.run_async()
     finally:
         await backend.close()

@@ -1,5 +1,7 @@
 """What a server runs besides answering requests: the escalator and the ChatOps notifier,
-only while it leads.
+only while it leads. A local console on a SQLite file campaigns the same way for its
+escalator (``notify=False``: notifications are a server's), so a file has one escalator
+however many servers and consoles have it open.
 
 On a store with an ``Elector`` (PostgreSQL's advisory lock, ``backends.postgres.leader``;
 a SQLite file's lease, ``backends.sqlite.leader``), each server campaigns and only the
@@ -28,12 +30,26 @@ class Automation:
     """The escalator task and the notifier of one server, started and stopped together."""
 
     def __init__(
-        self, store: Backend, settings: Settings, clock: Clock, *, interval: float = 5.0
+        self,
+        store: Backend,
+        settings: Settings,
+        clock: Clock,
+        *,
+        interval: float = 5.0,
+        notify: bool = True,
+        who: str = "incidents serve",
+        log_level: int = logging.WARNING,
     ) -> None:
         self.store = store
         self.interval = interval
         self.settings = settings
         self.clock = clock
+        self.notify = notify
+        """Run the notifier while leading (servers); a local console leaves it to them."""
+        self.who = who
+        """Who is campaigning, for the log lines about the lead."""
+        self.log_level = log_level
+        """A server says when it takes or loses the lead; a console (INFO) keeps its screen."""
         self.escalator: asyncio.Task[None] | None = None
         self.notifier: Notifier | None = None
         self.leading = False
@@ -44,7 +60,11 @@ class Automation:
             Escalator(self.store, self.clock, interval=self.interval).run(), name="escalator"
         )
         self.escalator.add_done_callback(_report_end)
-        if self.settings.notify.webhooks and capabilities.deliveries(self.store) is not None:
+        if (
+            self.notify
+            and self.settings.notify.webhooks
+            and capabilities.deliveries(self.store) is not None
+        ):
             self.notifier = Notifier(self.store, self.settings.notify, clock=self.clock)
             await self.notifier.start()
         self.leading = True
@@ -75,13 +95,21 @@ class Automation:
             leadership = elector.leadership()
             try:
                 await leadership.acquire()
-                log.warning("incidents serve: leading (escalator and notifier run here)")
+                log.log(self.log_level, "%s: leading (%s here)", self.who, self._runs())
                 await self.start()
                 await leadership.wait_lost()
-                log.warning("incidents serve: lost the lead; stopping the escalator and notifier")
+                log.log(
+                    self.log_level, "%s: lost the lead; stopping the %s", self.who, self._tasks()
+                )
             finally:
                 await self.stop()
                 await leadership.release()
+
+    def _tasks(self) -> str:
+        return "escalator and notifier" if self.notify else "escalator"
+
+    def _runs(self) -> str:
+        return f"{self._tasks()} run" if self.notify else "escalator runs"
 
 
 def _report_end(task: asyncio.Task[Any]) -> None:

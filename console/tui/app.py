@@ -40,6 +40,7 @@ from console.domain.models import Incident, IncidentQuery
 from console.domain.problems import Problem
 from console.domain.query import key_of
 from console.domain.text import clean
+from console.services.automation import Automation
 from console.services.escalator import Escalator
 from console.tui.context import ConsoleContext, Directory
 from console.tui.presence import PresenceKeeper
@@ -235,7 +236,7 @@ class IncidentApp(App[None]):
         self.register_theme(HIGH_CONTRAST)
         self.theme = THEMES.get(settings.theme, "textual-dark")
         self.triage = Triage(self)
-        self.escalator: Escalator | None = None
+        self.escalator: Escalator | Automation | None = None
         """The automatic escalator, when this console runs one (see ``_console``)."""
         self.connect: Connect | None = None
         """Set for a console that starts on the sign-in screen (``incidents web``): opens a
@@ -616,7 +617,8 @@ class IncidentApp(App[None]):
     @work(exclusive=True, group="escalator", exit_on_error=False)
     async def run_escalator(self) -> None:
         """The automatic escalator (``console.services.escalator``), set by ``_console`` for a local
-        SQLite store when ``settings.escalator`` is on; it logs and retries its own errors."""
+        SQLite store when ``settings.escalator`` is on, inside ``Automation`` so it runs only
+        while this console holds the file's lease; it logs and retries its own errors."""
         if self.escalator is not None:
             await self.escalator.run()
 
