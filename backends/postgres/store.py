@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -53,7 +54,7 @@ from backends.base import (
     NotFound,
     Unavailable,
 )
-from backends.capabilities import Capabilities, OpenCount
+from backends.capabilities import Capabilities, OpenCount, WriteOutcome
 from backends.common.directory import apply_directory
 from backends.common.incidents import (
     build_incident,
@@ -196,6 +197,7 @@ class PostgresBackend:
         self._watch_connections: set[asyncpg.Connection] = set()
         self._closed = False
         self._capabilities: Capabilities | None = None
+        self._last_write: WriteOutcome | None = None
 
     # lifecycle of the store ----------------------------------------------------------------
     @property
@@ -241,6 +243,7 @@ class PostgresBackend:
                 elector=AdvisoryElector(self, retry=self._leader_retry),
                 changes=self,
                 tally=self,
+                write_health=self,
             )
         return self._capabilities
 
@@ -376,6 +379,28 @@ class PostgresBackend:
             )
         return Unavailable(f"the database {self.description} failed ({exc}); nothing was changed")
 
+    def _record_write(self, error: Unavailable | None) -> None:
+        """Keep the outcome of the latest write transaction for ``last_write`` (readiness)."""
+        self._last_write = WriteOutcome(
+            ok=error is None, at=time.monotonic(), error="" if error is None else str(error)
+        )
+
+    def _failed(self, error: Unavailable) -> Unavailable:
+        self._record_write(error)
+        return error
+
+    async def probe_write(self) -> None:
+        """``backends.capabilities.WriteHealth``: one real, durable write (the schema row
+        rewritten as it is: a new row version and a commit record through the WAL), so it
+        fails as writes do (a server in recovery or read-only, a full disk, a lost
+        connection) and needs no table of its own. A transaction id alone is not enough:
+        a read-only transaction may take one."""
+        async with self.transaction() as tx:
+            await tx.execute("UPDATE incident_console_schema SET version = version")
+
+    def last_write(self) -> WriteOutcome | None:
+        return self._last_write
+
     def _require(self) -> asyncpg.Pool:
         if self._pool is None or self._closed:
             raise Unavailable(f"the store {self.description} is not open")
@@ -393,7 +418,7 @@ class PostgresBackend:
         try:
             conn = await pool.acquire()
         except DB_ERRORS as exc:
-            raise self._unavailable(exc) from exc
+            raise self._failed(self._unavailable(exc)) from exc
         try:
             transaction = conn.transaction()
             await transaction.start()
@@ -412,10 +437,11 @@ class PostgresBackend:
                 "moment; nothing was changed, try again"
             ) from exc
         except DB_ERRORS as exc:
-            raise self._unavailable(exc) from exc
+            raise self._failed(self._unavailable(exc)) from exc
         finally:
             with contextlib.suppress(*DB_ERRORS):
                 await pool.release(conn)
+        self._record_write(None)
         for wake in list(self._wakeups):
             wake.set()
 

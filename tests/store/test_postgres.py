@@ -154,3 +154,53 @@ async def test_an_unreachable_server_is_a_clear_error() -> None:
     store = PostgresBackend("postgresql://nobody@127.0.0.1:9/none", connect_timeout=2)
     with pytest.raises(Unavailable, match="cannot reach PostgreSQL"):
         await store.open()
+
+
+async def _probe_until(store: PostgresBackend, ok: bool) -> str:
+    """Probe until a probe's outcome is ``ok``: the first use of a pooled connection the
+    server ended fails as a lost connection, the next one reconnects (a few tries at most)."""
+    for _ in range(10):
+        try:
+            await store.probe_write()
+        except Unavailable as exc:
+            if not ok:
+                if "read-only" in str(exc):
+                    return str(exc)
+                continue
+        else:
+            if ok:
+                return ""
+    raise AssertionError(f"the probe never became ok={ok}: {store.last_write()}")
+
+
+async def test_write_probe_fails_while_the_database_refuses_writes_and_recovers() -> None:
+    """``WriteHealth`` on PostgreSQL (what ``/readyz`` asks): a database switched to
+    read-only, as after a fail-over onto a standby, fails the probe saying why; it recovers
+    when writes are accepted again."""
+    dsn = await fresh_dsn()
+    store = await PostgresBackend(dsn, poll_interval=5.0).open()
+    admin = await asyncpg.connect(dsn)
+    kick = (
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    try:
+        await store.probe_write()
+        outcome = store.last_write()
+        assert outcome is not None and outcome.ok
+        name = await admin.fetchval("SELECT current_database()")
+        await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        await admin.execute(kick)
+        why = await _probe_until(store, ok=False)
+        outcome = store.last_write()
+        assert outcome is not None and not outcome.ok and outcome.error == why
+        assert "nothing was changed" in why
+        await admin.execute("SET default_transaction_read_only = off")
+        await admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        await admin.execute(kick)
+        await _probe_until(store, ok=True)
+        outcome = store.last_write()
+        assert outcome is not None and outcome.ok
+    finally:
+        await admin.close()
+        await store.close()
