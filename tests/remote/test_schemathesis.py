@@ -47,6 +47,11 @@ async def test_schemathesis_finds_no_5xx_and_no_spec_violation(live: Live, tmp_p
             "2",
             "--checks",
             CHECKS,
+            # Hypothesis's "too_slow" is a wall-clock check of schemathesis's own generator
+            # (it fired once for POST /v1/directory on a machine at load 16): a timing
+            # assertion, not a finding about the server; every check above still runs.
+            "--suppress-health-check",
+            "too_slow",
             "--no-color",
         ],
         capture_output=True,
