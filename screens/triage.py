@@ -483,18 +483,25 @@ class Triage:
             typed = clean(plan.typed, limit=160)
             self._error(f"{refused.message}. What you typed: {typed}")
             return
-        body = Text(refused.message)
+        await self._send_again(
+            action_id,
+            plan,
+            current,
+            lead=refused.message,
+            question=f"{current.key} changed since you saw it. {plan.what.capitalize()} anyway?",
+        )
+
+    async def _send_again(
+        self, action_id: str, plan: Plan, current: Incident, *, lead: str, question: str
+    ) -> None:
+        """Show ``current`` as it is now beside what the responder typed, and apply ``plan``
+        to it only if they confirm (a stale version, or text kept while offline)."""
+        body = Text(lead)
         body.append("\n\nAs it is now:\n")
         body.append_text(incident_line(current))
         body.append("\n\nWhat you typed:\n", style="bold")
         body.append(clean(plan.typed, multiline=True, limit=600))
-        again = await self._ask(
-            ConfirmScreen(
-                f"{current.key} changed since you saw it. {plan.what.capitalize()} anyway?",
-                body,
-                confirm_label=plan.what.capitalize(),
-            )
-        )
+        again = await self._ask(ConfirmScreen(question, body, confirm_label=plan.what.capitalize()))
         if not again:
             self.ctx.set_status(f"{plan.what}: dropped, nothing was changed")
             return
@@ -586,23 +593,13 @@ class Triage:
         if why is not None:
             self._error(f"{why}; your {entry.what} was not sent. What you typed: {typed}")
             return True
-        body = Text(f"Not sent while the server was away ({current.key}).")
-        body.append("\n\nAs it is now:\n")
-        body.append_text(incident_line(current))
-        body.append("\n\nWhat you typed:\n", style="bold")
-        body.append(clean(plan.typed, multiline=True, limit=600))
-        again = await self._ask(
-            ConfirmScreen(
-                f"Send your {entry.what} to {current.key} now?",
-                body,
-                confirm_label=plan.what.capitalize(),
-            )
+        await self._send_again(
+            entry.action_id,
+            plan,
+            current,
+            lead=f"Not sent while the server was away ({current.key}).",
+            question=f"Send your {entry.what} to {current.key} now?",
         )
-        if not again:
-            self.ctx.set_status(f"{plan.what}: dropped, nothing was changed")
-            return True
-        outcomes = await self._apply(entry.action_id, plan, (current,))
-        await self._report(entry.action_id, plan, outcomes, bulk=False)
         return True
 
     async def _report(
