@@ -1,21 +1,16 @@
-"""KPIs over the SQLite store: fetch what the window needs, compute with ``console.domain.kpis``.
-
-Two queries, whatever the window: the incidents touched in the window or still open (an open
-incident's SLA clock may breach inside the window without any write), then the timelines of
-those resolved in the window (first-call resolution reads who did what), both by id lists
-passed as one JSON parameter. ``updated_at >= start`` catches every incident created,
-acknowledged or resolved in the window, since each of those writes moves ``updated_at``.
-"""
+"""KPIs over the SQLite store: the two queries ``backends.common.stats`` describes, by id
+lists passed as one JSON parameter; the rest is ``backends.common.stats.window_kpis``."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from backends.common.stats import resolved_within, window_kpis
 from backends.sqlite.change_events import change_events
-from console.domain.changes import PRIOR, dependency_map, had_change_before
-from console.domain.kpis import Kpis, compute_kpis, team_services
-from console.domain.models import Incident, Status, TimelineEntry, utc
+from console.domain.changes import PRIOR
+from console.domain.kpis import Kpis, team_services
+from console.domain.models import Incident, TimelineEntry, utc
 
 if TYPE_CHECKING:
     from backends.sqlite.store import SqliteBackend
@@ -45,13 +40,7 @@ async def sqlite_stats(
         f"SELECT data FROM incidents WHERE {' AND '.join(clauses)} ORDER BY id", params
     )
     incidents = [Incident.model_validate_json(row[0]) for row in rows]
-    resolved = [
-        i.id
-        for i in incidents
-        if i.status in (Status.RESOLVED, Status.CLOSED)
-        and i.resolved_at is not None
-        and start <= i.resolved_at <= end
-    ]
+    resolved = resolved_within(incidents, start, end)
     timelines: dict[int, list[TimelineEntry]] = {i: [] for i in resolved}
     if resolved:
         for incident_id, entry in await backend.fetchall(
@@ -61,23 +50,16 @@ async def sqlite_stats(
         ):
             timelines[incident_id].append(TimelineEntry.model_validate_json(entry))
     changes = await change_events(backend, since=start - PRIOR, until=end, limit=None)
-    dependencies = dependency_map(services)
-
-    def changed_before(incident: Incident) -> bool:
-        return had_change_before(
-            incident.service, incident.created_at, changes, dependencies=dependencies, window=PRIOR
-        )
-
-    return compute_kpis(
+    return window_kpis(
         incidents,
         timelines,
+        changes,
+        services,
         since=since,
-        now=end,
+        end=end,
         policy=backend.settings.sla,
-        services=services,
         service=service,
         team=team,
-        changed_before=changed_before,
     )
 
 
