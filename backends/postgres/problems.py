@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.base import InvalidAction, NotFound
+from backends.base import NotFound
 from backends.common.incidents import link_problem
-from console.domain.models import Incident, IncidentQuery, Status
-from console.domain.problems import Problem, ProblemState, problem_key, waiting_on
-from console.domain.text import clean
+from backends.common.problems import new_problem, problem_title, resolved, waiting_for
+from console.domain.models import Incident
+from console.domain.problems import Problem, ProblemState
 
 if TYPE_CHECKING:
     from backends.postgres.store import PostgresBackend
@@ -19,20 +19,11 @@ async def create_problem(
     backend: PostgresBackend, from_incident_id: int, title: str, actor: str
 ) -> Problem:
     incident = await backend.get_incident(from_incident_id)
-    title = clean(title, limit=500).strip()
-    if not title:
-        raise InvalidAction("a problem needs a title; say what the underlying cause is")
+    title = problem_title(title)
     now = backend.clock.now()
     async with backend.transaction() as tx:
         [problem_id] = await tx.ids("problems_id_seq", 1)
-        problem = Problem(
-            id=problem_id,
-            key=problem_key(problem_id),
-            title=title,
-            created_at=now,
-            created_by=actor,
-            from_incident=incident.key,
-        )
+        problem = new_problem(problem_id, title, incident, actor, now)
         await tx.execute(
             "INSERT INTO problems (id, key, state, created_at, data) VALUES ($1, $2, $3, $4, $5)",
             problem.id,
@@ -73,28 +64,16 @@ async def resolve_problem(backend: PostgresBackend, problem_id: int, actor: str)
         if not rows:
             raise NotFound(f"there is no problem {problem_id}")
         problem = Problem.model_validate_json(rows[0]["data"])
-        if problem.state == ProblemState.RESOLVED:
-            raise InvalidAction(f"{problem.key} is already resolved")
-        resolved = problem.model_copy(
-            update={
-                "state": ProblemState.RESOLVED,
-                "resolved_at": backend.clock.now(),
-                "resolved_by": actor,
-            }
-        )
+        done = resolved(problem, actor, backend.clock.now())
         await tx.execute(
             "UPDATE problems SET state = $1, data = $2 WHERE id = $3",
-            resolved.state.value,
-            resolved.model_dump_json(),
-            resolved.id,
+            done.state.value,
+            done.model_dump_json(),
+            done.id,
         )
-        tx.record_change("problem.resolved", "problem", str(resolved.id))
-    return resolved
+        tx.record_change("problem.resolved", "problem", str(done.id))
+    return done
 
 
 async def waiting_for_problem(backend: PostgresBackend, problem_id: int) -> list[Incident]:
-    problem = await get_problem(backend, problem_id)
-    held = await backend.list_incidents(
-        IncidentQuery(statuses=(Status.ON_HOLD,), sort="age", limit=100_000)
-    )
-    return waiting_on(problem.key, held)
+    return await waiting_for(backend, await get_problem(backend, problem_id))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from backends.base import InvalidAction, NotFound
+from backends.base import NotFound
 from backends.common.incidents import link_problem
-from console.domain.models import Incident, IncidentQuery, Status
-from console.domain.problems import Problem, ProblemState, problem_key, waiting_on
-from console.domain.text import clean
+from backends.common.problems import new_problem, problem_title, resolved, waiting_for
+from console.domain.models import Incident
+from console.domain.problems import Problem, ProblemState
 
 if TYPE_CHECKING:
     from backends.sqlite.store import SqliteBackend
@@ -23,21 +23,11 @@ async def create_problem(
     backend: SqliteBackend, from_incident_id: int, title: str, actor: str
 ) -> Problem:
     incident = await backend.get_incident(from_incident_id)
-    title = clean(title, limit=500).strip()
-    if not title:
-        raise InvalidAction("a problem needs a title; say what the underlying cause is")
+    title = problem_title(title)
     now = backend.clock.now()
     async with backend.transaction() as db:
         rows = list(await db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM problems"))
-        problem_id = int(rows[0][0])
-        problem = Problem(
-            id=problem_id,
-            key=problem_key(problem_id),
-            title=title,
-            created_at=now,
-            created_by=actor,
-            from_incident=incident.key,
-        )
+        problem = new_problem(int(rows[0][0]), title, incident, actor, now)
         await db.execute(
             "INSERT INTO problems (id, key, state, created_at, data) VALUES (?, ?, ?, ?, ?)",
             [
@@ -73,28 +63,15 @@ async def get_problem(backend: SqliteBackend, ref: int | str) -> Problem:
 
 
 async def resolve_problem(backend: SqliteBackend, problem_id: int, actor: str) -> Problem:
-    problem = await get_problem(backend, problem_id)
-    if problem.state == ProblemState.RESOLVED:
-        raise InvalidAction(f"{problem.key} is already resolved")
-    resolved = problem.model_copy(
-        update={
-            "state": ProblemState.RESOLVED,
-            "resolved_at": backend.clock.now(),
-            "resolved_by": actor,
-        }
-    )
+    done = resolved(await get_problem(backend, problem_id), actor, backend.clock.now())
     async with backend.transaction() as db:
         await db.execute(
             "UPDATE problems SET state = ?, data = ? WHERE id = ?",
-            [resolved.state.value, resolved.model_dump_json(), resolved.id],
+            [done.state.value, done.model_dump_json(), done.id],
         )
-        await backend.record_change(db, "problem.resolved", "problem", str(resolved.id))
-    return resolved
+        await backend.record_change(db, "problem.resolved", "problem", str(done.id))
+    return done
 
 
 async def waiting_for_problem(backend: SqliteBackend, problem_id: int) -> list[Incident]:
-    problem = await get_problem(backend, problem_id)
-    held = await backend.list_incidents(
-        IncidentQuery(statuses=(Status.ON_HOLD,), sort="age", limit=100_000)
-    )
-    return waiting_on(problem.key, held)
+    return await waiting_for(backend, await get_problem(backend, problem_id))
