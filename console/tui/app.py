@@ -165,9 +165,14 @@ class IncidentKeyProvider(Provider):
             yield Hit(
                 1.0,
                 f"Open {key}",
-                partial(self.app.run_worker, self._jump(key), group="jump", exclusive=True),
+                partial(self._open, key),
                 help="Looks the incident up in the store, open or resolved, and opens it.",
             )
+
+    def _open(self, key: str) -> None:
+        # The coroutine is made only when the hit is chosen: one made per search, for a
+        # hit never chosen, would be left un-awaited (a RuntimeWarning at collection).
+        self.app.run_worker(self._jump(key), group="jump", exclusive=True)
 
     async def _jump(self, key: str) -> None:
         app = self.app
