@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from backends.base import NotFound, Unavailable
+from backends.base import Unavailable
+from backends.common.change_events import INSERT, LIMIT, check_service, recorded, row, select
 from console.domain.changes import ChangeEvent, NewChange
 from console.domain.presence import Presence, live
 
@@ -43,24 +44,14 @@ SCHEMA = (
     """,
 )
 
-LIMIT = 500
-
 
 async def record_change_event(store: SqliteBackend, change: NewChange, actor: str) -> ChangeEvent:
-    services = {s.id for s in await store.services()}
-    if change.service not in services:
-        known = ", ".join(sorted(services)) or "none yet"
-        raise NotFound(f"unknown service {change.service!r} (known services: {known})")
+    check_service(change, (s.id for s in await store.services()))
     now = store.clock.now()
     async with store.transaction() as db:
         rows = list(await db.execute_fetchall("SELECT coalesce(max(id), 0) + 1 FROM change_events"))
-        event = ChangeEvent(
-            **change.model_dump(), id=int(rows[0][0]), recorded_at=now, recorded_by=actor
-        )
-        await db.execute(
-            "INSERT INTO change_events (id, service, at, data) VALUES (?, ?, ?, ?)",
-            [event.id, event.service, event.at.timestamp(), event.model_dump_json()],
-        )
+        event = recorded(change, int(rows[0][0]), actor, now)
+        await db.execute(INSERT, row(event))
         await store.record_change(db, "change_event.recorded", "change_event", str(event.id))
     return event
 
@@ -73,30 +64,12 @@ async def change_events(
     until: datetime | None = None,
     limit: int | None = LIMIT,
 ) -> list[ChangeEvent]:
-    """Change events newest first, optionally only on ``services`` and within a window
-    (``limit=None``: all of them, for the KPI window)."""
-    where: list[str] = []
-    params: list[object] = []
-    if services is not None:
-        if not services:
-            return []
-        where.append(f"service IN ({', '.join('?' * len(services))})")
-        params.extend(services)
-    if since is not None:
-        where.append("at >= ?")
-        params.append(since.timestamp())
-    if until is not None:
-        where.append("at <= ?")
-        params.append(until.timestamp())
-    sql = "SELECT data FROM change_events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY at DESC, id DESC"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(max(1, min(limit, LIMIT)))
-    rows = await store.fetchall(sql, params)
-    return [ChangeEvent.model_validate_json(row[0]) for row in rows]
+    """Change events newest first (``backends.common.change_events.select``)."""
+    query = select(services, since, until, limit)
+    if query is None:
+        return []
+    rows = await store.fetchall(*query)
+    return [ChangeEvent.model_validate_json(found[0]) for found in rows]
 
 
 def _presence_write(path: Path, statements: Sequence[tuple[str, Sequence[object]]]) -> None:

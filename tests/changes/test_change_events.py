@@ -13,6 +13,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -39,26 +40,43 @@ DOC_BODY = {
 
 async def test_sqlite_records_filters_and_feeds_change_events(tmp_path: Path) -> None:
     async with SqliteBackend(tmp_path / "c.db") as store:
-        await seed(store)
-        log = capabilities.changes(store)
-        assert log is not None
-        now = store.clock.now()
-        seq = await store.last_seq()
-        first = await log.record_change_event(
-            new_change("checkout", "v1", now=now, at=now - timedelta(hours=2)), "ci"
-        )
-        second = await log.record_change_event(new_change("checkout", "v2", now=now), "ci")
-        await log.record_change_event(new_change("search", "reindex", now=now), "ci")
-        assert (first.key, second.key) == ("CHG-1", "CHG-2")
-        on_checkout = await log.change_events(services=["checkout"])
-        assert [e.summary for e in on_checkout] == ["v2", "v1"]
-        recent = await log.change_events(since=now - timedelta(hours=1))
-        assert {e.summary for e in recent} == {"v2", "reindex"}
-        assert await log.change_events(services=[]) == []
-        feed = await store.changes(seq)
-        assert [c.kind for c in feed] == ["change_event.recorded"] * 3
-        with pytest.raises(Exception, match="unknown service"):
-            await log.record_change_event(new_change("nope", "x", now=now), "ci")
+        await records_filters_and_feeds(store)
+
+
+async def test_postgres_records_filters_and_feeds_change_events() -> None:
+    from backends.postgres.store import PostgresBackend
+    from tests.postgres import fresh_dsn
+
+    async with PostgresBackend(await fresh_dsn()) as store:
+        await records_filters_and_feeds(store)
+
+
+async def records_filters_and_feeds(store: Any) -> None:
+    """The same change events through either SQL store: numbered, filtered, on the feed."""
+    await seed(store)
+    log = capabilities.changes(store)
+    assert log is not None
+    now = store.clock.now()
+    seq = await store.last_seq()
+    first = await log.record_change_event(
+        new_change("checkout", "v1", now=now, at=now - timedelta(hours=2)), "ci"
+    )
+    second = await log.record_change_event(new_change("checkout", "v2", now=now), "ci")
+    await log.record_change_event(new_change("search", "reindex", now=now), "ci")
+    assert (first.key, second.key) == ("CHG-1", "CHG-2")
+    on_checkout = await log.change_events(services=["checkout"])
+    assert [e.summary for e in on_checkout] == ["v2", "v1"]
+    recent = await log.change_events(since=now - timedelta(hours=1))
+    assert {e.summary for e in recent} == {"v2", "reindex"}
+    older = await log.change_events(until=now - timedelta(hours=1))
+    assert [e.summary for e in older] == ["v1"]
+    both = await log.change_events(services=["checkout", "search"], limit=2)
+    assert [e.summary for e in both] == ["reindex", "v2"]
+    assert await log.change_events(services=[]) == []
+    feed = await store.changes(seq)
+    assert [c.kind for c in feed] == ["change_event.recorded"] * 3
+    with pytest.raises(Exception, match="unknown service"):
+        await log.record_change_event(new_change("nope", "x", now=now), "ci")
 
 
 async def test_presence_is_shared_through_one_file_and_expires(tmp_path: Path) -> None:
