@@ -278,7 +278,7 @@ class IncidentScreen(Screen[None]):
             return
         self._fresh = False
         app = context(self)
-        known = app.incidents.get(self.incident_id)
+        known = app.full_incident(self.incident_id)
         self.incident = known
         self._show()
         scroll = self.query_one("#timeline-scroll", VerticalScroll)
@@ -322,8 +322,9 @@ class IncidentScreen(Screen[None]):
         if mine:
             newest = max(mine, key=lambda i: i.version)
             if self.incident is None or newest.version > self.incident.version:
-                self.incident = newest
-                self._show()
+                if isinstance(newest, Incident):  # a row (a page behind the queue): read it
+                    self.incident = newest
+                    self._show()
                 self.load()
         elif self.incident_id in message.removed:
             self.load()

@@ -7,16 +7,20 @@ from collections.abc import Sequence
 from textual.message import Message
 
 from console.domain.models import Incident
+from console.domain.rows import IncidentRow
 
 
 class IncidentsChanged(Message):
     """Incidents were created or changed (``changed``) or left the open set (``removed``).
 
     The App posts this to every screen on its stack after each batch from ``watch()``;
-    screens update by diff, never by rebuilding.
+    screens update by diff, never by rebuilding. ``changed`` holds full incidents, except
+    for the pages loaded behind the first screen, which come as the App's compact rows.
     """
 
-    def __init__(self, changed: Sequence[Incident], removed: Sequence[int] = ()) -> None:
+    def __init__(
+        self, changed: Sequence[Incident | IncidentRow], removed: Sequence[int] = ()
+    ) -> None:
         super().__init__()
         self.changed = tuple(changed)
         self.removed = tuple(removed)

@@ -21,6 +21,7 @@ from textual.widgets import Footer, Input, Static
 from backends.base import BackendError, NotFound
 from console.domain.models import DONE_STATUSES, Incident
 from console.domain.query import VIEWS, Filter, QueryError, parse
+from console.domain.rows import IncidentRow
 from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
 from screens.clipboard import copy_key
@@ -44,7 +45,7 @@ from widgets.status_line import StatusLine
 VIEW_KEYS = tuple(VIEWS)
 
 
-def describe_change(incident: Incident) -> str:
+def describe_change(incident: Incident | IncidentRow) -> str:
     """``INC-2039 acknowledged (ines)``: the incident as it is now, for the status line."""
     who = f" ({clean(incident.assignee)})" if incident.assignee else ""
     return f"{incident.key} {incident.status.value.replace('_', ' ')}{who}"
@@ -120,7 +121,7 @@ class QueueScreen(Screen[None]):
     def list(self) -> IncidentList:
         return self.query_one(IncidentList)
 
-    def _load(self, incidents: Sequence[Incident]) -> None:
+    def _load(self, incidents: Sequence[IncidentRow]) -> None:
         self.loaded = True
         self.model.incidents = {i.id: i for i in incidents}
         self.model.rebuild(self.console_app.now)
@@ -139,7 +140,9 @@ class QueueScreen(Screen[None]):
                 self._load(list(app.incidents.values()))
             return
         now = app.now
-        self.model.upsert(message.changed, now)
+        # the App's own rows (one per incident, shared), except those it did not keep
+        held = app.incidents
+        self.model.upsert((held.get(i.id) or i for i in message.changed), now)
         gone = [i for i in message.removed if i not in app.incidents]
         if gone:
             self.model.remove(gone)
@@ -251,8 +254,9 @@ class QueueScreen(Screen[None]):
         self._after_change()
 
     # targets -------------------------------------------------------------------------------
-    def targets(self) -> builtins.list[Incident]:
-        """The marked incidents, else the one under the cursor, as they are shown."""
+    def targets(self) -> builtins.list[IncidentRow]:
+        """The marked incidents, else the one under the cursor, as they are shown (triage
+        reads the full incidents at these versions: ``app.as_shown``)."""
         marked = self.list.marked_incidents()
         if marked:
             return marked
@@ -326,7 +330,17 @@ class QueueScreen(Screen[None]):
     def action_open_link(self) -> None:
         incident = self.list.cursor_incident
         if incident is not None:
-            self.run_worker(open_link(self.app, incident), group="open-link", exclusive=True)
+            self.run_worker(self._open_link(incident), group="open-link", exclusive=True)
+
+    async def _open_link(self, shown: IncidentRow) -> None:
+        """The links are not in the row: read the incident, then open its first link."""
+        app = self.console_app
+        try:
+            (incident,) = await app.as_shown([shown])
+        except BackendError as exc:
+            app.set_status(f"could not read {shown.key}: {exc}", error=True)
+            return
+        await open_link(self.app, incident)
 
     def action_mark(self) -> None:
         self.list.toggle_mark()

@@ -51,6 +51,7 @@ from console.domain.lifecycle import (
 )
 from console.domain.lifecycle import refusal as lifecycle_refusal
 from console.domain.models import Incident, NewIncident, Service, Status, choose_priority
+from console.domain.rows import IncidentRow
 from console.domain.text import clean
 from console.tui.context import ConsoleContext
 from screens.assign import AssignScreen
@@ -406,10 +407,13 @@ class Triage:
         """Typed text the server did not get while it was away, oldest first (``resend``)."""
 
     # entry point ---------------------------------------------------------------------------
-    async def run(self, action_id: str, targets: Sequence[Incident]) -> None:
+    async def run(self, action_id: str, targets: Sequence[Incident | IncidentRow]) -> None:
         """Ask, confirm, act and report for ``action_id`` over ``targets``.
 
-        Opens modal screens and waits for them, so call it from a worker.
+        Rows (the queue's) are first read in full at the versions they show
+        (``ConsoleContext.as_shown``), so the dialogs preview the incident as it was shown and
+        the action is sent at that version. Opens modal screens and waits for them, so call
+        it from a worker.
         """
         app = self.ctx
         if action_id not in ACTIONS:
@@ -425,18 +429,37 @@ class Triage:
             entry = ACTIONS[action_id]
             if entry.perform is not None:
                 await entry.perform(self)
-            elif app.presence is not None and len(targets) == 1:
+                return
+            full = await self._as_shown(targets)
+            if full is None:
+                return
+            if app.presence is not None and len(targets) == 1:
                 # Others see "you acknowledging…" while the dialog is open, and you are told
                 # if someone else already is.
                 target = targets[0]
                 with app.presence.acting(target.id, target.key, action_id) as warning:
                     if warning:
                         app.set_status(warning, error=True)
-                    await self._act(action_id, tuple(targets))
+                    await self._act(action_id, full)
             else:
-                await self._act(action_id, tuple(targets))
+                await self._act(action_id, full)
         finally:
             self._busy = False
+
+    async def _as_shown(
+        self, targets: Sequence[Incident | IncidentRow]
+    ) -> tuple[Incident, ...] | None:
+        """The full incidents to act on, or ``None`` (said why) when they cannot be read."""
+        try:
+            return tuple(await self.ctx.as_shown(targets))
+        except BackendError as exc:
+            what = targets[0].key if len(targets) == 1 else f"{len(targets)} incidents"
+            detail = clean(str(exc)) if isinstance(exc, NotFound) else error_message(exc, None)
+            text = f"could not read {what} to act on it: {detail}"
+            if "nothing was changed" not in text:
+                text += "; nothing was changed"
+            self._error(text)
+            return None
 
     # the general path ----------------------------------------------------------------------
     async def _act(self, action_id: str, targets: tuple[Incident, ...]) -> None:

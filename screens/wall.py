@@ -25,7 +25,8 @@ from textual.widgets import Static
 
 from backends.base import BackendError, ConnectionState
 from console.domain import durations
-from console.domain.models import Incident, utc
+from console.domain.models import utc
+from console.domain.rows import IncidentRow
 from console.domain.sla import SlaState
 from console.domain.text import clean
 from screens.messages import ConnectionChanged, IncidentsChanged
@@ -163,7 +164,7 @@ class WallScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._order: list[Incident] = []
+        self._order: list[IncidentRow] = []
         self._dirty = True
         self._last_change: datetime | None = None
         self._mtta: float | None = None
@@ -332,7 +333,7 @@ class WallScreen(Screen[None]):
             text.append(clock, style="bold")
         self.query_one("#wall-header", Static).update(text)
 
-    def _banner(self, order: list[Incident], info: dict[int, SlaInfo], now: datetime) -> None:
+    def _banner(self, order: list[IncidentRow], info: dict[int, SlaInfo], now: datetime) -> None:
         # The newest first: that is the one nobody has seen yet.
         new_p1 = sorted(
             (i for i in order if is_new_p1(i, now)), key=lambda i: i.created_at, reverse=True
@@ -358,7 +359,7 @@ class WallScreen(Screen[None]):
         banner.set_class(bool(text), "-shown")
 
     def _rest(
-        self, rest: list[Incident], info: dict[int, SlaInfo], now: datetime, width: int
+        self, rest: list[IncidentRow], info: dict[int, SlaInfo], now: datetime, width: int
     ) -> None:
         lines = self._rest_lines
         size = max(0, lines - 1)

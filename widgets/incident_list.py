@@ -32,8 +32,16 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.domain import durations
-from console.domain.models import Incident, Status
-from console.domain.sla import SlaState, active_kind, format_remaining, sla_clock
+from console.domain.models import Status
+from console.domain.rows import IncidentRow
+from console.domain.sla import (
+    SlaFacts,
+    SlaPolicy,
+    SlaState,
+    active_kind,
+    format_remaining,
+    sla_clock,
+)
 from console.domain.text import clean
 from console.tui.context import context
 from widgets.queue_model import QueueModel
@@ -51,7 +59,7 @@ the new row and presses the key is never refused twice."""
 class Shift:
     """Another incident came under the cursor without the reader choosing it."""
 
-    before: Incident
+    before: IncidentRow
     """The incident the reader was looking at (its newest version)."""
     after: int | None
     """The id under the cursor now."""
@@ -160,7 +168,7 @@ SLA_STYLE_CLASS = {
 }
 
 
-def sla_text(incident: Incident, now: datetime, policy) -> tuple[str, SlaState]:
+def sla_text(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> tuple[str, SlaState]:
     """The SLA cell: ``12:34`` running, ``!-01:05`` breached (marked without colour);
     ``!resp`` when the response was acknowledged late (still breached: ``sla.is_breached``)
     while the resolution clock runs in time."""
@@ -231,7 +239,7 @@ class IncidentList(ScrollView, can_focus=True):
         self.cursor_id: int | None = None
         self._cursor_index = 0
         self.marks: set[int] = set()
-        self._marked_seen: dict[int, Incident] = {}
+        self._marked_seen: dict[int, IncidentRow] = {}
         """The last version of each marked incident (those that left the view too)."""
         self.shift: Shift | None = None
         self.guard_seconds = GUARD_SECONDS
@@ -263,7 +271,7 @@ class IncidentList(ScrollView, can_focus=True):
         return self.model.index_of(self.cursor_id)
 
     @property
-    def cursor_incident(self) -> Incident | None:
+    def cursor_incident(self) -> IncidentRow | None:
         if self.cursor_id is None:
             return None
         return self.model.incidents.get(self.cursor_id)
@@ -437,7 +445,7 @@ class IncidentList(ScrollView, can_focus=True):
         """How many marked incidents are not in this view (they stay marked)."""
         return sum(1 for i in self.marks if not self.model.contains(i))
 
-    def marked_incidents(self) -> list[Incident]:
+    def marked_incidents(self) -> list[IncidentRow]:
         """Marked incidents, those in the view first in queue order, then those that left it,
         each in the newest version this list saw (a bulk action previews them all)."""
         shown = sorted((i for i in self.marks if self.model.contains(i)), key=self.model.index_of)  # type: ignore[arg-type]
@@ -470,7 +478,7 @@ class IncidentList(ScrollView, can_focus=True):
         text = " " * PREFIX + " ".join(fit(c.title, size) for c, size in layout(width))
         return Strip([Segment(set_cell_size(text, width), style)], width)
 
-    def _row(self, incident: Incident, width: int, base: Style) -> Strip:
+    def _row(self, incident: IncidentRow, width: int, base: Style) -> Strip:
         now = self.now or context(self).clock.now()
         cursor = incident.id == self.cursor_id
         marked = incident.id in self.marks
@@ -523,7 +531,7 @@ class IncidentList(ScrollView, can_focus=True):
         strip = Strip(segments)
         return strip.crop_extend(0, width, row_style)
 
-    def _title_note(self, incident: Incident) -> tuple[str, str] | None:
+    def _title_note(self, incident: IncidentRow) -> tuple[str, str] | None:
         """``("Δ ", "  [ines viewing]")`` around the title, or ``None`` when neither applies."""
         app = context(self)
         mark = f"{CHANGE_MARK} " if app.recent_change(incident) is not None else ""
@@ -532,7 +540,7 @@ class IncidentList(ScrollView, can_focus=True):
             return None
         return mark, f"  [{here}]" if here else ""
 
-    def _cells(self, incident: Incident, width: int) -> dict[str, str]:
+    def _cells(self, incident: IncidentRow, width: int) -> dict[str, str]:
         """The cells of a row that only a new version changes, cut to their widths.
 
         Cleaning and fitting them is most of a row's cost; a clock tick redraws every

@@ -17,12 +17,15 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from console.domain.models import OPEN_STATUSES, Incident, Priority, SortKey, Status
 from console.domain.order import sort_key as order_key
 from console.domain.order import sort_row
 from console.domain.query import Filter
+from console.domain.rows import IncidentRow, row
 from console.domain.sla import (
+    SlaFacts,
     SlaPolicy,
     SlaState,
     active_kind,
@@ -55,7 +58,16 @@ class SlaInfo:
         return self.state
 
 
-def sla_info(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaInfo:
+class Tracked(SlaFacts, Protocol):
+    """What the tracker reads of an incident (an ``Incident`` or an ``IncidentRow``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def version(self) -> int: ...
+
+
+def sla_info(incident: Tracked, now: datetime, policy: SlaPolicy) -> SlaInfo:
     """Compute the active clock once; later states follow from ``warn_at`` and ``due``.
 
     ``due`` is ``breach_due`` (the one definition of breached, also the store's sort due),
@@ -112,7 +124,7 @@ class SlaTracker:
             self._next[incident_id] = at
             heapq.heappush(self._events, (at, incident_id))
 
-    def update(self, incidents: Iterable[Incident], now: datetime) -> list[int]:
+    def update(self, incidents: Iterable[Tracked], now: datetime) -> list[int]:
         """Take new versions of incidents; return the ids that turned breached by this."""
         newly: list[int] = []
         for incident in incidents:
@@ -174,7 +186,9 @@ class SlaTracker:
 SortTuple = tuple[float, ...]
 
 
-def sort_key(incident: Incident, info: SlaInfo | None, sort: SortKey, now: datetime) -> SortTuple:
+def sort_key(
+    incident: IncidentRow, info: SlaInfo | None, sort: SortKey, now: datetime
+) -> SortTuple:
     """The domain's key for ``sort`` (``console.domain.order``), then the incident id.
 
     The id comes last so ``QueueModel`` can read it back from a key; the due time is the
@@ -200,7 +214,7 @@ class QueueModel:
     def __init__(self, tracker: SlaTracker, me: str | None) -> None:
         self.tracker = tracker
         self.me = me
-        self._incidents: dict[int, Incident] = {}
+        self._incidents: dict[int, IncidentRow] = {}
         self._by_priority = dict.fromkeys(Priority, 0)
         self._unacknowledged = 0
         self._open = 0
@@ -240,20 +254,20 @@ class QueueModel:
         return incident_id in self._keys
 
     @property
-    def incidents(self) -> dict[int, Incident]:
-        """Every incident held here, by id (read-only: change it through ``upsert``,
-        ``remove`` or by assigning a whole new dict, so the counts follow)."""
+    def incidents(self) -> dict[int, IncidentRow]:
+        """Every incident held here, by id, as compact rows (read-only: change it through
+        ``upsert``, ``remove`` or by assigning a whole new dict, so the counts follow)."""
         return self._incidents
 
     @incidents.setter
-    def incidents(self, incidents: dict[int, Incident]) -> None:
+    def incidents(self, incidents: dict[int, IncidentRow]) -> None:
         self._incidents = incidents
         self._by_priority = dict.fromkeys(Priority, 0)
         self._unacknowledged = self._open = 0
         for incident in incidents.values():
             self._count(incident, 1)
 
-    def _count(self, incident: Incident, sign: int) -> None:
+    def _count(self, incident: IncidentRow, sign: int) -> None:
         if incident.status in OPEN_STATUSES:
             self._open += sign
             self._by_priority[incident.priority] += sign
@@ -268,13 +282,13 @@ class QueueModel:
         )
 
     # changing ----------------------------------------------------------------------------
-    def _passes(self, incident: Incident, now: datetime) -> bool:
+    def _passes(self, incident: IncidentRow, now: datetime) -> bool:
         state = None
         if self.filter.breached or self.filter.breaching:
             state = self.tracker.state(incident.id, now)
         return self.filter.matches(incident, now, self.tracker.policy, self.me, sla_state=state)
 
-    def _place(self, incident: Incident, now: datetime) -> None:
+    def _place(self, incident: IncidentRow, now: datetime) -> None:
         old = self._keys.pop(incident.id, None)
         if old is not None:
             index = bisect_left(self._order, old)
@@ -285,9 +299,9 @@ class QueueModel:
             self._keys[incident.id] = key
             insort(self._order, key)
 
-    def upsert(self, incidents: Iterable[Incident], now: datetime) -> None:
+    def upsert(self, incidents: Iterable[Incident | IncidentRow], now: datetime) -> None:
         """New versions of incidents: each moves to its new place (or in / out of view)."""
-        batch = list(incidents)
+        batch = [row(incident) for incident in incidents]
         for incident in batch:
             known = self._incidents.get(incident.id)
             if known is not None:
@@ -305,7 +319,7 @@ class QueueModel:
             self._place(incident, now)
         self._generation += 1
 
-    def _merge(self, batch: list[Incident], now: datetime) -> None:
+    def _merge(self, batch: list[IncidentRow], now: datetime) -> None:
         """A big batch (a page of the initial load): one pass out, one sort of two runs in.
 
         Appending the batch's sorted keys and sorting again costs a merge (the list is two

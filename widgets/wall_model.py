@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from console.domain import durations
-from console.domain.models import Incident, Priority, Status
+from console.domain.models import Priority, Status
+from console.domain.rows import IncidentRow
 from console.domain.sla import SlaClock, SlaPolicy, SlaState, active_clock
 from widgets.queue_model import SlaInfo, sort_key
 
@@ -33,7 +34,7 @@ class WallCounts:
     breached: int
 
 
-def is_new_p1(incident: Incident, now: datetime) -> bool:
+def is_new_p1(incident: IncidentRow, now: datetime) -> bool:
     return (
         incident.is_open
         and incident.priority == Priority.P1
@@ -42,11 +43,11 @@ def is_new_p1(incident: Incident, now: datetime) -> bool:
     )
 
 
-def is_breached(incident: Incident, info: SlaInfo | None, now: datetime) -> bool:
+def is_breached(incident: IncidentRow, info: SlaInfo | None, now: datetime) -> bool:
     return incident.is_open and info is not None and info.state_at(now) == SlaState.BREACHED
 
 
-def is_new_breach(incident: Incident, info: SlaInfo | None, now: datetime) -> bool:
+def is_new_breach(incident: IncidentRow, info: SlaInfo | None, now: datetime) -> bool:
     return (
         is_breached(incident, info, now)
         and info is not None
@@ -56,8 +57,8 @@ def is_new_breach(incident: Incident, info: SlaInfo | None, now: datetime) -> bo
 
 
 def ordered(
-    incidents: Iterable[Incident], info: Mapping[int, SlaInfo], now: datetime
-) -> list[Incident]:
+    incidents: Iterable[IncidentRow], info: Mapping[int, SlaInfo], now: datetime
+) -> list[IncidentRow]:
     """Open incidents, most urgent first: new P1s (nobody has answered them yet), then the
     queue's urgency order (breached, then priority, then SLA time left)."""
     open_ = [i for i in incidents if i.is_open]
@@ -65,7 +66,7 @@ def ordered(
     return open_
 
 
-def counts(open_incidents: Iterable[Incident], info: Mapping[int, SlaInfo], now: datetime):
+def counts(open_incidents: Iterable[IncidentRow], info: Mapping[int, SlaInfo], now: datetime):
     p1 = p2 = unacked = breached = 0
     for incident in open_incidents:
         if incident.priority == Priority.P1:
@@ -79,7 +80,7 @@ def counts(open_incidents: Iterable[Incident], info: Mapping[int, SlaInfo], now:
     return WallCounts(p1, p2, unacked, breached)
 
 
-def clock_of(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaClock:
+def clock_of(incident: IncidentRow, now: datetime, policy: SlaPolicy) -> SlaClock:
     return active_clock(incident, now, policy)
 
 

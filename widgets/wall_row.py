@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Digits, Static
 
-from console.domain.models import Incident
+from console.domain.rows import IncidentRow
 from console.domain.sla import SlaClock, SlaState
 from console.domain.text import clean
 from widgets.wall_digits import BigDigits, rows_for
@@ -89,7 +89,7 @@ class UrgentRow(Horizontal):
 
     def show(
         self,
-        incident: Incident,
+        incident: IncidentRow,
         clock: SlaClock,
         *,
         new_p1: bool,
@@ -119,7 +119,7 @@ class UrgentRow(Horizontal):
 
 
 def info_text(
-    incident: Incident, clock: SlaClock, *, new_p1: bool, breached: bool, assignee: str
+    incident: IncidentRow, clock: SlaClock, *, new_p1: bool, breached: bool, assignee: str
 ) -> Text:
     """Three lines: markers and key; the title; service, owner, status and which clock."""
     text = Text(no_wrap=True, overflow="ellipsis")

@@ -270,9 +270,14 @@ class Incident(Model):
 
     @property
     def on_hold_since(self) -> datetime | None:
-        if self.pauses and self.pauses[-1].end is None:
-            return self.pauses[-1].start
-        return None
+        return hold_start(self.pauses)
+
+
+def hold_start(pauses: tuple[Pause, ...]) -> datetime | None:
+    """When the open pause (the hold going on now) began, or ``None``."""
+    if pauses and pauses[-1].end is None:
+        return pauses[-1].start
+    return None
 
 
 class EntryKind(StrEnum):

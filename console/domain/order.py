@@ -30,9 +30,10 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
-from console.domain.models import Incident, SortKey
-from console.domain.sla import SlaPolicy, sort_due
+from console.domain.models import Priority, SortKey
+from console.domain.sla import SlaFacts, SlaPolicy, sort_due
 
 
 class Field(StrEnum):
@@ -69,6 +70,19 @@ ORDERS: dict[SortKey, tuple[Term, ...]] = {
 """Every sort a query can ask for, most wanted first."""
 
 
+class SortFacts(Protocol):
+    """What the sorts read of an incident (an ``Incident`` or an ``IncidentRow``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SortRow:
     """The facts of one incident that the sorts read (times as epoch seconds)."""
@@ -80,7 +94,7 @@ class SortRow:
     updated: float
 
 
-def sort_row(incident: Incident, due: datetime | None) -> SortRow:
+def sort_row(incident: SortFacts, due: datetime | None) -> SortRow:
     """The row of ``incident``; ``due`` must be ``sort_due(incident, ...)`` (see above)."""
     return SortRow(
         id=incident.id,
@@ -91,7 +105,11 @@ def sort_row(incident: Incident, due: datetime | None) -> SortRow:
     )
 
 
-def row_of(incident: Incident, policy: SlaPolicy, now: datetime) -> SortRow:
+class RowFacts(SortFacts, SlaFacts, Protocol):
+    """An incident as ``row_of`` reads it (its sort facts and its SLA clocks)."""
+
+
+def row_of(incident: RowFacts, policy: SlaPolicy, now: datetime) -> SortRow:
     """The row of ``incident``, computing its due time (when none is known yet)."""
     return sort_row(incident, sort_due(incident, policy, now))
 
@@ -100,14 +118,14 @@ def _value(row: SortRow, field: Field, now: float) -> float:
     if field is Field.BREACHED:
         return 0.0 if row.due is not None and row.due <= now else 1.0
     if field is Field.PRIORITY:
-        return float(row.rank)
+        return row.rank  # the int itself: small ints are shared, a float would be a new object
     if field is Field.DUE:
         return math.inf if row.due is None else row.due
     if field is Field.CREATED:
         return row.created
     if field is Field.UPDATED:
         return row.updated
-    return float(row.id)
+    return row.id  # the incident's own int (a key per row held: no new object)
 
 
 def sort_key(sort: SortKey, row: SortRow, now: float) -> tuple[float, ...]:

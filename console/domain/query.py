@@ -25,19 +25,36 @@ Pure: no I/O, no Textual.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from console.domain.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
-    Incident,
     IncidentQuery,
     Priority,
     SortKey,
     Status,
 )
-from console.domain.sla import SlaPolicy, SlaState, queue_state
+from console.domain.sla import SlaFacts, SlaPolicy, SlaState, queue_state
+
+
+class FilterFacts(SlaFacts, Protocol):
+    """What ``Filter.matches`` reads of an incident: a full ``Incident`` or the console's
+    compact ``IncidentRow`` (``console.domain.rows``)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
 
 
 class QueryError(ValueError):
@@ -121,7 +138,7 @@ class Filter:
 
     def matches(
         self,
-        incident: Incident,
+        incident: FilterFacts,
         now: datetime,
         sla_policy: SlaPolicy,
         me: str | None,
@@ -297,13 +314,13 @@ def parse(text: str) -> Filter:
     )
 
 
-def searchable(incident: Incident) -> str:
+def searchable(incident: FilterFacts) -> str:
     """What free text matches: the title, service, assignee and labels, lower-cased (the
     stores keep it in a column, so a history query filters by it without parsing JSON)."""
     return search_text(incident.title, incident.service, incident.assignee, incident.labels)
 
 
-def search_text(title: str, service: str, assignee: str | None, labels: dict[str, str]) -> str:
+def search_text(title: str, service: str, assignee: str | None, labels: Mapping[str, str]) -> str:
     """``searchable`` from the fields themselves (a store's migration has no model)."""
     joined = " ".join(f"{k}={v}" for k, v in labels.items())
     return f"{title}\n{service}\n{assignee or ''}\n{joined}".lower()

@@ -12,16 +12,40 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.domain import durations
-from console.domain.models import UTC, Duration, Incident, Pause, Priority, Status, utc
+from console.domain.models import UTC, Duration, Pause, Priority, Status, utc
 
 ClockKind = Literal["response", "resolution"]
 CLOCK_KINDS: tuple[ClockKind, ...] = ("response", "resolution")
+
+
+class SlaFacts(Protocol):
+    """What the SLA rules read of an incident: a full ``Incident`` or the console's compact
+    ``IncidentRow`` (``console.domain.rows``); the rules are written once, over this."""
+
+    @property
+    def status(self) -> Status: ...
+    @property
+    def priority(self) -> Priority: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+    @property
+    def closed_at(self) -> datetime | None: ...
+    @property
+    def pauses(self) -> tuple[Pause, ...]: ...
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def on_hold_since(self) -> datetime | None: ...
 
 
 class SlaState(StrEnum):
@@ -265,7 +289,7 @@ def due_time(
     raise AssertionError("business calendar ran out of windows")  # pragma: no cover
 
 
-def clock_bounds(incident: Incident, kind: ClockKind) -> tuple[datetime, datetime | None]:
+def clock_bounds(incident: SlaFacts, kind: ClockKind) -> tuple[datetime, datetime | None]:
     """When a clock started, and when it stopped (``None`` while it still runs)."""
     if kind == "response":
         stop = incident.acknowledged_at
@@ -277,7 +301,7 @@ def clock_bounds(incident: Incident, kind: ClockKind) -> tuple[datetime, datetim
 
 
 def sla_clock(
-    incident: Incident, now: datetime, policy: SlaPolicy, kind: ClockKind = "resolution"
+    incident: SlaFacts, now: datetime, policy: SlaPolicy, kind: ClockKind = "resolution"
 ) -> SlaClock:
     """The state of one SLA clock of ``incident`` at ``now``."""
     now = utc(now)
@@ -302,21 +326,21 @@ def sla_clock(
     return SlaClock(kind=kind, state=state, target=target, used=used, due=due)
 
 
-def active_kind(incident: Incident) -> ClockKind:
+def active_kind(incident: SlaFacts) -> ClockKind:
     """The clock a queue shows: response until acknowledged, then resolution."""
     return "response" if incident.acknowledged_at is None else "resolution"
 
 
-def active_clock(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaClock:
+def active_clock(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> SlaClock:
     return sla_clock(incident, now, policy, active_kind(incident))
 
 
-def indexes_due(incident: Incident) -> bool:
+def indexes_due(incident: SlaFacts) -> bool:
     """Whether a store indexes a due time for ``incident``: open and not on hold."""
     return incident.is_open and incident.on_hold_since is None
 
 
-def breach_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
+def breach_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime | None:
     """When ``incident`` counts as breached: THE definition of "breached", shared by the
     queue header, the ``breached`` filter, the wall, ``/metrics``, the reports and the
     stores' ``sla_due`` (so the SQL filter is ``sla_due <= now``).
@@ -346,13 +370,13 @@ def breach_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime
     return min(instants, default=None)
 
 
-def is_breached(incident: Incident, now: datetime, policy: SlaPolicy) -> bool:
+def is_breached(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> bool:
     """Whether ``incident`` is breached at ``now`` (see ``breach_due``)."""
     due = breach_due(incident, policy, now)
     return due is not None and due <= utc(now)
 
 
-def queue_state(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaState:
+def queue_state(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> SlaState:
     """The state the queue, the filter and the wall show: the active clock's, except that a
     breached incident (``is_breached``) is ``BREACHED`` whatever its active clock says."""
     if is_breached(incident, now, policy):
@@ -361,7 +385,7 @@ def queue_state(incident: Incident, now: datetime, policy: SlaPolicy) -> SlaStat
     return sla_clock(incident, now, policy, kind).state
 
 
-def sort_due(incident: Incident, policy: SlaPolicy, now: datetime) -> datetime | None:
+def sort_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime | None:
     """The due time a store indexes for the queue: ``breach_due``. Breached rows sort
     first (``due <= now``), the others by when they will breach; ``None`` (on hold inside
     target, or finished) sorts after every time."""

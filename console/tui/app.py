@@ -31,7 +31,7 @@ from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerError, WorkerFailed
 
 from backends import capabilities
-from backends.base import Backend, BackendError, ConnectionState
+from backends.base import Backend, BackendError, ConnectionState, NotFound
 from console.domain.changes import ChangeEvent, candidates, dependency_map
 from console.domain.clock import Clock, SystemClock
 from console.domain.config import Settings, login_name
@@ -39,6 +39,7 @@ from console.domain.keys import BY_ID, KEYS, MUTATING_ACTIONS, help_for
 from console.domain.models import Incident, IncidentQuery
 from console.domain.problems import Problem
 from console.domain.query import key_of
+from console.domain.rows import IncidentRow
 from console.domain.text import clean
 from console.services.automation import Automation
 from console.services.escalator import Escalator
@@ -88,6 +89,10 @@ over instead. 30 s outlasts the feed's longest retry back-off, so an error a ret
 never blinks out in between."""
 OWN_KEEP = 500
 """Versions this console wrote itself, remembered for the queue's wrong-row check."""
+FULL_KEEP = 500
+"""Full incidents kept besides the compact rows: the newest ones that came by the first
+screen, the change feed or this console's own actions (the likeliest to be opened or acted
+on next), so opening or acting on them needs no read; the rest are read when needed."""
 
 HIGH_CONTRAST = Theme(
     name="high-contrast",
@@ -220,7 +225,10 @@ class IncidentApp(App[None]):
         """Why this console cannot change anything (said whenever a change is refused)."""
         self.wall = wall
         self.demo = demo
-        self.incidents: dict[int, Incident] = {}
+        self.incidents: dict[int, IncidentRow] = {}
+        """Every open incident (and the recently finished ones) as a compact row."""
+        self._full: dict[int, Incident] = {}
+        """The ``FULL_KEEP`` newest full incidents seen, least recently remembered first."""
         self._done: dict[int, None] = {}
         self._own: dict[int, int] = {}
         """Incident id -> the version this console's own action produced (oldest first)."""
@@ -428,10 +436,12 @@ class IncidentApp(App[None]):
                 continue
             fresh = [i for i in page if i.id not in self.incidents]
             if fresh:
-                self.remember(fresh, announce=False)
+                self.remember(fresh, announce=False, keep=False)
                 gc.freeze()
-                self._post(IncidentsChanged(fresh))
-            if len(page) < PAGE:
+                self._post(IncidentsChanged([self.incidents[i.id] for i in fresh]))
+            last = len(page) < PAGE
+            del page, fresh  # the parsed incidents go now, not when the next page comes
+            if last:
                 break
             offset += PAGE - PAGE_OVERLAP
             await asyncio.sleep(0)  # let keys and live changes in between pages
@@ -487,13 +497,26 @@ class IncidentApp(App[None]):
         if self.status_error and self.status_text.startswith(("live updates", "could not fetch")):
             self.set_status("live updates resumed")
 
-    def remember(self, incidents: Iterable[Incident], *, announce: bool = True) -> None:
-        """Take newer versions of incidents (idempotent: an older or equal version is ignored)."""
-        fresh: list[Incident] = []
+    def remember(
+        self,
+        incidents: Iterable[Incident | IncidentRow],
+        *,
+        announce: bool = True,
+        keep: bool = True,
+    ) -> None:
+        """Take newer versions of incidents (idempotent: an older or equal version is ignored).
+
+        Each is held as a compact ``IncidentRow``; with ``keep`` the full incident is also
+        kept among the ``FULL_KEEP`` newest (``full_incident``, ``as_shown``)."""
+        fresh: list[IncidentRow] = []
         for incident in incidents:
             known = self.incidents.get(incident.id)
             if known is not None and known.version >= incident.version:
                 continue
+            if isinstance(incident, Incident):
+                if keep:
+                    self._keep_full(incident)
+                incident = IncidentRow(incident)
             self.incidents[incident.id] = incident
             fresh.append(incident)
             if announce and known is None and incident.is_open and incident.priority.rank <= 2:
@@ -508,17 +531,59 @@ class IncidentApp(App[None]):
                     self._announce_breach(incident_id)
         self._forget_done(fresh)
 
+    def _keep_full(self, incident: Incident) -> None:
+        self._full.pop(incident.id, None)
+        self._full[incident.id] = incident
+        if len(self._full) > FULL_KEEP:
+            del self._full[next(iter(self._full))]
+
+    def full_incident(self, incident_id: int) -> Incident | None:
+        """The newest full incident held for ``incident_id`` (``None``: read it)."""
+        held = self._full.get(incident_id)
+        row = self.incidents.get(incident_id)
+        if held is None or (row is not None and row.version > held.version):
+            return None
+        return held
+
+    async def as_shown(self, incidents: Sequence[Incident | IncidentRow]) -> list[Incident]:
+        """The full incidents behind rows, at the versions the rows show (in their order).
+
+        A row whose incident is held at that version needs no read; the others are read
+        from the backend in one call. One that changed since its row was drawn keeps the
+        version shown, so an action on it is refused as stale (``Conflict``) and the
+        responder sees what changed, as when the console had the full incident. Raises the
+        backend's error (``NotFound`` when one no longer exists)."""
+        found: dict[int, Incident] = {}
+        missing: list[IncidentRow] = []
+        for item in incidents:
+            if isinstance(item, Incident):
+                found[item.id] = item
+            elif (held := self._full.get(item.id)) is not None and held.version == item.version:
+                found[item.id] = held
+            else:
+                missing.append(item)
+        if missing:
+            read = {i.id: i for i in await self.backend.get_incidents([r.id for r in missing])}
+            for shown in missing:
+                current = read.get(shown.id)
+                if current is None:
+                    raise NotFound(f"{shown.key} no longer exists")
+                if current.version > shown.version:
+                    current = current.model_copy(update={"version": shown.version})
+                found[shown.id] = current
+        return [found[item.id] for item in incidents]
+
     def note_own(self, incident: Incident) -> None:
         self._own.pop(incident.id, None)
         self._own[incident.id] = incident.version
         if len(self._own) > OWN_KEEP:
             del self._own[next(iter(self._own))]
 
-    def is_own(self, incident: Incident) -> bool:
+    def is_own(self, incident: Incident | IncidentRow) -> bool:
         # exact version: a change someone else made after ours is not ours
         return self._own.get(incident.id) == incident.version
 
-    def _forget_done(self, fresh: Iterable[Incident]) -> None:
+    def _forget_done(self, fresh: Iterable[IncidentRow]) -> None:
         """Keep only the ``DONE_KEEP`` most recently finished incidents in memory.
 
         Resolved ones are not kept live (the recently-resolved view asks the backend), and a
@@ -534,6 +599,7 @@ class IncidentApp(App[None]):
             for incident_id in drop:
                 del self._done[incident_id]
                 self.incidents.pop(incident_id, None)
+                self._full.pop(incident_id, None)
             self.tracker.forget(drop)
 
     def _announce_breach(self, incident_id: int) -> None:
@@ -600,7 +666,7 @@ class IncidentApp(App[None]):
         since = self.clock.now() - CHANGES_BACK
         self.change_events = await log.change_events(since=since)
 
-    def recent_change(self, incident: Incident) -> ChangeEvent | None:
+    def recent_change(self, incident: Incident | IncidentRow) -> ChangeEvent | None:
         """The newest change on ``incident``'s service (or a dependency) within
         ``changes.recent`` before it started: the queue marks such incidents."""
         if not self.change_events:

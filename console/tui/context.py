@@ -19,6 +19,7 @@ from console.domain.config import Settings
 from console.domain.escalation import on_call
 from console.domain.models import EscalationPolicy, Incident, Schedule, Service, Team, User
 from console.domain.problems import Problem
+from console.domain.rows import IncidentRow
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -59,8 +60,9 @@ class Directory:
 class TriageRunner(Protocol):
     """``screens.triage.Triage`` as the screens see it."""
 
-    async def run(self, action_id: str, targets: Sequence[Incident]) -> None:
-        """Ask, confirm, act and report ``action_id`` over ``targets`` (from a worker)."""
+    async def run(self, action_id: str, targets: Sequence[Incident | IncidentRow]) -> None:
+        """Ask, confirm, act and report ``action_id`` over ``targets`` (from a worker);
+        rows are read in full at the versions they show (``ConsoleContext.as_shown``)."""
 
 
 class ConsoleContext(Protocol):
@@ -73,8 +75,9 @@ class ConsoleContext(Protocol):
     readonly: bool
     wall: bool
     demo: bool
-    incidents: dict[int, Incident]
-    """What the console knows: every open incident and the recently finished ones."""
+    incidents: dict[int, IncidentRow]
+    """What the console knows: every open incident and the recently finished ones, as
+    compact rows (``full_incident`` and ``as_shown`` give the full ones)."""
     directory: Directory
     tracker: SlaTracker
     retimed: set[int]
@@ -88,7 +91,7 @@ class ConsoleContext(Protocol):
     problems: dict[str, Problem]
     """Every problem record by key (``PRB-1``), fresh from the change feed."""
 
-    def recent_change(self, incident: Incident) -> ChangeEvent | None:
+    def recent_change(self, incident: Incident | IncidentRow) -> ChangeEvent | None:
         """A change shortly before ``incident`` started, for the queue's marker."""
 
     @property
@@ -125,13 +128,25 @@ class ConsoleContext(Protocol):
     def refuse_readonly(self, what: str) -> bool:
         """The read-only guard: ``True`` when refused (the status line says why)."""
 
-    def remember(self, incidents: Iterable[Incident], *, announce: bool = True) -> None:
-        """Take newer versions of incidents (idempotent by version)."""
+    def remember(
+        self,
+        incidents: Iterable[Incident | IncidentRow],
+        *,
+        announce: bool = True,
+        keep: bool = True,
+    ) -> None:
+        """Take newer versions of incidents (idempotent by version), held as rows."""
+
+    def full_incident(self, incident_id: int) -> Incident | None:
+        """The newest full incident held for ``incident_id`` (``None``: read it)."""
+
+    async def as_shown(self, incidents: Sequence[Incident | IncidentRow]) -> list[Incident]:
+        """The full incidents behind rows at the versions shown (read when not held)."""
 
     def note_own(self, incident: Incident) -> None:
         """``incident`` (as the backend returned it) is this console's own work."""
 
-    def is_own(self, incident: Incident) -> bool:
+    def is_own(self, incident: Incident | IncidentRow) -> bool:
         """Whether this version of ``incident`` came from this console's own action: the
         queue does not treat it as a row changing under the responder."""
 

@@ -65,7 +65,9 @@ class Row:
 
 
 def incidents(app: Any) -> list[Incident]:
-    return sorted(app.incidents.values(), key=lambda i: i.id)[:2]
+    """The first two incidents in full (the App holds rows; these were on its first page)."""
+    rows = sorted(app.incidents.values(), key=lambda i: i.id)[:2]
+    return [app.full_incident(row.id) for row in rows]
 
 
 def _schedule() -> Schedule:

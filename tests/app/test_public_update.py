@@ -41,7 +41,7 @@ async def test_publish_then_update_and_the_store_keeps_both(
         await pilot.press("ctrl+s")
         incident = screen.incident
         assert incident is not None
-        await wait_until(lambda: app.incidents[incident.id].public, pilot=pilot)
+        await wait_until(lambda: (app.full_incident(incident.id) or incident).public, pilot=pilot)
         published = app.incidents[incident.id].version
         await _post(pilot, app, "A fix is rolling out.")
         await pilot.press("ctrl+s")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from console.domain.models import Incident, Priority, Status, priority_for
 from console.domain.query import parse
+from console.domain.rows import IncidentRow
 from console.domain.sla import SlaPolicy, SlaState
 from widgets.queue_model import QueueModel, SlaTracker
 
@@ -187,7 +188,7 @@ def test_header_counts_follow_every_change_without_a_recount() -> None:
     rng = random.Random(11)
     tracker = SlaTracker(SlaPolicy())
     model = QueueModel(tracker, None)
-    model.incidents = {i.id: i for i in (make(n, rng) for n in range(1, 50))}
+    model.incidents = {i.id: IncidentRow(i) for i in (make(n, rng) for n in range(1, 50))}
     for step in range(60):
         size = rng.choice([1, 3, 250])  # > 200 takes the merge path
         changed = []
