@@ -91,10 +91,13 @@ def sla_info(incident: Tracked, now: datetime, policy: SlaPolicy) -> SlaInfo:
 class SlaTracker:
     """SLA states of every incident the console holds, advanced by a heap of instants.
 
-    Each incident has at most one live instant: the next moment its state moves by time
-    alone (warning, then breach). A new version whose instant did not move (a note, an
-    alert repeat, a reassignment) adds nothing to the heap; one whose instant moved leaves a
-    stale entry that is skipped when it comes due and dropped when the heap is compacted.
+    Each incident has at most one live instant (``_next``): the next moment its state moves
+    by time alone (warning, then breach), and one heap entry (at ``_queued``), never later
+    than that instant. A new version whose instant did not move (a note, an alert repeat, a
+    reassignment) or moved later (an acknowledge: the response clock's warning gives way to
+    the resolution clock's) adds nothing: its entry comes due first and moves on to the live
+    instant then. Only an instant that moved earlier (a higher priority) queues a new entry;
+    the old one is skipped when it comes due and dropped when the heap is compacted.
     """
 
     def __init__(self, policy: SlaPolicy) -> None:
@@ -104,7 +107,9 @@ class SlaTracker:
         """Open incidents whose active clock is breached now."""
         self._events: list[tuple[datetime, int]] = []
         self._next: dict[int, datetime] = {}
-        """The instant of each incident's live heap entry."""
+        """The next instant each incident's state moves by time alone."""
+        self._queued: dict[int, datetime] = {}
+        """The time of each incident's heap entry (``<=`` its ``_next``)."""
         self._open: set[int] = set()
 
     def state(self, incident_id: int, now: datetime) -> SlaState:
@@ -119,9 +124,12 @@ class SlaTracker:
         elif state in (SlaState.RUNNING, SlaState.WARNING) and info.due is not None:
             at = info.due if info.due > now else None
         if at is None:
-            self._next.pop(incident_id, None)
-        elif self._next.get(incident_id) != at:
-            self._next[incident_id] = at
+            self._next.pop(incident_id, None)  # its entry finds nothing to do when due
+            return
+        self._next[incident_id] = at
+        queued = self._queued.get(incident_id)
+        if queued is None or at < queued:
+            self._queued[incident_id] = at
             heapq.heappush(self._events, (at, incident_id))
 
     def update(self, incidents: Iterable[Tracked], now: datetime) -> list[int]:
@@ -144,13 +152,13 @@ class SlaTracker:
                     newly.append(incident.id)
             else:
                 self.breached.discard(incident.id)
-        if len(self._events) > 2 * len(self._next) + 256:
+        if len(self._events) > 2 * len(self._queued) + 256:
             self._compact()
         return newly
 
     def _compact(self) -> None:
-        """Rebuild the heap from the live instants only (drop the stale entries)."""
-        events = [(at, incident_id) for incident_id, at in self._next.items()]
+        """Rebuild the heap from the queued entries only (drop the stale ones)."""
+        events = [(at, incident_id) for incident_id, at in self._queued.items()]
         heapq.heapify(events)
         self._events = events
 
@@ -158,6 +166,7 @@ class SlaTracker:
         for incident_id in ids:
             self.info.pop(incident_id, None)
             self._next.pop(incident_id, None)
+            self._queued.pop(incident_id, None)
             self.breached.discard(incident_id)
             self._open.discard(incident_id)
 
@@ -167,8 +176,17 @@ class SlaTracker:
         newly: list[int] = []
         while self._events and self._events[0][0] <= now:
             at, incident_id = heapq.heappop(self._events)
-            if self._next.get(incident_id) != at:
-                continue  # a newer version moved (or ended) this incident's instant
+            if self._queued.get(incident_id) != at:
+                continue  # stale: a newer version queued an earlier entry
+            del self._queued[incident_id]
+            live = self._next.get(incident_id)
+            if live is None:
+                continue  # a newer version ended this incident's clock
+            if live > at:
+                # a newer version moved the instant later: the entry moves on to it
+                self._queued[incident_id] = live
+                heapq.heappush(self._events, (live, incident_id))
+                continue
             del self._next[incident_id]
             info = self.info[incident_id]
             changed.add(incident_id)

@@ -171,6 +171,44 @@ def test_a_version_that_does_not_move_the_clock_adds_no_heap_entry() -> None:
     assert tracker.state(1, NOW + timedelta(days=2, hours=6)) == SlaState.WARNING
 
 
+def test_an_instant_that_moves_later_adds_no_heap_entry() -> None:
+    """Acknowledging moves the next instant from the response warning (P5: 2d6h) to the
+    resolution warning (22.5 days): the one entry moves on when it comes due, no other."""
+    tracker = SlaTracker(SlaPolicy())
+    incident = _p5()
+    tracker.update([incident], NOW)
+    acked = incident.model_copy(
+        update={
+            "version": 2,
+            "status": Status.ACKNOWLEDGED,
+            "acknowledged_at": NOW + timedelta(hours=1),
+        }
+    )
+    tracker.update([acked], NOW + timedelta(hours=1))
+    assert len(tracker._events) == 1
+    changed, _ = tracker.advance(NOW + timedelta(days=2, hours=6, minutes=1))
+    assert changed == set() and len(tracker._events) == 1  # moved on, nothing changed
+    assert tracker.state(1, NOW + timedelta(days=2, hours=7)) == SlaState.RUNNING
+    changed, _ = tracker.advance(NOW + timedelta(days=22, hours=12, minutes=1))
+    assert changed == {1}
+    assert tracker.state(1, NOW + timedelta(days=22, hours=13)) == SlaState.WARNING
+
+
+def test_an_instant_that_moves_earlier_queues_it_and_skips_the_old_entry() -> None:
+    tracker = SlaTracker(SlaPolicy())
+    incident = _p5()
+    tracker.update([incident], NOW)
+    raised = incident.model_copy(update={"version": 2, "priority": Priority.P3})  # 4h response
+    tracker.update([raised], NOW)
+    assert len(tracker._events) == 2  # the old entry (2d6h) is stale now
+    changed, _ = tracker.advance(NOW + timedelta(hours=3, minutes=1))  # 75 % of 4h
+    assert changed == {1}
+    changed, newly = tracker.advance(NOW + timedelta(hours=4, minutes=1))
+    assert changed == {1} and newly == [1]
+    changed, newly = tracker.advance(NOW + timedelta(days=3))
+    assert (changed, newly) == (set(), []) and tracker._events == []
+
+
 def _counted_from_scratch(model: QueueModel) -> tuple[dict[Priority, int], int, int]:
     by_priority = dict.fromkeys(Priority, 0)
     unacknowledged = total = 0
