@@ -40,10 +40,8 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-import httpx
 
 from backends import capabilities
 from backends.base import Backend, BackendError
@@ -59,6 +57,9 @@ from console.domain.deliveries import (
 )
 from console.domain.models import Change, EntryKind, Incident, Priority, TimelineEntry, User
 from console.domain.text import clean
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("incidents.notify")
 
@@ -263,6 +264,8 @@ class Notifier:
         self.log = delivery_log(store)
         self.settings = settings
         self.clock = clock or SystemClock()
+        import httpx  # only here: a console that notifies nobody never loads it (6 MB RSS)
+
         self._client = httpx.AsyncClient(
             timeout=settings.timeout, transport=transport, follow_redirects=False
         )
@@ -413,6 +416,8 @@ class Notifier:
                 receiver.queue.task_done()
 
     async def _send(self, job: _Job) -> None:
+        import httpx
+
         while True:
             job.attempts += 1
             code: int | None = None
