@@ -97,16 +97,30 @@ class ChangeHub:
             self._listener = asyncio.create_task(self._follow(), name="change-hub-listen")
 
     async def _follow(self) -> None:
+        """Poke on every change the store's watch reports, while at least one stream is
+        open. With none open a poke does nothing (``_run`` waits for a stream, then reads
+        the feed from ``seq``), and on SQLite the watch reads the feed after every commit,
+        this server's own included: an intake burst then paid one read per webhook for
+        nobody. The watch stops when the last stream ends and starts again with the next."""
         while not self.closed:
+            await self._listened.wait()
+            changes = self.backend.watch()
             try:
-                async for _ in self.backend.watch():
+                async for _ in changes:
                     self.poke()
                     if self.closed:
                         return
-                return  # the store closed
+                    if not self._listened.is_set():
+                        break
+                else:
+                    return  # the store closed
             except BackendError as exc:
                 log.warning("change feed wake-ups lost, polling meanwhile: %s", exc)
                 await asyncio.sleep(1.0)
+            finally:
+                close = getattr(changes, "aclose", None)
+                if close is not None:
+                    await close()  # the watch's connection, now rather than at collection
 
     async def stop(self) -> None:
         self.close()

@@ -15,6 +15,7 @@ from console.domain.tokens import digest, role_allows, split_token
 from console.http.change_stream import ChangeHub
 from console.http.metrics import RequestMetrics, gauge
 from console.http.routes.incidents import query_params as server_query
+from tests.waiting import wait_until
 
 
 async def lines(*items: str):  # type: ignore[no-untyped-def]
@@ -139,3 +140,53 @@ async def test_the_hub_serves_from_memory_only_what_it_holds(tmp_path: Path) -> 
         assert not await hub.wait_after(6, 0.05)  # nothing new: times out
         hub.close()
         assert not await hub.wait_after(6, 5)  # closed: returns at once
+
+
+class _CountedWatch:
+    """A store whose ``watch()`` iterators are counted while they run."""
+
+    def __init__(self, store: SqliteBackend) -> None:
+        self.store = store
+        self.started = 0
+        self.running = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    async def watch(self, since_seq: int | None = None):  # type: ignore[no-untyped-def]
+        self.started += 1
+        self.running += 1
+        try:
+            async for change in self.store.watch(since_seq):
+                yield change
+        finally:
+            self.running -= 1
+
+
+async def test_the_hub_follows_the_store_watch_only_while_a_stream_is_open(
+    tmp_path: Path,
+) -> None:
+    """With no stream open a poke does nothing, so following the watch (which on SQLite
+    reads the feed after every commit, intake's included) would be work for nobody."""
+    async with SqliteBackend(tmp_path / "hub.db") as store:
+        counted = _CountedWatch(store)
+        hub = ChangeHub(counted, poll=0.05, listen=True)  # type: ignore[arg-type]
+        await hub.start()
+        try:
+            await store.put_user(User(id="a", name="A"))
+            last = await store.last_seq()
+            await wait_until(lambda: hub.seq == last, what="the poll reads the feed")
+            assert counted.started == 0  # the poll read it; nobody followed the watch
+
+            hub.opened()
+            await wait_until(lambda: counted.running == 1, what="a stream starts the watch")
+            await store.put_user(User(id="b", name="B"))
+            last = await store.last_seq()
+            await wait_until(lambda: hub.seq == last, what="the stream's hub sees the change")
+
+            hub.ended()
+            await store.put_user(User(id="c", name="C"))  # the watch reports it, then stops
+            await wait_until(lambda: counted.running == 0, what="the watch stops")
+            assert counted.started == 1
+        finally:
+            await hub.stop()
