@@ -19,12 +19,16 @@ The ChatOps notifier runs with the escalator in ``console.services.automation`` 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import QueryParams, State
+from starlette.requests import ClientDisconnect
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from backends import capabilities
 from backends.base import Unauthorized, Unavailable
@@ -38,16 +42,19 @@ from console.domain.intake import (
     parse_alertmanager,
     parse_event,
 )
+from console.domain.text import visible_json
 from console.http.deps import AsAdmin, AsViewer, incident_ref
-from console.http.errors import error_json
+from console.http.errors import BodyTooLarge, error_json
+from console.http.metrics import RequestMetrics
+from console.http.middleware import content_length, too_large
 
 router = APIRouter()
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="alert intake"'}
 
 
-def _intake(request: Request) -> IntakeStore:
-    store = request.app.state.store
+def _intake(state: State) -> IntakeStore:
+    store = state.store
     intake = capabilities.intake(store)
     if intake is None:
         # Only a server over a store takes alerts in (the store owns the integrations).
@@ -55,8 +62,8 @@ def _intake(request: Request) -> IntakeStore:
     return intake
 
 
-def _poke(request: Request) -> None:
-    request.app.state.hub.poke()
+def _poke(state: State) -> None:
+    state.hub.poke()
 
 
 _BAD_KEY = (
@@ -68,8 +75,7 @@ _UNKNOWN_ROUTING_KEY = (
 )
 
 
-def _bearer(request: Request, key: str | None) -> str | None:
-    header = request.headers.get("authorization", "")
+def _bearer(header: str, key: str | None) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
@@ -82,7 +88,17 @@ async def alertmanager(
     key: Annotated[str | None, Query(description="the integration key, if not a bearer")] = None,
 ) -> JSONResponse:
     """Take in an Alertmanager webhook (version 4): one transaction for all its alerts."""
-    secret = _bearer(request, key)
+    return await take_alertmanager(
+        request.app.state, request.headers.get("authorization", ""), key, request.body
+    )
+
+
+async def take_alertmanager(
+    state: State, authorization: str, key: str | None, read_body: Callable[[], Awaitable[bytes]]
+) -> JSONResponse:
+    """``POST /v1/integrations/alertmanager`` on the app's ``state``: the key is checked
+    before the body is read (``read_body``)."""
+    secret = _bearer(authorization, key)
     if not secret:
         return error_json(
             401,
@@ -91,7 +107,7 @@ async def alertmanager(
             "alertmanager.yml, or add ?key=KEY (incidents integration create prints one)",
             _CHALLENGE,
         )
-    store = _intake(request)
+    store = _intake(state)
     integration = await store.integration_for_key(secret)
     if integration is None:
         return error_json(401, "unauthorized", _BAD_KEY, _CHALLENGE)
@@ -102,8 +118,8 @@ async def alertmanager(
             f"integration {integration.id} is an {integration.kind} integration: "
             f"post to /v1/integrations/{integration.kind} instead",
         )
-    body = await request.body()
-    settings: Settings = request.app.state.settings
+    body = await read_body()
+    settings: Settings = state.settings
     try:
         hook, signals = parse_alertmanager(body, settings.intake)
     except TooLarge as exc:
@@ -116,7 +132,7 @@ async def alertmanager(
         result = await store.ingest(integration, signals)
     except Unauthorized:  # revoked after the check above; nothing was stored
         return error_json(401, "unauthorized", _BAD_KEY, _CHALLENGE)
-    _poke(request)
+    _poke(state)
     return JSONResponse(
         {
             "status": "success",
@@ -140,13 +156,18 @@ def _invalid_event(message: str, errors: list[str], status: int = 400) -> JSONRe
 @router.post("/v1/integrations/events", status_code=202, tags=["intake"])
 async def events(request: Request) -> JSONResponse:
     """Take in one Events v2 event (trigger / acknowledge / resolve)."""
-    body = await request.body()
-    settings: Settings = request.app.state.settings
+    return await take_event(request.app.state, request.body)
+
+
+async def take_event(state: State, read_body: Callable[[], Awaitable[bytes]]) -> JSONResponse:
+    """``POST /v1/integrations/events`` on the app's ``state``."""
+    body = await read_body()
+    settings: Settings = state.settings
     try:
         event, signal = parse_event(body, settings.intake)
     except IntakeError as exc:
         return _invalid_event(str(exc), exc.errors)
-    store = _intake(request)
+    store = _intake(state)
     integration: Integration | None = await store.integration_for_key(event.routing_key)
     if integration is None:
         return _invalid_event("Event object is invalid", [_UNKNOWN_ROUTING_KEY])
@@ -162,7 +183,7 @@ async def events(request: Request) -> JSONResponse:
         result = await store.ingest(integration, [signal])
     except Unauthorized:  # revoked after the check above; nothing was stored
         return _invalid_event("Event object is invalid", [_UNKNOWN_ROUTING_KEY])
-    _poke(request)
+    _poke(state)
     return JSONResponse(
         {"status": "success", "message": result.message(), "dedup_key": signal.alert_key},
         status_code=202,
@@ -191,51 +212,111 @@ async def deliveries(
     return JSONResponse([row.model_dump(mode="json") for row in rows])
 
 
-class _Route:
-    """What ``Instrument`` reads from ``scope["route"]`` to label its metrics."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-
-
-_FAST: dict[str, Callable[[Request], Awaitable[Response]]] = {
-    "/v1/integrations/alertmanager": lambda request: alertmanager(
-        request, request.query_params.get("key")
+_TAKE: dict[str, Callable[[State, Scope, Callable[[], Awaitable[bytes]]], Awaitable[Response]]] = {
+    "/v1/integrations/alertmanager": lambda state, scope, read_body: take_alertmanager(
+        state, _header(scope, b"authorization"), _query_key(scope), read_body
     ),
-    "/v1/integrations/events": events,
+    "/v1/integrations/events": lambda state, scope, read_body: take_event(state, read_body),
 }
-_FAST_ROUTES = {path: _Route(path) for path in _FAST}
 
 
-class IntakeFastPath:
-    """Pure ASGI: the two intake POSTs go straight to their handlers.
+class FastIntake:
+    """The two intake POSTs as raw ASGI, ahead of every middleware layer.
 
-    A 1-alert webhook costs about as much to route through FastAPI (dependency solving,
-    matching across every router, the exception middleware) as to store, and senders post
-    many of them; this skips that machinery and calls the same handler functions the
-    router declares (so the OpenAPI spec still documents them). Installed inside
-    ``Instrument``, so metrics and the body limit apply; an exception is answered by the
-    app's own exception handlers, exactly as on the router.
+    Senders post many small webhooks, and a 1-alert webhook cost about as much to pass
+    through FastAPI's stack (its error, telemetry and body-limit middleware, ours, a
+    ``Request``, a send wrapper per layer) as to store. ``ConsoleApp`` hands these two
+    routes here, which does what those layers did for them, once: the body limit (on
+    ``Content-Length`` up front and on the bytes received), the same handler functions the
+    router declares (``take_alertmanager`` / ``take_event``, so validation, keys and
+    answers are the router's and the OpenAPI spec documents them), the app's exception
+    handlers, ``visible_json`` on the answer, and the request metrics. An exception no
+    handler takes is answered 500 and raised to the server, as Starlette's error
+    middleware does.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: Any, metrics: RequestMetrics, max_body: int) -> None:
         self.app = app
+        self.metrics = metrics
+        self.max_body = max_body
+
+    def handles(self, scope: Scope) -> bool:
+        return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in _TAKE
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = _FAST.get(scope["path"]) if scope["type"] == "http" else None
-        if handler is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        scope["route"] = _FAST_ROUTES[scope["path"]]
-        request = Request(scope, receive)
+        started = time.perf_counter()
+        status = 500
         try:
-            response = await handler(request)
-        except Exception as exc:
-            answer = _exception_handler(scope["app"], exc)
-            if answer is None:
+            try:
+                response = await self._answer(scope, receive)
+            except ClientDisconnect:
+                status = 499  # the sender left before its body arrived: nobody to answer
+                return
+            except Exception:
+                await PlainTextResponse("Internal Server Error", 500)(scope, receive, send)
                 raise
-            response = await answer(request, exc)
-        await response(scope, receive, send)
+            status = response.status_code
+            body = visible_json(bytes(response.body))
+            headers = response.raw_headers
+            if len(body) != len(response.body):
+                size = str(len(body)).encode()
+                headers = [
+                    (name, size if name == b"content-length" else value) for name, value in headers
+                ]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+        finally:
+            self.metrics.observe("POST", scope["path"], status, time.perf_counter() - started)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response:
+        length = content_length(scope)
+        if length is not None and length > self.max_body:
+            return too_large(length, self.max_body)
+        scope["app"] = self.app
+
+        async def read_body() -> bytes:
+            return await _read_body(receive, self.max_body)
+
+        try:
+            return await _TAKE[scope["path"]](self.app.state, scope, read_body)
+        except ClientDisconnect:
+            raise
+        except Exception as exc:
+            handler = _exception_handler(self.app, exc)
+            if handler is None:
+                raise
+            answer: Response = await handler(Request(scope, receive), exc)
+            return answer
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, refused with ``BodyTooLarge`` (a 413) as soon as it passes
+    ``limit`` bytes, so a chunked body without a length cannot slip past it."""
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _query_key(scope: Scope) -> str | None:
+    query = scope.get("query_string", b"")
+    return QueryParams(query).get("key") if query else None
 
 
 def _exception_handler(app: Any, exc: Exception) -> Any:

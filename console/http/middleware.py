@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from console.http.errors import BodyTooLarge, error_json
@@ -47,16 +48,10 @@ class Instrument:
                 record()
             await send(message)
 
-        length = _content_length(scope)
+        length = content_length(scope)
         if length is not None and length > self.max_body:
             status = 413
-            response = error_json(
-                413,
-                "too_large",
-                f"the request body ({length} bytes) is larger than the limit of "
-                f"{self.max_body} bytes",
-            )
-            await response(scope, receive, send_wrapper)
+            await too_large(length, self.max_body)(scope, receive, send_wrapper)
             return
 
         received = 0
@@ -76,7 +71,16 @@ class Instrument:
             record()
 
 
-def _content_length(scope: Scope) -> int | None:
+def too_large(length: int, max_body: int) -> JSONResponse:
+    """The 413 of a request whose ``Content-Length`` is over the limit."""
+    return error_json(
+        413,
+        "too_large",
+        f"the request body ({length} bytes) is larger than the limit of {max_body} bytes",
+    )
+
+
+def content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:

@@ -216,3 +216,33 @@ async def test_remote_backend_lists_an_incidents_alerts(api: Api) -> None:
         )
     finally:
         await remote.close()
+
+
+async def test_intake_bodies_over_the_limit_are_413_and_store_nothing(api: Api) -> None:
+    """The intake routes run ahead of the middleware (``FastIntake``): the body limit is
+    theirs too, on ``Content-Length`` and on the bytes of a chunked body as it arrives,
+    and the metrics count the refusals."""
+    limit = api.intake.store.settings.server.max_body_bytes
+    before = await stored(api)
+    padding = "x" * (limit + 10)
+    body = json.dumps(am_body([{"fingerprint": "big", "annotations": {"summary": padding}}]))
+    for path in (AM, EV):
+        response = await api.client.post(
+            path, content=body, headers={**bearer(api.intake.am_key), "Content-Type": "json"}
+        )
+        assert response.status_code == 413, response.text
+        assert response.json()["error"] == "too_large"
+        assert str(limit) in response.json()["message"]
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for start in range(0, len(body), 65536):
+            yield body[start : start + 65536].encode()
+
+    response = await api.client.post(AM, content=chunks(), headers=bearer(api.intake.am_key))
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413, response.text
+    assert response.json()["error"] == "too_large"
+    assert await stored(api) == before
+    metrics = (await api.client.get("/metrics")).text
+    assert 'route="/v1/integrations/alertmanager",status="413"} 2' in metrics
+    assert 'route="/v1/integrations/events",status="413"} 1' in metrics
