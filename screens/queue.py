@@ -8,11 +8,13 @@ under the cursor) to ``app.triage`` exactly as they are shown, versions included
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import gc
 from collections.abc import Sequence
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -56,19 +58,41 @@ def _collect_garbage() -> None:
 
 
 class FilterInput(Input):
-    """The filter being typed; ``esc`` clears it (and the filter), ``enter`` applies."""
+    """The filter being typed; ``esc`` clears it (and the filter), ``enter`` applies.
 
-    BINDINGS = [Binding("escape", "clear", "Clear filter", show=False)]
+    Both close the box at once, while the App is still handing out keys, so the key typed
+    right after them reaches the list: Textual gives each key to what has focus when the
+    App takes it from its queue, but runs a widget's ordinary bindings (Input's ``enter``)
+    only when the key has come back up to the App, and moves focus later still. With keys
+    arriving together (typed ahead, or under load) ``/status:triggered`` ``enter`` ``a``
+    put the ``a`` in the box and then submitted ``status:triggereda``, refused. Priority
+    bindings run as the App takes the key, and closing sets the focus there and then.
+    """
+
+    BINDINGS = [
+        Binding("escape", "clear", "Clear filter", show=False, priority=True),
+        Binding("enter", "submit", "Apply filter", show=False, priority=True),
+    ]
 
     def action_clear(self) -> None:
         self.value = ""
         self.screen.clear_filter()  # type: ignore[attr-defined]
 
+    async def action_submit(self) -> None:
+        self.screen.submit_filter(self.value)  # type: ignore[attr-defined]
+
+
+def _opens_at_once(binding: Binding) -> Binding:
+    """``/`` as a priority binding: it opens the box as the App takes the key, so the
+    characters typed right behind it go into the box, not to the list as triage keys (a
+    filter typed ahead such as ``/status:triggered`` holds ``r``, ``e``, ``a``...)."""
+    return dataclasses.replace(binding, priority=True) if binding.id == "filter" else binding
+
 
 class QueueScreen(Screen[None]):
     AUTO_FOCUS = "#incidents"
     BINDINGS = [
-        *bindings_for("queue"),
+        *(_opens_at_once(binding) for binding in bindings_for("queue")),
         Binding("escape", "escape", "Clear filter", show=False),
     ]
 
@@ -357,10 +381,12 @@ class QueueScreen(Screen[None]):
 
     def action_filter(self) -> None:
         box = self.query_one(FilterInput)
+        if box.has_focus:
+            raise SkipAction()  # a "/" typed in the open box is text (a priority binding)
         box.display = True
         box.value = self.typed.source
         box.cursor_position = len(box.value)
-        box.focus()
+        self.set_focus(box)  # now, not a turn later: the next key is already on its way
 
     def action_escape(self) -> None:
         """esc steps back: first the typed filter, then the marks, then to all open."""
@@ -373,10 +399,14 @@ class QueueScreen(Screen[None]):
 
     def clear_filter(self) -> None:
         self.typed = Filter()
-        box = self.query_one(FilterInput)
-        box.display = False
-        self.list.focus()
+        self._close_filter()
         self._apply_filter()
+
+    def _close_filter(self) -> None:
+        """Hide the box and focus the list now (``focus()`` would wait a turn of the App's
+        queue, and a key taken meanwhile would still go to the box)."""
+        self.query_one(FilterInput).display = False
+        self.set_focus(self.list)
 
     @on(Input.Changed, "#filter-input")
     def _filter_typed(self, event: Input.Changed) -> None:
@@ -390,10 +420,10 @@ class QueueScreen(Screen[None]):
             self.typed = typed
             self._apply_filter()
 
-    @on(Input.Submitted, "#filter-input")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
+    def submit_filter(self, value: str) -> None:
+        """``enter`` in the box: apply ``value`` and close, or say what is wrong and stay."""
         try:
-            self.typed = parse(event.value)
+            self.typed = parse(value)
         except QueryError as exc:
             self.console_app.set_status(f"filter: {exc}", error=True)
             return
@@ -401,9 +431,7 @@ class QueueScreen(Screen[None]):
             self.console_app.set_status("")
         if unknown := self._unknown_services(self.typed):
             self.console_app.set_status(f"filter: {unknown}", error=True)
-        box = self.query_one(FilterInput)
-        box.display = False
-        self.list.focus()
+        self._close_filter()
         self._apply_filter()
 
     def _unknown_services(self, typed: Filter) -> str:

@@ -26,6 +26,8 @@ import pytest
 from tests.waiting import wait_until_sync
 
 CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("INCIDENTS_SCREENSHOTS", "") or Path(__file__).parent / "screenshots")
+"""Where the browser tests write pictures (the wall, and the page when a wait fails)."""
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -195,10 +197,19 @@ class Screen:
                 return value
             if time.monotonic() > deadline:
                 tail = self.text()[-1500:]
+                shot = self.screenshot(what)
                 raise AssertionError(
-                    f"timed out after {timeout:.0f}s waiting for {what}; the page last showed:\n{tail}"
+                    f"timed out after {timeout:.0f}s waiting for {what} (screenshot: {shot});"
+                    f" the page last showed:\n{tail}"
                 )
             self.page.wait_for_timeout(100)
+
+    def screenshot(self, what: str) -> Path:
+        """The page as drawn now, for a failure message (the frames alone are only diffs)."""
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        shot = SHOTS / ("failed-" + re.sub(r"[^a-z0-9]+", "-", what.lower()).strip("-") + ".png")
+        self.page.screenshot(path=str(shot))
+        return shot
 
     def text(self) -> str:
         return ANSI.sub("", "".join(self._chunks))

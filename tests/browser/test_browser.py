@@ -3,7 +3,6 @@ at 1920x1080, and the public status page with nothing internal on it."""
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 from pathlib import Path
@@ -12,11 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import Screen, Stack
+from tests.browser.conftest import SHOTS, Screen, Stack
 
 pytestmark = pytest.mark.slow
-
-SHOTS = Path(os.environ.get("INCIDENTS_SCREENSHOTS", "") or Path(__file__).parent / "screenshots")
 
 
 def api(stack: Stack, path: str, **params: Any) -> Any:
