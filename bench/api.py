@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from serving import start_server  # noqa: E402  (bench/serving.py)
 
 from backends.remote import RemoteBackend  # noqa: E402
 from backends.sqlite.store import SqliteBackend  # noqa: E402
@@ -68,25 +70,6 @@ async def prepare(db: Path, clients: int) -> dict[str, str]:
         batch = [NewIncident(title=f"incident {n}", service="web") for n in range(200)]
         await store.create_incidents(batch, "bench0")
         return made
-
-
-def start_server(db: Path, home: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
-    env["XDG_CONFIG_HOME"] = str(home)
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "console", "serve", "--db", str(db), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "listening on " in line:
-            return proc, line.split("listening on ", 1)[1].split()[0]
-    raise RuntimeError("the server did not start")
 
 
 async def round_trip(url: str, token: str, count: int) -> list[float]:
@@ -176,7 +159,9 @@ async def main(quick: bool) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-api-") as folder:
         db = Path(folder) / "bench.db"
         tokens = await prepare(db, concurrency)
-        proc, url = start_server(db, Path(folder))
+        config = Path(folder) / "config.toml"
+        config.write_text("")
+        proc, url = start_server(db, config)
         try:
             names = sorted(tokens)
             await round_trip(url, tokens[names[0]], 20)  # warm up

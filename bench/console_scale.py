@@ -287,7 +287,7 @@ def run_child(
         token = asyncio.run(_token(path))
         config = Path(folder) / "config.toml"
         config.write_text("")
-        server, url = _ingest().start_server(path, Path(folder) / "serve.log", config)
+        server, url = _serving().start_server(path, config)
         try:
             figures = _child([*args, "--remote-child", url, token], path)
             figures["server_rss_mb"] = _status_mb(server.pid, "VmRSS")
@@ -314,14 +314,14 @@ async def _token(path: Path) -> str:
     return secret
 
 
-def _ingest() -> Any:
-    """bench/ingest.py (its ``start_server``), loaded by file name."""
+def _serving() -> Any:
+    """bench/serving.py (its ``start_server``), loaded by file name."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("ingest", _HERE / "ingest.py")
+    spec = importlib.util.spec_from_file_location("serving", _HERE / "serving.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules["ingest"] = module  # its dataclasses look their module up
+    sys.modules["serving"] = module
     spec.loader.exec_module(module)
     return module
 

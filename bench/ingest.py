@@ -42,6 +42,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # last: bench/console_scale.py keeps it off the front
+
+from serving import start_server  # noqa: E402  (bench/serving.py)
 
 from backends.sqlite import intake as sqlite_intake  # noqa: E402
 from backends.sqlite.store import SqliteBackend  # noqa: E402
@@ -187,27 +190,6 @@ async def prepare(db: Path) -> str:
     return key
 
 
-def start_server(db: Path, log: Path, config: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "INCIDENTS_CONFIG": str(config)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "console", "serve", "--db", str(db), "--port", "0"],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        match = re.search(r"listening on (http://\S+)", log.read_text())
-        if match:
-            return process, match.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"incidents serve did not start:\n{log.read_text()[-2000:]}")
-
-
 async def rounds(url: str, pid: int, key: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     host, port_text = url.removeprefix("http://").rsplit(":", 1)
     port = int(port_text)
@@ -262,7 +244,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
 
 @dataclass
 class Served:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
     url: str
     secret: str
     """What ``prepare`` returned: the integration key or the API token."""
@@ -279,7 +261,7 @@ async def served(
         config = Path(tmp) / "config.toml"
         config.write_text("")
         secret = await prepare(db)
-        process, url = start_server(db, Path(tmp) / "serve.log", config)
+        process, url = start_server(db, config)
         try:
             yield Served(process, url, secret, Path(tmp))
         finally:

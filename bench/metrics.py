@@ -27,10 +27,8 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import seed  # noqa: E402  (bench/seed.py)
+from serving import start_server  # noqa: E402  (bench/serving.py)
 
 from backends.sqlite.store import SqliteBackend  # noqa: E402
 from console.domain.models import IncidentQuery  # noqa: E402
@@ -65,28 +64,6 @@ def ms(values: list[float]) -> dict[str, float]:
         "max_ms": round(ordered[-1], 2),
         "mean_ms": round(statistics.fmean(ordered), 2),
     }
-
-
-def start_server(db: Path, home: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
-    env["XDG_CONFIG_HOME"] = str(home)
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "console", "serve", "--db", str(db), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if "listening on " in line:
-            url = line.split("listening on ", 1)[1].split()[0]
-            # Keep reading its output, so the server never blocks on a full pipe.
-            threading.Thread(target=lambda: proc.stdout and proc.stdout.read(), daemon=True).start()
-            return proc, url
-    raise RuntimeError("the server did not start")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -154,7 +131,7 @@ async def one_size(size: int, args: argparse.Namespace, folder: Path) -> dict[st
     config = folder / "incident-console" / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(f"[server]\nescalator_interval = {args.escalator_interval}\n")
-    proc, url = start_server(db, folder)
+    proc, url = start_server(db, config)
     try:
         async with httpx.AsyncClient(base_url=url, timeout=60) as client:
             first = await timed(client, "/metrics", 1)

@@ -60,6 +60,7 @@ def _helper(name: str) -> Any:
 
 console_scale = _helper("console_scale")
 ingest = _helper("ingest")
+serving = _helper("serving")
 RESULTS = _HERE / "results" / "storm.json"
 TARGET_KEY_P95_MS = 50.0
 
@@ -184,7 +185,7 @@ async def storm(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     prepared = time.perf_counter() - t
     config = folder / "config.toml"
     config.write_text("")
-    server, url = ingest.start_server(db, folder / "serve.log", config)
+    server, url = serving.start_server(db, config)
     result: dict[str, Any] = {
         "open": args.open,
         "rate": args.rate,
