@@ -8,8 +8,6 @@ idempotency key, so the receiver, counting by key, gets each notification exactl
 from __future__ import annotations
 
 import asyncio
-import signal
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from backends import capabilities
 from backends.sqlite.store import SqliteBackend
 from console.domain.models import NewIncident, Priority, Service
 from tests.intake.receiver import Receiver
+from tests.remote.failover import HELD, check_each_delivered_once, kill_9, write_config
 from tests.remote.server import ServerProcess
 from tests.waiting import wait_until
 
@@ -31,13 +30,7 @@ async def test_kill_9_mid_delivery_and_the_next_server_sends_what_is_unconfirmed
     hold = asyncio.Event()
     async with Receiver(hold=hold) as receiver, SqliteBackend(db) as store:
         await store.put_service(Service(id="web", name="Web"))
-        folder = tmp_path / "config" / "incident-console"
-        folder.mkdir(parents=True)
-        (folder / "config.toml").write_text(
-            "[notify]\ntimeout = 60.0\n\n"
-            f'[[notify.webhooks]]\nname = "noc"\nurl = "{receiver.url}"\n'
-            'events = ["incident.created"]\nmin_priority = "P5"\n'
-        )
+        write_config(tmp_path, receiver, "incident.created", **HELD)
         log = capabilities.deliveries(store)
         assert log is not None
         first = ServerProcess(db, home=tmp_path).start()
@@ -56,9 +49,7 @@ async def test_kill_9_mid_delivery_and_the_next_server_sends_what_is_unconfirmed
 
             await wait_until(lambda: len(receiver.arrived) >= 1, what="the first webhook")
             await wait_until(all_logged, what="all three messages in the outbox")
-            assert first.proc is not None
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(10)
+            kill_9(first)
             second = ServerProcess(db, home=tmp_path).start()
             await second.ready()
             await wait_until(lambda: len(receiver.arrived) >= 2, what="the resent webhook")
@@ -74,12 +65,4 @@ async def test_kill_9_mid_delivery_and_the_next_server_sends_what_is_unconfirmed
             if second is not None:
                 second.stop()
         logged = await log.recent()
-    assert sorted(d.incident_key for d in logged) == sorted(i.key for i in created)
-    assert {d.status for d in logged} == {"delivered"}
-    keys = {d.key for d in logged}
-    assert len(keys) == 3 and set(receiver.arrived) == keys
-    once = receiver.once()
-    assert sorted(body["incident"]["key"] for body in once.values()) == sorted(
-        i.key for i in created
-    ), "each notification exactly once, counted by idempotency key"
-    assert sorted(Counter(receiver.arrived).values()) == [1, 1, 2], Counter(receiver.arrived)
+    check_each_delivered_once(logged, receiver, created)

@@ -6,8 +6,6 @@ and pages once, and every notification reaches the receiver once by idempotency 
 from __future__ import annotations
 
 import asyncio
-import signal
-from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,76 +13,44 @@ import pytest
 
 from backends import capabilities
 from backends.postgres.store import PostgresBackend
-from console.domain.models import (
-    EntryKind,
-    EscalationLevel,
-    EscalationPolicy,
-    EscalationTarget,
-    NewIncident,
-    Priority,
-    Service,
-    TargetKind,
-    User,
-)
+from console.domain.models import EntryKind, NewIncident, Priority, Service
 from tests.intake.receiver import Receiver
 from tests.postgres import fresh_dsn
+from tests.remote.failover import (
+    HELD,
+    check_each_delivered_once,
+    kill_9,
+    leading,
+    seed_escalation,
+    the_leader,
+    write_config,
+)
 from tests.remote.server import ServerProcess
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-USERS = ("alice", "bob", "carol")
 WAIT = timedelta(seconds=3)
-
-
-def _config(home: Path, receiver: Receiver) -> None:
-    folder = home / "config" / "incident-console"
-    folder.mkdir(parents=True)
-    (folder / "config.toml").write_text(
-        "[server]\nescalator_interval = 0.2\n\n"
-        f'[[notify.webhooks]]\nurl = "{receiver.url}"\nevents = ["incident.escalated"]\n'
-        'min_priority = "P5"\n'
-    )
 
 
 async def test_kill_9_the_leader_mid_escalation_pages_each_level_once(tmp_path: Path) -> None:
     dsn = await fresh_dsn()
-    policy = EscalationPolicy(
-        id="p",
-        name="three people",
-        levels=tuple(
-            EscalationLevel(targets=(EscalationTarget(kind=TargetKind.USER, id=u),), wait=WAIT)
-            for u in USERS
-        ),
-    )
     async with Receiver() as receiver, PostgresBackend(dsn) as store:
-        for user in USERS:
-            await store.put_user(User(id=user, name=user))
-        await store.put_policy(policy)
-        await store.put_service(Service(id="web", name="Web", policy="p"))
+        await seed_escalation(store, WAIT)
         homes = [tmp_path / name for name in ("a", "b")]
         for home in homes:
-            _config(home, receiver)
+            write_config(home, receiver, "incident.escalated", server="escalator_interval = 0.2")
         servers = [ServerProcess(dsn, home=home).start() for home in homes]
         try:
             await asyncio.gather(*(s.ready() for s in servers))
-
-            def leader() -> ServerProcess | None:
-                found = [s for s in servers if any("leading" in x for x in s.output)]
-                return found[0] if len(found) == 1 else None
-
-            first = await wait_until(leader, what="one replica to lead")
+            first = await wait_until(lambda: the_leader(servers), what="one replica to lead")
             incident = await store.create_incident(
                 NewIncident(title="db down", service="web", priority=Priority.P1), "alice"
             )
             # Level 2 is paged by the first leader; then it dies before level 3 is due.
             await wait_until(lambda: len(receiver.requests) >= 1, what="the level 2 page")
-            assert first.proc is not None
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(10)
+            kill_9(first)
             survivor = next(s for s in servers if s is not first)
-            await wait_until(
-                lambda: any("leading" in x for x in survivor.output), what="the takeover"
-            )
+            await wait_until(lambda: leading(survivor), what="the takeover")
             # The level 2 page may come twice (the leader died before it logged the answer:
             # the survivor sends it again from the outbox), always with the same key; the
             # receiver counts pages by key.
@@ -113,24 +79,13 @@ async def test_kill_9_the_leader_mid_delivery_loses_no_webhook(tmp_path: Path) -
         await store.put_service(Service(id="web", name="Web"))
         homes = [tmp_path / name for name in ("a", "b")]
         for home in homes:
-            folder = home / "config" / "incident-console"
-            folder.mkdir(parents=True)
-            (folder / "config.toml").write_text(
-                "[notify]\ntimeout = 60.0\n\n"
-                f'[[notify.webhooks]]\nname = "noc"\nurl = "{receiver.url}"\n'
-                'events = ["incident.created"]\nmin_priority = "P5"\n'
-            )
+            write_config(home, receiver, "incident.created", **HELD)
         servers = [ServerProcess(dsn, home=home).start() for home in homes]
         log = capabilities.deliveries(store)
         assert log is not None
         try:
             await asyncio.gather(*(s.ready() for s in servers))
-
-            def leader() -> ServerProcess | None:
-                found = [s for s in servers if any("leading" in x for x in s.output)]
-                return found[0] if len(found) == 1 else None
-
-            first = await wait_until(leader, what="one replica to lead")
+            first = await wait_until(lambda: the_leader(servers), what="one replica to lead")
             created = [
                 await store.create_incident(
                     NewIncident(title=f"disk {n}", service="web", priority=Priority.P2), "alice"
@@ -143,13 +98,9 @@ async def test_kill_9_the_leader_mid_delivery_loses_no_webhook(tmp_path: Path) -
 
             await wait_until(lambda: len(receiver.arrived) >= 1, what="the first webhook")
             await wait_until(all_logged, what="all three messages in the outbox")
-            assert first.proc is not None
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(10)
+            kill_9(first)
             survivor = next(s for s in servers if s is not first)
-            await wait_until(
-                lambda: any("leading" in x for x in survivor.output), what="the takeover"
-            )
+            await wait_until(lambda: leading(survivor), what="the takeover")
             await wait_until(lambda: len(receiver.arrived) >= 2, what="the resent webhook")
             hold.set()
 
@@ -162,15 +113,4 @@ async def test_kill_9_the_leader_mid_delivery_loses_no_webhook(tmp_path: Path) -
             for server in servers:
                 server.stop()
         logged = await log.recent()
-    assert sorted(d.incident_key for d in logged) == sorted(i.key for i in created)
-    assert {d.status for d in logged} == {"delivered"}
-    keys = {d.key for d in logged}
-    assert len(keys) == 3 and set(receiver.arrived) == keys
-    once = receiver.once()
-    assert sorted(body["incident"]["key"] for body in once.values()) == sorted(
-        i.key for i in created
-    ), "each notification exactly once, counted by idempotency key"
-    # The held webhook came twice (the dead leader's copy and the survivor's), the others
-    # once: resent from the outbox, not re-derived from the feed.
-    copies = sorted(Counter(receiver.arrived).values())
-    assert copies == [1, 1, 2], Counter(receiver.arrived)
+    check_each_delivered_once(logged, receiver, created)

@@ -9,7 +9,6 @@ Before, both servers ran both: every webhook came twice (10 posts for 5 incident
 from __future__ import annotations
 
 import asyncio
-import signal
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,45 +16,16 @@ import pytest
 
 from backends import capabilities
 from backends.sqlite.store import SqliteBackend
-from console.domain.models import (
-    EntryKind,
-    EscalationLevel,
-    EscalationPolicy,
-    EscalationTarget,
-    NewIncident,
-    Priority,
-    Service,
-    TargetKind,
-    User,
-)
+from console.domain.models import EntryKind, NewIncident, Priority, Service
 from tests.intake.receiver import Receiver
+from tests.remote.failover import kill_9, leading, seed_escalation, the_leader, write_config
 from tests.remote.server import ServerProcess
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-USERS = ("alice", "bob", "carol")
 WAIT = timedelta(seconds=4)
 LEASE = 5.0
-
-
-def _config(home: Path, receiver: Receiver, events: str) -> None:
-    folder = home / "config" / "incident-console"
-    folder.mkdir(parents=True)
-    (folder / "config.toml").write_text(
-        f"[server]\nescalator_interval = 0.2\nleader_lease = {LEASE}\n\n"
-        f'[[notify.webhooks]]\nurl = "{receiver.url}"\nevents = [{events}]\n'
-        'min_priority = "P5"\n'
-    )
-
-
-def _leading(server: ServerProcess) -> bool:
-    """Does ``server`` lead now (its last word on the lead says so)?"""
-    said = [line for line in server.output if "leading" in line or "lost the lead" in line]
-    return bool(said) and "leading" in said[-1]
-
-
-def _leaders(servers: list[ServerProcess]) -> list[ServerProcess]:
-    return [s for s in servers if _leading(s)]
+SERVER = f"escalator_interval = 0.2\nleader_lease = {LEASE}"
 
 
 async def test_two_servers_on_one_file_send_each_notification_once(tmp_path: Path) -> None:
@@ -64,14 +34,14 @@ async def test_two_servers_on_one_file_send_each_notification_once(tmp_path: Pat
         await store.put_service(Service(id="web", name="Web"))
         homes = [tmp_path / name for name in ("a", "b")]
         for home in homes:
-            _config(home, receiver, '"incident.created"')
+            write_config(home, receiver, "incident.created", server=SERVER)
         servers = [ServerProcess(db, home=home).start() for home in homes]
         log = capabilities.deliveries(store)
         assert log is not None
         try:
             await asyncio.gather(*(s.ready(timeout=60) for s in servers))
             await wait_until(
-                lambda: len(_leaders(servers)) == 1,
+                lambda: the_leader(servers),
                 what="one server to lead",
                 detail=lambda: "\n---\n".join("".join(s.output) for s in servers),
             )
@@ -87,7 +57,7 @@ async def test_two_servers_on_one_file_send_each_notification_once(tmp_path: Pat
                 return len(await log.recent()) >= 5 and not await log.pending()
 
             await wait_until(confirmed, what="every message confirmed")
-            assert len(_leaders(servers)) == 1
+            assert the_leader(servers) is not None
         finally:
             for server in servers:
                 server.stop()
@@ -100,42 +70,28 @@ async def test_kill_9_the_leader_and_the_other_takes_over_paging_each_level_once
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "shared.db"
-    policy = EscalationPolicy(
-        id="p",
-        name="three people",
-        levels=tuple(
-            EscalationLevel(targets=(EscalationTarget(kind=TargetKind.USER, id=u),), wait=WAIT)
-            for u in USERS
-        ),
-    )
     async with Receiver() as receiver, SqliteBackend(db) as store:
-        for user in USERS:
-            await store.put_user(User(id=user, name=user))
-        await store.put_policy(policy)
-        await store.put_service(Service(id="web", name="Web", policy="p"))
+        await seed_escalation(store, WAIT)
         homes = [tmp_path / name for name in ("a", "b")]
         for home in homes:
-            _config(home, receiver, '"incident.escalated"')
+            write_config(home, receiver, "incident.escalated", server=SERVER)
         servers = [ServerProcess(db, home=home).start() for home in homes]
         try:
             await asyncio.gather(*(s.ready(timeout=60) for s in servers))
-            await wait_until(
-                lambda: len(_leaders(servers)) == 1,
+            first = await wait_until(
+                lambda: the_leader(servers),
                 what="one server to lead",
                 detail=lambda: "\n---\n".join("".join(s.output) for s in servers),
             )
-            first = _leaders(servers)[0]
             incident = await store.create_incident(
                 NewIncident(title="db down", service="web", priority=Priority.P1), "alice"
             )
             # Level 2 is paged by the first leader; then it dies before level 3 is due.
             await wait_until(lambda: len(receiver.requests) >= 1, what="the level 2 page")
-            assert first.proc is not None
-            first.proc.send_signal(signal.SIGKILL)
-            first.proc.wait(10)
+            kill_9(first)
             survivor = next(s for s in servers if s is not first)
             # The dead leader's lease runs out (LEASE seconds), then the survivor takes it.
-            await wait_until(lambda: _leading(survivor), what="the takeover")
+            await wait_until(lambda: leading(survivor), what="the takeover")
             await wait_until(lambda: len(set(receiver.keys)) >= 2, what="the level 3 page")
             timeline = await store.timeline(incident.id)
             levels = [e.data.get("level") for e in timeline if e.kind == EntryKind.ESCALATED]
