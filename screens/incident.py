@@ -14,12 +14,12 @@ from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from backends.base import BackendError, Conflict, NotFound
 from console.domain import durations, explain
@@ -55,8 +55,10 @@ from screens.problem_pick import pick_and_link
 from screens.problems import create_from
 from screens.triage import error_message
 from widgets.change_list import ChangeList
+from widgets.footer import StableFooter
 from widgets.form_level import LEVEL_NAMES
 from widgets.keybindings import bindings_for
+from widgets.render_once import RenderOnce
 from widgets.status_line import StatusLine
 
 
@@ -92,7 +94,7 @@ class SlaPanel(Static):
         for kind in ("response", "resolution"):
             clock = sla_clock(incident, now, policy, kind)  # type: ignore[arg-type]
             _row(table, kind.capitalize(), self._clock_text(incident, clock))
-        self.update(table)
+        self.update(RenderOnce(table))
 
     def _clock_text(self, incident: Incident, clock: SlaClock) -> Text:
         style = self.get_component_rich_style
@@ -226,6 +228,8 @@ class IncidentScreen(Screen[None]):
         self.load_error = ""
         self._fresh = True
         """Pointed at an incident it has not shown yet (set again by ``show_incident``)."""
+        self._styled_at: int | None = None
+        """The App's CSS generation when this screen was last styled whole."""
 
     def show_incident(self, incident_id: int) -> None:
         """Point this screen at another incident before it is pushed again.
@@ -263,13 +267,21 @@ class IncidentScreen(Screen[None]):
         with VerticalScroll(id="timeline-scroll", can_focus=True):
             yield Static(Text("Timeline: loading…"), id="timeline", markup=False)
         yield StatusLine(id="status")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "now", self._tick, init=False)
         self._start()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen it pushes (Screen._on_screen_resume,
+        # which runs after this handler); a reused screen keeps its styles while no CSS
+        # changed meanwhile (a theme switch restyles installed screens and counts up
+        # ``App._css_update_count``), and restyling the whole tree was a third of an open.
+        css_count = getattr(self.app, "_css_update_count", None)
+        if css_count is not None and css_count == self._styled_at:
+            event.refresh_styles = False
+        self._styled_at = css_count
         # Pushed again after ``show_incident``; coming back from a dialog changes nothing.
         self._start()
 
@@ -378,9 +390,9 @@ class IncidentScreen(Screen[None]):
         if self.load_error:
             line.append(f"   ({self.load_error})", style="italic")
         headline.update(line)
-        self.query_one("#details", Static).update(self._details(incident))
+        self.query_one("#details", Static).update(RenderOnce(self._details(incident)))
         self._show_clocks(self._now())
-        self.query_one("#timeline", Static).update(self._timeline(self.entries))
+        self.query_one("#timeline", Static).update(RenderOnce(self._timeline(self.entries)))
         self.set_class(bool(self.alerts), "-has-alerts")
         if self.alerts:
             self.query_one("#alerts", Static).update(alert_lines(self.alerts))
@@ -402,7 +414,7 @@ class IncidentScreen(Screen[None]):
             return
         app = context(self)
         self.query_one("#sla", SlaPanel).show(incident, now, app.settings.sla)
-        self.query_one("#escalation", Static).update(self._escalation(incident, now))
+        self.query_one("#escalation", Static).update(RenderOnce(self._escalation(incident, now)))
 
     def _details(self, incident: Incident) -> Table:
         app = context(self)
