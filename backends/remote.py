@@ -115,6 +115,8 @@ def query_params(query: IncidentQuery) -> list[tuple[str, str]]:
         params.append(("breached", "true" if query.breached else "false"))
     if query.resolved_since is not None:
         params.append(("resolved_since", query.resolved_since.isoformat()))
+    if query.escalator_due:
+        params.append(("escalator_due", "true"))
     params += [("key", key) for key in query.keys]
     params += [("service_prefix", prefix) for prefix in query.service_prefixes]
     params += [("term", term) for term in query.terms]

@@ -52,7 +52,7 @@ def chunks(
     rng = random.Random(seed)
     closed = count - open_count
     pool = [
-        (incident_row(i, sla, now), [entry_row(e) for e in entries])
+        (incident_row(i, sla, now, None), [entry_row(e) for e in entries])
         for i, entries in sqlite_bench._records(rng, min(POOL, max(closed, 1)), 0, now)
     ]
     next_id, next_entry = 1, 1
@@ -65,8 +65,8 @@ def chunks(
         for _ in range(closed_here):
             row, timeline = pool[rng.randrange(len(pool))]
             key = f"INC-{next_id}"
-            data = _swap(row[-1], '{"id":0,"key":"INC-0",', f'{{"id":{next_id},"key":"{key}",')
-            incidents.append((next_id, key, *row[2:-1], data))
+            data = _swap(row[13], '{"id":0,"key":"INC-0",', f'{{"id":{next_id},"key":"{key}",')
+            incidents.append((next_id, key, *row[2:13], data, *row[14:]))
             for entry in timeline:
                 text = _swap(
                     entry[-1],
@@ -80,7 +80,7 @@ def chunks(
         if open_here:
             for incident, history in sqlite_bench._records(rng, open_here, open_here, now):
                 built = incident.model_copy(update={"id": next_id, "key": f"INC-{next_id}"})
-                incidents.append(incident_row(built, sla, now))
+                incidents.append(incident_row(built, sla, now, None))
                 for item in history:
                     entries.append(
                         entry_row(

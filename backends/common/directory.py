@@ -11,11 +11,14 @@ with ``?`` marks, which the PostgreSQL store numbers for asyncpg.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from backends.base import InvalidAction, NotFound
+from backends.common import due
 from console.domain.directory import DirectoryChanges, in_use, with_override
 from console.domain.models import Incident, Schedule
+from console.domain.sla import SlaPolicy
 
 TABLES = {
     "service": "services",
@@ -38,11 +41,17 @@ class SqlWriter(Protocol):
 
     async def run(self, sql: str, *args: Any) -> None: ...
 
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
     async def record_change(self, kind: str, entity: str, entity_id: str) -> None: ...
 
 
-async def apply_directory(tx: SqlWriter, changes: DirectoryChanges) -> None:
-    """Write ``changes`` in the caller's transaction (raise to roll all of it back)."""
+async def apply_directory(
+    tx: SqlWriter, changes: DirectoryChanges, sla: SlaPolicy, now: datetime
+) -> None:
+    """Write ``changes`` in the caller's transaction (raise to roll all of it back); the
+    incidents of every policy written get their ``escalator_due`` recomputed
+    (``backends.common.due``) on ``sla`` at ``now``."""
     if changes.removed:
         rows = await tx.rows("SELECT data FROM incidents WHERE is_open = 1")
         refused = in_use(changes, (Incident.model_validate_json(r[0]) for r in rows))
@@ -56,6 +65,8 @@ async def apply_directory(tx: SqlWriter, changes: DirectoryChanges) -> None:
             item.model_dump_json(),
         )
         await tx.record_change(f"{kind}.updated", kind, item.id)
+    written = [item.id for kind, item in changes.puts() if kind == "policy"]
+    await due.refresh(tx, sla, now, policy_ids=written)
     for added in changes.overrides:
         found = await tx.rows(
             f"SELECT data FROM schedules WHERE id = ?{tx.lock_rows}", added.schedule

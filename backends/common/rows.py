@@ -11,20 +11,21 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from console.domain.models import Change, Incident, TimelineEntry, utc
+from console.domain.escalation import escalator_due
+from console.domain.models import Change, EscalationPolicy, Incident, TimelineEntry, utc
 from console.domain.query import searchable
 from console.domain.sla import SlaPolicy, sort_due
 
 INCIDENT_COLUMNS = (
     "id, key, status, is_open, priority, service, assignee, title, sla_due, "
-    "created_at, resolved_at, updated_at, version, data, search"
+    "created_at, resolved_at, updated_at, version, data, search, escalator_due"
 )
 """The ``incidents`` columns in the order of ``incident_row``."""
 
 INCIDENT_UPDATE = (
     "status = ?, is_open = ?, priority = ?, service = ?, assignee = ?, title = ?,"
     " sla_due = ?, created_at = ?, resolved_at = ?, updated_at = ?, version = ?, data = ?,"
-    " search = ?"
+    " search = ?, escalator_due = ?"
 )
 """The SET list matching ``incident_row(...)[2:]``."""
 
@@ -36,9 +37,13 @@ def ts(value: datetime | None) -> float | None:
     return None if value is None else utc(value).timestamp()
 
 
-def incident_row(incident: Incident, sla: SlaPolicy, now: datetime) -> tuple[Any, ...]:
+def incident_row(
+    incident: Incident, sla: SlaPolicy, now: datetime, policy: EscalationPolicy | None
+) -> tuple[Any, ...]:
     """The row of ``INCIDENT_COLUMNS``; ``sla_due`` is ``console.domain.sla.sort_due``,
-    ``search`` is ``console.domain.query.searchable`` (what free text matches)."""
+    ``search`` is ``console.domain.query.searchable`` (what free text matches),
+    ``escalator_due`` is ``console.domain.escalation.escalator_due`` (``policy`` is the
+    incident's escalation policy as stored now, ``None`` if it has none)."""
     due = sort_due(incident, sla, now)
     return (
         incident.id,
@@ -56,6 +61,7 @@ def incident_row(incident: Incident, sla: SlaPolicy, now: datetime) -> tuple[Any
         incident.version,
         incident.model_dump_json(),
         searchable(incident),
+        ts(escalator_due(incident, policy, sla, now)),
     )
 
 

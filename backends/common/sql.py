@@ -89,6 +89,9 @@ def where(query: IncidentQuery, now: float) -> tuple[str, list[Any]]:
     elif query.breached is False:
         clauses.append("(sla_due IS NULL OR sla_due > ?)")
         params.append(now)
+    if query.escalator_due:
+        clauses.append("escalator_due <= ?")
+        params.append(now)
     if query.resolved_since is not None:
         clauses.append("resolved_at >= ?")
         params.append(ts(query.resolved_since))

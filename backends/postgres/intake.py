@@ -291,10 +291,10 @@ async def _ingest(
             )
 
         applied = apply_actions(decided, created, state.incidents, actor, now)
-        for target, incident in applied.touched.items():
-            if target not in applied.before:
-                continue
-            row = store.incident_row(incident, now)
+        written = {t: i for t, i in applied.touched.items() if t in applied.before}
+        stored = await store.policies_of(tx, written.values())
+        for target, incident in written.items():
+            row = store.incident_row(incident, now, stored)
             if target in opened:
                 await tx.execute(UPDATE_INCIDENT_ANY_VERSION, *row[2:], target)
             else:

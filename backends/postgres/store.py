@@ -37,7 +37,7 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -55,6 +55,7 @@ from backends.base import (
     Unavailable,
 )
 from backends.capabilities import Capabilities, OpenCount, WriteOutcome
+from backends.common import due
 from backends.common.directory import apply_directory
 from backends.common.incidents import (
     build_incident,
@@ -198,6 +199,7 @@ class PostgresBackend:
         self._closed = False
         self._capabilities: Capabilities | None = None
         self._last_write: WriteOutcome | None = None
+        self._policy_cache = due.PolicyCache()
 
     # lifecycle of the store ----------------------------------------------------------------
     @property
@@ -291,7 +293,17 @@ class PostgresBackend:
                 raise self._unavailable(exc) from exc
             raise
         self._pool = pool
+        await self._refresh_stale()
         return self
+
+    async def _refresh_stale(self) -> None:
+        """Compute ``escalator_due`` of rows stored before it existed (``due.STALE``)."""
+        if not await self.fetch(
+            "SELECT 1 FROM incidents WHERE escalator_due = $1 LIMIT 1", due.STALE
+        ):
+            return
+        async with self.transaction() as tx:
+            await due.refresh(QmarkWriter(tx), self._settings.sla, self._now())
 
     async def close(self) -> None:
         """Stop every watch and close every connection."""
@@ -456,8 +468,24 @@ class PostgresBackend:
     def _now(self) -> datetime:
         return utc(self._clock.now())
 
-    def incident_row(self, incident: Incident, now: datetime) -> tuple[Any, ...]:
-        return incident_row(incident, self._settings.sla, now)
+    def incident_row(
+        self, incident: Incident, now: datetime, policies: Mapping[str, EscalationPolicy]
+    ) -> tuple[Any, ...]:
+        """The ``incidents`` row of ``incident``; ``policies`` holds its escalation policy as
+        stored now (``policies_of``)."""
+        policy = policies.get(incident.policy) if incident.policy else None
+        return incident_row(incident, self._settings.sla, now, policy)
+
+    async def policies_of(
+        self, tx: Tx, incidents: Iterable[Incident]
+    ) -> dict[str, EscalationPolicy]:
+        """The stored escalation policies that rows of ``incidents`` depend on (inside the
+        caller's transaction; ``backends.common.due.wanted``)."""
+        ids = due.wanted(incidents)
+        if not ids:
+            return {}
+        rows = await tx.fetch("SELECT id, data FROM policies WHERE id = ANY($1::text[])", ids)
+        return self._policy_cache.from_rows((row["id"], row["data"]) for row in rows)
 
     async def insert_incidents(
         self,
@@ -466,7 +494,10 @@ class PostgresBackend:
         entries: Sequence[TimelineEntry],
         now: datetime,
     ) -> None:
-        await tx.executemany(INSERT_INCIDENT, [self.incident_row(i, now) for i in incidents])
+        policies = await self.policies_of(tx, incidents)
+        await tx.executemany(
+            INSERT_INCIDENT, [self.incident_row(i, now, policies) for i in incidents]
+        )
         await tx.executemany(INSERT_ENTRY, [entry_row(entry) for entry in entries])
         for incident in incidents:
             tx.record_change("incident.created", "incident", str(incident.id), incident.version)
@@ -619,7 +650,7 @@ class PostgresBackend:
                 raise InvalidAction(str(exc)) from exc
             status = await tx.execute(
                 UPDATE_INCIDENT,
-                *self.incident_row(updated, now)[2:],
+                *self.incident_row(updated, now, await self.policies_of(tx, [updated]))[2:],
                 incident.id,
                 incident.version,
             )
@@ -659,6 +690,10 @@ class PostgresBackend:
                 item.model_dump_json(),
             )
             tx.record_change(f"{entity}.updated", entity, item_id)
+            if entity == "policy":
+                await due.refresh(
+                    QmarkWriter(tx), self._settings.sla, self._now(), policy_ids=[item_id]
+                )
         return item
 
     async def services(self) -> list[Service]:
@@ -694,7 +729,7 @@ class PostgresBackend:
     async def apply_directory(self, changes: DirectoryChanges) -> None:
         """Write a planned directory change in one transaction (see the contract)."""
         async with self.transaction() as tx:
-            await apply_directory(QmarkWriter(tx), changes)
+            await apply_directory(QmarkWriter(tx), changes, self._settings.sla, self._now())
 
     # the public status page ----------------------------------------------------------------
     async def status_page(self, now: datetime | None = None) -> StatusPage:

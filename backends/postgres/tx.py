@@ -101,6 +101,9 @@ class QmarkWriter:
     async def run(self, sql: str, *args: Any) -> None:
         await self.tx.execute(numbered(sql), *args)
 
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.tx.executemany(numbered(sql), rows)
+
     async def record_change(self, kind: str, entity: str, entity_id: str) -> None:
         self.tx.record_change(kind, entity, entity_id)
 
@@ -123,7 +126,7 @@ async def directory_get(tx: Tx, model: type[_M], entity_id: str | None) -> _M | 
 
 
 INSERT_INCIDENT = numbered(
-    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * 15)})"
+    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * 16)})"
 )
 INSERT_ENTRY = numbered(f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
 UPDATE_INCIDENT = numbered(f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?")

@@ -15,4 +15,4 @@ if TYPE_CHECKING:
 
 async def apply_directory(backend: SqliteBackend, changes: DirectoryChanges) -> None:
     async with writing(backend) as tx:
-        await directory.apply_directory(tx, changes)
+        await directory.apply_directory(tx, changes, backend.settings.sla, backend.clock.now())

@@ -35,6 +35,7 @@ from backends.common.intake import (
     split_key,
     updated_alert,
 )
+from backends.common.rows import INCIDENT_UPDATE
 from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from console.domain import lifecycle
 from console.domain.intake import (
@@ -286,7 +287,7 @@ def _ingest(
             entries.append(
                 lifecycle.created_entry(incident, actor).model_copy(update={"id": entry_id + n})
             )
-        for sql, rows in store.insert_rows(created, entries, now):
+        for sql, rows in store.insert_rows(created, entries, now, store.policies_sync(db, created)):
             db.executemany(sql, rows)
 
     def incident_id(ref: int | NewRef) -> int:
@@ -324,22 +325,16 @@ def _ingest(
         for target, version in applied.changed
     ]
     created_ids = {i.id for i in created}
-    for target, incident in touched.items():
-        if target not in before:
-            continue
-        row = store.incident_row(incident, now)
+    written = [incident for target, incident in touched.items() if target in before]
+    stored = store.policies_sync(db, written)
+    for incident in written:
+        target = incident.id
+        row = store.incident_row(incident, now, stored)
         if target in created_ids:
-            db.execute(
-                "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
-                " assignee = ?, title = ?, sla_due = ?, created_at = ?, resolved_at = ?,"
-                " updated_at = ?, version = ?, data = ?, search = ? WHERE id = ?",
-                [*row[2:], target],
-            )
+            db.execute(f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ?", [*row[2:], target])
         else:
             db.execute(
-                "UPDATE incidents SET status = ?, is_open = ?, priority = ?, service = ?,"
-                " assignee = ?, title = ?, sla_due = ?, created_at = ?, resolved_at = ?,"
-                " updated_at = ?, version = ?, data = ?, search = ? WHERE id = ? AND version = ?",
+                f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?",
                 [*row[2:], target, before[target].version],
             )
     if touched_entries:

@@ -49,7 +49,15 @@ import concurrent.futures
 import json
 import sqlite3
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,6 +76,7 @@ from backends.base import (
     Unavailable,
 )
 from backends.capabilities import Capabilities, OpenCount, WriteOutcome
+from backends.common import due
 from backends.common.incidents import (
     build_incident,
     complete_action,
@@ -90,6 +99,7 @@ from backends.sqlite import change_events, deliveries, leader
 from backends.sqlite.files import create_folders, create_private
 from backends.sqlite.leader import LeaseElector
 from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
+from backends.sqlite.writer import SqliteWriter
 from console.domain import lifecycle
 from console.domain.changes import ChangeEvent, NewChange
 from console.domain.clock import Clock, SystemClock
@@ -358,6 +368,17 @@ MIGRATIONS: list[Migration] = [
             """,
         ),
     ),
+    Migration(
+        "when the escalator may next act on an incident (backends/common/due.py), indexed,"
+        " so a pass with nothing due reads no incident",
+        (
+            "ALTER TABLE incidents ADD COLUMN escalator_due REAL",
+            # Not computed yet: due at once (never missed); ``open()`` recomputes them.
+            f"UPDATE incidents SET escalator_due = {due.STALE} WHERE is_open = 1",
+            "CREATE INDEX incidents_escalator ON incidents (escalator_due)"
+            " WHERE escalator_due IS NOT NULL",
+        ),
+    ),
 ]
 
 
@@ -387,11 +408,12 @@ _DIRECTORY: dict[str, tuple[str, type[BaseModel]]] = {
 }
 
 _WATCH_PAGE = 500
+_POLICIES = "SELECT id, data FROM policies WHERE id IN (SELECT value FROM json_each(?))"
 _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
 # The SQL of rows every writer appends; the async and the sync (``write()``) paths share it.
-INSERT_INCIDENT = f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(15))})"
+INSERT_INCIDENT = f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(16))})"
 
 INLINE_WEIGHT = 64
 """The heaviest group of ``write()`` works (in alerts or rows) that runs on the event loop's
@@ -456,6 +478,7 @@ class SqliteBackend:
         self._flusher: asyncio.Task[None] | None = None
         self._capabilities: Capabilities | None = None
         self._last_write: WriteOutcome | None = None
+        self._policy_cache = due.PolicyCache()
 
     # lifecycle of the store ----------------------------------------------------------------
     @property
@@ -549,6 +572,7 @@ class SqliteBackend:
             if str(mode).lower() != "wal":
                 raise Unavailable(f"{self._path} cannot use write-ahead logging (mode {mode})")
             await self._migrate(db)
+            await self._refresh_stale(db)
             reader = await self._connect(query_only=True)
         except BaseException as exc:
             await db.close()
@@ -694,6 +718,21 @@ class SqliteBackend:
             except BaseException:
                 await self._rollback(db)
                 raise
+
+    async def _refresh_stale(self, db: aiosqlite.Connection) -> None:
+        """Compute ``escalator_due`` of rows stored before it existed (``due.STALE``; one
+        index probe when there are none)."""
+        if not await db.execute_fetchall(
+            "SELECT 1 FROM incidents WHERE escalator_due = ? LIMIT 1", [due.STALE]
+        ):
+            return
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await due.refresh(SqliteWriter(self, db), self._settings.sla, self._now())
+            await db.execute("COMMIT")
+        except BaseException:
+            await self._rollback(db)
+            raise
 
     def _unavailable(self, exc: BaseException) -> Unavailable:
         text = str(exc)
@@ -953,10 +992,35 @@ class SqliteBackend:
     def _now(self) -> datetime:
         return utc(self._clock.now())
 
-    def incident_row(self, incident: Incident, now: datetime) -> tuple[Any, ...]:
+    def incident_row(
+        self, incident: Incident, now: datetime, policies: Mapping[str, EscalationPolicy]
+    ) -> tuple[Any, ...]:
         """The ``incidents`` row of ``incident`` (``backends.common.rows``), due times on
-        this store's SLA policy."""
-        return incident_row(incident, self._settings.sla, now)
+        this store's SLA policy; ``policies`` holds the incident's escalation policy as
+        stored now (``policies_sync`` / ``policies_of``: ``backends.common.due.wanted``)."""
+        policy = policies.get(incident.policy) if incident.policy else None
+        return incident_row(incident, self._settings.sla, now, policy)
+
+    def policies_sync(
+        self, conn: sqlite3.Connection, incidents: Iterable[Incident]
+    ) -> dict[str, EscalationPolicy]:
+        """The stored escalation policies that rows of ``incidents`` depend on (writer
+        thread, inside the caller's transaction)."""
+        ids = due.wanted(incidents)
+        if not ids:
+            return {}
+        rows = conn.execute(_POLICIES, [json.dumps(ids)]).fetchall()
+        return self._policy_cache.from_rows(rows)
+
+    async def policies_of(
+        self, db: aiosqlite.Connection, incidents: Iterable[Incident]
+    ) -> dict[str, EscalationPolicy]:
+        """``policies_sync`` on an ``aiosqlite`` transaction."""
+        ids = due.wanted(incidents)
+        if not ids:
+            return {}
+        rows = await db.execute_fetchall(_POLICIES, [json.dumps(ids)])
+        return self._policy_cache.from_rows(rows)
 
     @staticmethod
     def entry_row(entry: TimelineEntry) -> tuple[Any, ...]:
@@ -975,16 +1039,23 @@ class SqliteBackend:
         entries: Sequence[TimelineEntry],
         now: datetime,
     ) -> None:
-        for sql, rows in self.insert_rows(incidents, entries, now):
+        policies = await self.policies_of(db, incidents)
+        for sql, rows in self.insert_rows(incidents, entries, now, policies):
             await db.executemany(sql, rows)
 
     def insert_rows(
-        self, incidents: Sequence[Incident], entries: Sequence[TimelineEntry], now: datetime
+        self,
+        incidents: Sequence[Incident],
+        entries: Sequence[TimelineEntry],
+        now: datetime,
+        policies: Mapping[str, EscalationPolicy],
     ) -> list[tuple[str, list[tuple[Any, ...]]]]:
-        """The statements and rows that store new incidents, their entries and changes."""
+        """The statements and rows that store new incidents, their entries and changes
+        (``policies``: see ``incident_row``)."""
         stamp = now.timestamp()
+        rows = [self.incident_row(incident, now, policies) for incident in incidents]
         return [
-            (INSERT_INCIDENT, [self.incident_row(incident, now) for incident in incidents]),
+            (INSERT_INCIDENT, rows),
             (INSERT_ENTRY, [entry_row(entry) for entry in entries]),
             (
                 INSERT_CHANGE,
@@ -1037,6 +1108,8 @@ class SqliteBackend:
         # Walk the history index in id order (without the hint SQLite may pick a status or
         # priority index and sort every match); a key lookup uses the key's own index.
         hint = "" if query.keys else " INDEXED BY incidents_history"
+        if query.escalator_due:  # the few due rows, by their partial index, then sorted
+            hint = " INDEXED BY incidents_escalator"
         try:
             sql, params = sql_page(query, after, order, self._now().timestamp(), hint=hint)
         except ValueError as exc:
@@ -1139,7 +1212,11 @@ class SqliteBackend:
                 raise InvalidAction(str(exc)) from exc
             cursor = await db.execute(
                 f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?",
-                [*self.incident_row(updated, now)[2:], incident.id, incident.version],
+                [
+                    *self.incident_row(updated, now, await self.policies_of(db, [updated]))[2:],
+                    incident.id,
+                    incident.version,
+                ],
             )
             if cursor.rowcount != 1:  # pragma: no cover - the write lock makes this impossible
                 raise Conflict(
@@ -1222,6 +1299,10 @@ class SqliteBackend:
                 [item_id, item.model_dump_json()],
             )
             await self.record_change(db, f"{entity}.updated", entity, item_id)
+            if entity == "policy":
+                await due.refresh(
+                    SqliteWriter(self, db), self._settings.sla, self._now(), policy_ids=[item_id]
+                )
         return item
 
     async def services(self) -> list[Service]:

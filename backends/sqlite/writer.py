@@ -29,6 +29,9 @@ class SqliteWriter:
     async def run(self, sql: str, *args: Any) -> None:
         await self.db.execute(sql, args)
 
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.db.executemany(sql, rows)
+
     async def record_change(self, kind: str, entity: str, entity_id: str) -> None:
         await self.backend.record_change(self.db, kind, entity, entity_id)
 

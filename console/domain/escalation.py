@@ -16,7 +16,16 @@ from console.domain.models import (
     TargetKind,
     utc,
 )
-from console.domain.sla import due_time
+from console.domain.sla import (
+    CLOCK_KINDS,
+    ClockKind,
+    SlaPolicy,
+    SlaState,
+    clock_bounds,
+    due_time,
+    running_breach,
+    sla_clock,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +242,51 @@ def plan_automatic(
     if step is None:
         return None
     return step, paged_at(policy, step.level, at, schedules)
+
+
+def breach_to_mark(incident: Incident, now: datetime, sla: SlaPolicy, kind: ClockKind) -> bool:
+    """Whether the escalator writes a "breached" entry for clock ``kind`` at ``now``: once
+    per clock (not already marked), while the clock runs (a clock that stopped, acknowledged
+    or resolved, is met or missed for good: a late acknowledgement is not a new breach to
+    announce) and is past its target."""
+    if not incident.is_open or getattr(incident, f"{kind}_breached"):
+        return False
+    if clock_bounds(incident, kind)[1] is not None:
+        return False
+    return sla_clock(incident, now, sla, kind).state == SlaState.BREACHED
+
+
+def next_breach_mark(incident: Incident, sla: SlaPolicy, now: datetime) -> datetime | None:
+    """The first instant at which ``breach_to_mark`` holds for a clock of ``incident``
+    (possibly in the past), or ``None`` if time alone never makes it hold (finished, both
+    clocks stopped or marked, or on hold inside target). It depends only on the incident and
+    the SLA policy (``now`` ends an open hold, whose counted time no longer grows)."""
+    if not incident.is_open:
+        return None
+    instants = [
+        at
+        for kind in CLOCK_KINDS
+        if clock_bounds(incident, kind)[1] is None and not getattr(incident, f"{kind}_breached")
+        for at in (running_breach(incident, sla, kind, now),)
+        if at is not None
+    ]
+    return min(instants, default=None)
+
+
+def escalator_due(
+    incident: Incident, policy: EscalationPolicy | None, sla: SlaPolicy, now: datetime
+) -> datetime | None:
+    """When the automatic escalator may next have something to do with ``incident``: the
+    earlier of its next automatic escalation (``next_escalation_at``) and its next SLA breach
+    to mark (``next_breach_mark``); ``None`` if never by time alone. Stores keep it as a
+    column, recomputed on every write of the incident and for every incident of a policy
+    when the policy changes, so one escalator pass reads only ``escalator_due <= now``."""
+    instants = [
+        at
+        for at in (next_escalation_at(incident, policy), next_breach_mark(incident, sla, now))
+        if at is not None
+    ]
+    return min(instants, default=None)
 
 
 def time_to_next(

@@ -524,6 +524,11 @@ class IncidentQuery(Model):
     terms: tuple[str, ...] = ()
     """Lower-cased words that must each appear in the title, service, assignee or labels
     (``console.domain.query.searchable``); a bare number also matches the key ``INC-<n>``."""
+    escalator_due: bool = False
+    """Only incidents the automatic escalator may have to act on now: those whose
+    ``console.domain.escalation.escalator_due`` (an escalation or an SLA breach to mark) is
+    not after now. Stores read it from an indexed column, so a pass with nothing due reads
+    no incident."""
     sort: SortKey = "urgency"
     limit: int = Field(default=500, ge=1, le=100_000)
     offset: int = Field(default=0, ge=0)

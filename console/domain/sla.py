@@ -359,15 +359,30 @@ def breach_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime
     instants: list[datetime] = []
     for kind in CLOCK_KINDS:
         start, stop = clock_bounds(incident, kind)
-        target = policy.target(incident.priority, kind)
-        if stop is None and incident.on_hold_since is None:
-            instants.append(due_time(start, target, incident.pauses, policy.calendar, now))
+        if stop is None:
+            running = running_breach(incident, policy, kind, now)
+            if running is not None:
+                instants.append(running)
             continue
-        end = stop if stop is not None else now
-        used = counted(start, end, incident.pauses, policy.calendar)
-        if used > target or (stop is None and used >= target):
-            instants.append(due_time(start, target, incident.pauses, policy.calendar, end))
+        target = policy.target(incident.priority, kind)
+        if counted(start, stop, incident.pauses, policy.calendar) > target:
+            instants.append(due_time(start, target, incident.pauses, policy.calendar, stop))
     return min(instants, default=None)
+
+
+def running_breach(
+    incident: SlaFacts, policy: SlaPolicy, kind: ClockKind, now: datetime
+) -> datetime | None:
+    """When a clock that has not stopped is past its target: its due time while it runs;
+    on hold, the due time if it ran out before the hold (possibly in the past), else
+    ``None`` (a held clock inside target breaches by no amount of time)."""
+    start, _ = clock_bounds(incident, kind)
+    target = policy.target(incident.priority, kind)
+    now = utc(now)
+    if incident.on_hold_since is not None:
+        if counted(start, now, incident.pauses, policy.calendar) < target:
+            return None
+    return due_time(start, target, incident.pauses, policy.calendar, now)
 
 
 def is_breached(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> bool:

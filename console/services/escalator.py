@@ -1,6 +1,11 @@
 """The automatic escalator: nobody stays unpaged because a person forgot.
 
-One pass (``tick``) looks at every open incident:
+One pass (``tick``) looks only at the incidents that may be due: the store keeps, per
+incident, when the escalator may next act on it (``console.domain.escalation.escalator_due``,
+an indexed column recomputed on every write and when a policy changes, see
+``backends.common.due``), and a pass asks for ``escalator_due <= now``. So a pass costs what
+is due, not what is open: with 100,000 open and nothing due it reads no incident (it runs
+every few seconds, on a console's UI loop in SQLite mode). For each incident it reads:
 
 - a triggered incident whose escalation level waited longer than the level's
   acknowledgement wait moves to the next level (``console.domain.escalation.plan_automatic``: the
@@ -25,7 +30,7 @@ from datetime import datetime
 from backends import capabilities
 from backends.base import Backend, BackendError, Conflict, InvalidAction, NotFound
 from console.domain.clock import Clock
-from console.domain.escalation import plan_automatic
+from console.domain.escalation import breach_to_mark, plan_automatic
 from console.domain.lifecycle import Escalate, MarkBreached
 from console.domain.models import (
     OPEN_STATUSES,
@@ -35,12 +40,13 @@ from console.domain.models import (
     Schedule,
     Status,
 )
-from console.domain.sla import SlaPolicy, SlaState, sla_clock
+from console.domain.sla import CLOCK_KINDS, SlaPolicy
 
 log = logging.getLogger(__name__)
 
 ACTOR = "escalator"
-_PAGE = 2_000
+_PAGE = 1_000
+"""Incidents per page of due ones (the most a history page holds)."""
 
 
 class Escalator:
@@ -100,42 +106,29 @@ class Escalator:
                     done.append(f"{incident.key} escalated to level {step.level}")
         if current is None:
             return  # another escalator moved it: its next pass sees the new state
-        for kind in ("response", "resolution"):
-            if getattr(current, f"{kind}_breached"):
+        for kind in CLOCK_KINDS:
+            if not breach_to_mark(current, now, self.sla, kind):
                 continue
-            clock = sla_clock(current, now, self.sla, kind)  # type: ignore[arg-type]
-            if clock.state != SlaState.BREACHED or _stopped(current, kind):
-                continue
-            marked = await self._act(current, MarkBreached(clock=kind))  # type: ignore[arg-type]
+            marked = await self._act(current, MarkBreached(clock=kind))
             if marked is None:
                 break
             current = marked
             done.append(f"{incident.key} {kind} SLA breached")
 
     async def _open_incidents(self) -> AsyncIterator[list[Incident]]:
-        """The incidents a pass must look at, a page at a time, each once: triggered ones
-        (they may be due to escalate) and open ones whose active SLA clock is past due (they
-        may need a breach entry). Not every open incident: a console with 10,000 open ones
-        runs this every few seconds on its UI loop. Pages, not one list: under an alert
-        storm thousands stay triggered, and a pass holding them all at once made the
-        server's memory grow with them (``bench/soak_serve.py --open 0``)."""
-        seen: set[int] = set()
-        for query in (
-            IncidentQuery(statuses=(Status.TRIGGERED,), sort="age", limit=_PAGE),
-            IncidentQuery(statuses=tuple(OPEN_STATUSES), breached=True, sort="age", limit=_PAGE),
-        ):
-            offset = 0
-            while True:
-                page = await self.backend.list_incidents(
-                    query.model_copy(update={"offset": offset})
-                )
-                fresh = [incident for incident in page if incident.id not in seen]
-                seen.update(incident.id for incident in fresh)
-                if fresh:
-                    yield sorted(fresh, key=lambda incident: incident.id)
-                if len(page) < _PAGE:
-                    break
-                offset += _PAGE
+        """The incidents a pass must look at, a page at a time by id: those whose
+        ``escalator_due`` is not after now (an escalation due, or an SLA breach to mark).
+        Keyset pages, so an incident acted on (and so no longer due) never shifts the next
+        page; pages, not one list, so a storm of due ones never sits in memory at once."""
+        query = IncidentQuery(statuses=tuple(OPEN_STATUSES), escalator_due=True, limit=_PAGE)
+        after: str | None = None
+        while True:
+            page = await self.backend.page_incidents(query, after, "oldest")
+            if page.incidents:
+                yield page.incidents
+            if page.next is None:
+                return
+            after = page.next
 
     async def _act(self, incident: Incident, action: Escalate | MarkBreached) -> Incident | None:
         try:
@@ -155,11 +148,3 @@ class Escalator:
             except BackendError as exc:
                 log.warning("escalator pass failed (will retry): %s", exc)
             await asyncio.sleep(self.interval)
-
-
-def _stopped(incident: Incident, kind: str) -> bool:
-    """A clock that already stopped (acknowledged / resolved) is met or missed for good;
-    a late acknowledgement is not a new breach to announce."""
-    if kind == "response":
-        return incident.acknowledged_at is not None
-    return incident.resolved_at is not None

@@ -173,6 +173,8 @@ async def test_the_search_column_is_filled_for_incidents_stored_before_it(
                 "alice",
             )
     with sqlite3.connect(db_path) as conn:  # back to version 9: no search column
+        conn.execute("DROP INDEX incidents_escalator")
+        conn.execute("ALTER TABLE incidents DROP COLUMN escalator_due")
         conn.execute("DROP INDEX incidents_history")
         conn.execute("ALTER TABLE incidents DROP COLUMN search")
         conn.execute("PRAGMA user_version = 9")

@@ -79,8 +79,11 @@ def _query(
     key: list[str] | None = None,
     service_prefix: list[str] | None = None,
     term: list[str] | None = None,
+    escalator_due: bool = False,
 ) -> IncidentQuery:
     data: dict[str, Any] = {"text": text, "sort": sort, "limit": limit, "offset": offset}
+    if escalator_due:
+        data["escalator_due"] = True
     if key:
         data["keys"] = tuple(k.upper() for k in key)
     if service_prefix:
@@ -134,6 +137,10 @@ def query_params(
             " or labels (a bare number also matches the key INC-<n>)"
         ),
     ] = None,
+    escalator_due: Annotated[
+        bool,
+        Query(description="only incidents the automatic escalator may have to act on now"),
+    ] = False,
 ) -> IncidentQuery:
     """The ``/v1/incidents`` query string as an ``IncidentQuery`` (``remote.py`` writes it)."""
     if status and status != ["any"]:
@@ -160,6 +167,7 @@ def query_params(
         key,
         service_prefix,
         term,
+        escalator_due,
     )
 
 
