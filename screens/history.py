@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from backends.base import BackendError
 from console.domain import durations
@@ -25,6 +25,7 @@ from console.domain.query import Filter, QueryError, parse
 from console.domain.text import clean
 from console.tui.context import context
 from screens.dialog import PRIORITY_STYLES
+from widgets.footer import StableFooter
 from widgets.keybindings import binding_for
 from widgets.status_line import StatusLine
 
@@ -88,7 +89,7 @@ class HistoryScreen(Screen[None]):
         )
         yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield StatusLine(id="status")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from backends.base import BackendError
 from console.domain.lifecycle import Resolve
@@ -28,6 +28,7 @@ from console.tui.context import context
 from screens.confirm import ConfirmScreen
 from screens.dialog import incidents_text
 from screens.reason import ReasonScreen
+from widgets.footer import StableFooter
 from widgets.keybindings import bindings_for
 
 
@@ -67,7 +68,7 @@ class ProblemsScreen(Screen[None]):
         table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns("problem", "state", "title", "from", "created", "by")
         yield table
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self.load()

@@ -18,7 +18,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from backends.base import BackendError, NotFound
 from console.domain.models import DONE_STATUSES, Incident
@@ -38,6 +38,7 @@ from screens.messages import (
 )
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
+from widgets.footer import StableFooter
 from widgets.incident_list import IncidentList
 from widgets.keybindings import bindings_for
 from widgets.queue_header import QueueHeader
@@ -121,7 +122,7 @@ class QueueScreen(Screen[None]):
         yield IncidentList(self.model, id="incidents")
         yield EmptyGuide(id="guide")
         yield StatusLine(id="status")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         box = self.query_one(FilterInput)

@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Select, Sparkline, Static
+from textual.widgets import Select, Sparkline, Static
 
 from backends.base import BackendError
 from console.domain.kpis import Kpis, parse_window
 from console.domain.text import clean
 from console.tui.context import context
+from widgets.footer import StableFooter
 from widgets.report_tables import (
     day_caption,
     service_table,
@@ -142,7 +143,7 @@ class ReportsScreen(Screen[None]):
                 yield Sparkline([], id="spark-created")
                 yield Static("", id="caption-resolved", classes="report-caption", markup=False)
                 yield Sparkline([], id="spark-resolved")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")

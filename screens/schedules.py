@@ -23,7 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from backends.base import BackendError
 from console.domain import durations
@@ -35,6 +35,7 @@ from console.domain.text import clean
 from console.tui.context import ConsoleContext, context
 from screens.messages import DirectoryChanged
 from screens.override import OverrideScreen
+from widgets.footer import StableFooter
 from widgets.status_line import StatusLine
 
 DEFAULT_COVER = timedelta(hours=12)
@@ -118,7 +119,7 @@ class SchedulesScreen(Screen[None]):
         yield schedules
         yield Static("", id="oncall-state", markup=False)
         yield StatusLine(id="status")
-        yield Footer()
+        yield StableFooter()
 
     def on_mount(self) -> None:
         self.refresh_view()

@@ -33,3 +33,13 @@ class StableFooter(Footer):
                 return
             self._shown = keys
         super().bindings_changed(screen)
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        # Each new key data-binds to ``compact``: a watcher holding the key, which Textual
+        # drops only when ``compact`` changes (never here), so every key ever drawn stayed
+        # alive with its styles (~0.85 MB RSS per incident opened and closed). Drop the
+        # watchers of the keys just removed (``textual.reactive._watch`` keeps them here).
+        watchers = getattr(self, "__watchers", {})
+        for entries in watchers.values():
+            entries[:] = [(node, callback) for node, callback in entries if node.is_attached]
