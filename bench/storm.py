@@ -236,6 +236,7 @@ async def storm(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 stdout=asyncio.subprocess.PIPE,
             )
             cpu_before = ingest.cpu_seconds(server.pid)
+            console_cpu_before = time.process_time()
             done = asyncio.Event()
             waiter = asyncio.create_task(sender.communicate())
             waiter.add_done_callback(lambda _: done.set())
@@ -245,6 +246,10 @@ async def storm(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             sent_at = time.perf_counter()
             result["server_cpu_percent"] = (
                 100 * (ingest.cpu_seconds(server.pid) - cpu_before) / (sent_at - storm_started)
+            )
+            # the console's own CPU (its loop and its store threads) per second of storm
+            result["console_cpu_percent"] = (
+                100 * (time.process_time() - console_cpu_before) / (sent_at - storm_started)
             )
             result["sender"] = json.loads(out.decode().strip().splitlines()[-1])
             result["during"] = summary(during)
@@ -322,6 +327,7 @@ def main() -> None:
         f"{result['changes_per_batch_median']}, max {result['changes_per_batch_max']}), "
         f"caught up {result['catch_up_s']:.2f} s after the last webhook "
         f"({result['rows_after']:,} rows, {result['open_after']:,} open in the store); "
+        f"console CPU {result['console_cpu_percent']:.0f} % during the storm; "
         f"RSS console {result['console_rss_mb']:.0f} MB "
         f"(peak {result['console_peak_rss_mb']:.0f}), server {result['server_rss_mb']:.0f} MB"
     )

@@ -18,7 +18,7 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from backends.base import BackendError, NotFound
 from console.domain.models import DONE_STATUSES, Incident
@@ -41,6 +41,7 @@ from widgets.empty_guide import EmptyGuide
 from widgets.footer import StableFooter
 from widgets.incident_list import IncidentList
 from widgets.keybindings import bindings_for
+from widgets.line import Line
 from widgets.queue_header import QueueHeader
 from widgets.queue_model import SORTS, Counts, QueueModel
 from widgets.status_line import StatusLine
@@ -113,7 +114,7 @@ class QueueScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield QueueHeader(id="queue-header")
-        yield Static(id="filter-bar")
+        yield Line(id="filter-bar")
         yield FilterInput(
             placeholder="filter: p1 p2  svc:NAME  @user  @me  unassigned  status:ack  breached  words",
             id="filter-input",
@@ -266,7 +267,7 @@ class QueueScreen(Screen[None]):
         if self.console_app.readonly:
             text.append("  ·  ")
             text.append(f" READ-ONLY as {clean(self.console_app.user)} ", style="bold reverse")
-        self.query_one("#filter-bar", Static).update(text)
+        self.query_one("#filter-bar", Line).show_text(text)
 
     def _apply_filter(self) -> None:
         combined = VIEWS[self.view_id].filter.combine(self.typed)

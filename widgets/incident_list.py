@@ -250,6 +250,9 @@ class IncidentList(ScrollView, can_focus=True):
         self.policy = model.tracker.policy
         self._styles: dict[str, Style] = {}
         self._cell_cache: dict[tuple[int, int, int], dict[str, str]] = {}
+        self._painted: dict[int, tuple[int, int, int] | None] = {}
+        """What each line showed when last drawn (``_line_key``): a change repaints a line
+        only if its row differs."""
         self.empty_text = "Nothing here."
         """Shown when no row passes the filter (the screen says what would help)."""
 
@@ -404,7 +407,23 @@ class IncidentList(ScrollView, can_focus=True):
             target = max(0, old_top + (new_index - old_index))
             self.scroll_to(y=target, animate=False, immediate=True)
         self._scroll_to_cursor()
-        self.refresh()
+        self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        """Repaint only the lines whose row is not what they show: a storm's changes mostly
+        touch incidents off screen, and those cost no repaint of the visible screenful."""
+        top = int(self.scroll_y)
+        width = self.size.width
+        for y in range(1, self.size.height):
+            if self._painted.get(y) != self._line_key(top + y - 1):
+                self.refresh(Region(0, y, width, 1))
+
+    def _line_key(self, index: int) -> tuple[int, int, int] | None:
+        """What line ``index`` of the queue shows: (index, id, version), or ``None``."""
+        incident_id = self.model.id_at(index)
+        if incident_id is None:
+            return None
+        return index, incident_id, self.model.incidents[incident_id].version
 
     def tick(self, now: datetime) -> None:
         """The app clock moved: repaint what is visible (only visible rows are computed)."""
@@ -464,6 +483,7 @@ class IncidentList(ScrollView, can_focus=True):
         if y == 0:
             return self._header(width, base)
         index = int(self.scroll_y) + y - 1
+        self._painted[y] = self._line_key(index)
         incident_id = self.model.id_at(index)
         if incident_id is None:
             if y == 1 and not len(self.model) and self.empty_text:

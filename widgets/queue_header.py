@@ -7,13 +7,13 @@ carries a ``!`` so it stands out without colour.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from console.domain.models import Priority
+from widgets.line import Line
 from widgets.queue_model import Counts
 
 
-class QueueHeader(Static):
+class QueueHeader(Line):
     DEFAULT_CSS = """
     QueueHeader {
         height: 1;
@@ -60,10 +60,10 @@ class QueueHeader(Static):
 
     def show(self, counts: Counts, breached: int) -> None:
         self._last = (counts, breached)
-        self.update(self.header_text(counts, breached))
+        self.show_text(self.header_text(counts, breached))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         last = getattr(self, "_last", None)
         if last is not None:
-            self.update(self.header_text(*last))
+            self.show_text(self.header_text(*last))

@@ -6,12 +6,12 @@ The App owns the text (``app.set_status``); every StatusLine on any screen shows
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from console.domain.text import clean
+from widgets.line import Line
 
 
-class StatusLine(Static):
+class StatusLine(Line):
     DEFAULT_CSS = """
     StatusLine {
         height: 1;
@@ -41,4 +41,4 @@ class StatusLine(Static):
         text.append(clean(message))  # messages quote titles, names, server errors
         self.set_class(error, "-error")
         self.set_class(bool(connection) and not error, "-offline")
-        self.update(text)
+        self.show_text(text)
