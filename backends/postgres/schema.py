@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backends.common import due
+
 MIGRATION_LOCK = 0x1C0_5C4E  # pg_advisory_xact_lock key: one migrator at a time
 CHANGES_LOCK = 0x1C0_C4A6  # pg_advisory_xact_lock key: change-feed writers, see store.py
 LEADER_LOCK = 0x1C0_1EAD  # pg_try_advisory_lock key: the escalator/notifier leader
@@ -263,6 +265,21 @@ MIGRATIONS: list[Migration] = [
             "UPDATE incidents SET escalator_due = 0 WHERE is_open = 1",
             "CREATE INDEX incidents_escalator ON incidents (escalator_due)"
             " WHERE escalator_due IS NOT NULL",
+        ),
+    ),
+    Migration(
+        "what escalator_due is made of, so a policy written recomputes it in one UPDATE, and"
+        " the SLA settings it was computed on (the SQLite store's migration 13)",
+        (
+            "ALTER TABLE incidents ADD COLUMN policy text",
+            "ALTER TABLE incidents ADD COLUMN escalation_level integer",
+            "ALTER TABLE incidents ADD COLUMN escalation_loop integer",
+            "ALTER TABLE incidents ADD COLUMN escalation_from bigint",
+            "ALTER TABLE incidents ADD COLUMN breach_mark double precision",
+            # Not filled yet: due at once (never missed); ``open()`` recomputes them.
+            f"UPDATE incidents SET escalator_due = {due.STALE} WHERE is_open = 1",
+            due.POLICY_INDEX,
+            due.BASIS_SCHEMA,
         ),
     ),
 ]

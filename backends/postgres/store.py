@@ -297,13 +297,23 @@ class PostgresBackend:
         return self
 
     async def _refresh_stale(self) -> None:
-        """Compute ``escalator_due`` of rows stored before it existed (``due.STALE``)."""
-        if not await self.fetch(
+        """Recompute the due columns where they are ``due.STALE`` (rows older than them, or
+        all open ones when the SLA settings differ from the ones they were computed on), in
+        transactions of ``due.BATCH`` rows; a row still stale is due meanwhile (never
+        missed). One or two index probes when nothing is stale."""
+        sla, now = self._settings.sla, self._now()
+        basis = await self.fetch("SELECT sla FROM due_basis WHERE id = 1")
+        if not basis or basis[0]["sla"] != due.sla_basis(sla):
+            async with self.transaction() as tx:
+                await due.mark_if_basis_changed(QmarkWriter(tx), sla)
+        elif not await self.fetch(
             "SELECT 1 FROM incidents WHERE escalator_due = $1 LIMIT 1", due.STALE
         ):
             return
-        async with self.transaction() as tx:
-            await due.refresh(QmarkWriter(tx), self._settings.sla, self._now())
+        last = -1
+        while last:
+            async with self.transaction() as tx:
+                last = await due.refresh_stale(QmarkWriter(tx), sla, now, max(last, 0))
 
     async def close(self) -> None:
         """Stop every watch and close every connection."""

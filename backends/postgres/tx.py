@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from backends.base import Unavailable
 from backends.common.directory import TABLES
-from backends.common.rows import ENTRY_COLUMNS, INCIDENT_COLUMNS, INCIDENT_UPDATE
+from backends.common.rows import ENTRY_COLUMNS, INCIDENT_COLUMNS, INCIDENT_COUNT, INCIDENT_UPDATE
 from backends.common.sql import numbered
 from console.domain.models import EscalationPolicy, Schedule, Service, Team, User
 
@@ -126,7 +126,7 @@ async def directory_get(tx: Tx, model: type[_M], entity_id: str | None) -> _M | 
 
 
 INSERT_INCIDENT = numbered(
-    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * 16)})"
+    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({','.join('?' * INCIDENT_COUNT)})"
 )
 INSERT_ENTRY = numbered(f"INSERT INTO timeline ({ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)")
 UPDATE_INCIDENT = numbered(f"UPDATE incidents SET {INCIDENT_UPDATE} WHERE id = ? AND version = ?")

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import sqlite3
 import time
@@ -86,6 +87,7 @@ from backends.common.incidents import (
 )
 from backends.common.rows import (
     INCIDENT_COLUMNS,
+    INCIDENT_COUNT,
     INCIDENT_UPDATE,
     change_from_row,
     entry_row,
@@ -379,6 +381,23 @@ MIGRATIONS: list[Migration] = [
             " WHERE escalator_due IS NOT NULL",
         ),
     ),
+    Migration(
+        "what escalator_due is made of (policy, level, loop, when the level's wait started,"
+        " the next breach to mark), so a policy written recomputes it in one UPDATE over an"
+        " index of the triggered incidents by policy; and the SLA settings it was computed"
+        " on, so other settings recompute it (backends/common/due.py)",
+        (
+            "ALTER TABLE incidents ADD COLUMN policy TEXT",
+            "ALTER TABLE incidents ADD COLUMN escalation_level INTEGER",
+            "ALTER TABLE incidents ADD COLUMN escalation_loop INTEGER",
+            "ALTER TABLE incidents ADD COLUMN escalation_from INTEGER",
+            "ALTER TABLE incidents ADD COLUMN breach_mark REAL",
+            # Not filled yet: due at once (never missed); ``open()`` recomputes them.
+            f"UPDATE incidents SET escalator_due = {due.STALE} WHERE is_open = 1",
+            due.POLICY_INDEX,
+            due.BASIS_SCHEMA,
+        ),
+    ),
 ]
 
 
@@ -413,7 +432,9 @@ _M = TypeVar("_M", bound=BaseModel)
 _T = TypeVar("_T")
 
 # The SQL of rows every writer appends; the async and the sync (``write()``) paths share it.
-INSERT_INCIDENT = f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(16))})"
+INSERT_INCIDENT = (
+    f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(INCIDENT_COUNT))})"
+)
 
 INLINE_WEIGHT = 64
 """The heaviest group of ``write()`` works (in alerts or rows) that runs on the event loop's
@@ -720,19 +741,38 @@ class SqliteBackend:
                 raise
 
     async def _refresh_stale(self, db: aiosqlite.Connection) -> None:
-        """Compute ``escalator_due`` of rows stored before it existed (``due.STALE``; one
-        index probe when there are none)."""
-        if not await db.execute_fetchall(
+        """Recompute the due columns where they are ``due.STALE`` (rows older than them, or
+        all open ones when the SLA settings differ from the ones they were computed on), in
+        transactions of ``due.BATCH`` rows: the write lock is let go between two, and a row
+        still stale is due meanwhile (never missed). One or two index probes when nothing is
+        stale."""
+        tx = SqliteWriter(self, db)
+        sla, now = self._settings.sla, self._now()
+        if await due.basis_changed(tx, sla):
+            await self._in_transaction(db, lambda: due.mark_if_basis_changed(tx, sla))
+        elif not await db.execute_fetchall(
             "SELECT 1 FROM incidents WHERE escalator_due = ? LIMIT 1", [due.STALE]
         ):
             return
+        last = -1
+        while last:
+            last = await self._in_transaction(
+                db, functools.partial(due.refresh_stale, tx, sla, now, max(last, 0))
+            )
+
+    async def _in_transaction(
+        self, db: aiosqlite.Connection, work: Callable[[], Awaitable[_T]]
+    ) -> _T:
+        """``work()`` (on ``db``) in one ``BEGIN IMMEDIATE`` transaction, on the connection
+        ``open()`` is setting up (before ``transaction()`` is available)."""
         await db.execute("BEGIN IMMEDIATE")
         try:
-            await due.refresh(SqliteWriter(self, db), self._settings.sla, self._now())
+            done = await work()
             await db.execute("COMMIT")
         except BaseException:
             await self._rollback(db)
             raise
+        return done
 
     def _unavailable(self, exc: BaseException) -> Unavailable:
         text = str(exc)

@@ -193,6 +193,42 @@ def next_step(policy: EscalationPolicy, level: int, loop: int) -> Step | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationClock:
+    """What the next automatic escalation of a triggered incident depends on besides its
+    policy: the level and loop it is on, when that level's wait started counting
+    (``since``: when the level was reached, or creation for level 1), and whether time on
+    hold after ``since`` shifts the due instant (``linear`` is ``False`` then; when it is
+    ``True`` the level is due exactly its wait after ``since``). Stores keep these as
+    columns so a policy change recomputes the due instant of every incident in one
+    statement (``backends.common.due``)."""
+
+    level: int
+    loop: int
+    since: datetime
+    linear: bool
+
+
+def escalation_clock(incident: Incident) -> EscalationClock | None:
+    """The ``EscalationClock`` of ``incident``, or ``None`` unless it is triggered (only an
+    unacknowledged incident escalates by itself)."""
+    if incident.status != Status.TRIGGERED:
+        return None
+    since = utc(incident.escalated_at or incident.created_at)
+    # A pause matters only where it ends after ``since`` (an open one ends at ``since``).
+    linear = all(p.end is None or utc(p.end) <= since for p in incident.pauses)
+    return EscalationClock(incident.escalation_level, incident.escalation_loop, since, linear)
+
+
+def level_wait(policy: EscalationPolicy, level: int, loop: int) -> timedelta | None:
+    """The wait of the level an incident on ``level`` (1-based) of ``loop`` waits on before
+    the escalator moves it on, or ``None`` when nothing comes after it (last level, no
+    repeat left). A level out of range counts as the nearest one."""
+    if next_step(policy, level, loop) is None:
+        return None
+    return policy.levels[min(max(level, 1), len(policy.levels)) - 1].wait
+
+
 def next_escalation_at(incident: Incident, policy: EscalationPolicy | None) -> datetime | None:
     """When the automatic escalator moves ``incident`` on, or ``None`` if it never will.
 
@@ -200,13 +236,15 @@ def next_escalation_at(incident: Incident, policy: EscalationPolicy | None) -> d
     level counts from when that level was reached (or from creation for level 1), and time on
     hold in between does not count (a resumed incident is not escalated the same second).
     """
-    if policy is None or incident.status != Status.TRIGGERED:
+    clock = escalation_clock(incident)
+    if policy is None or clock is None:
         return None
-    if next_step(policy, incident.escalation_level, incident.escalation_loop) is None:
+    wait = level_wait(policy, clock.level, clock.loop)
+    if wait is None:
         return None
-    level = min(max(incident.escalation_level, 1), len(policy.levels))
-    since = utc(incident.escalated_at or incident.created_at)
-    return due_time(since, policy.levels[level - 1].wait, incident.pauses, None, since)
+    if clock.linear:
+        return clock.since + wait
+    return due_time(clock.since, wait, incident.pauses, None, clock.since)
 
 
 def plan_manual(

@@ -26,10 +26,10 @@ ROLES = {"alice": "admin", "bob": "responder", "carol": "responder"}
 
 @register("remote")
 @asynccontextmanager
-async def remote_backend(tmp: Path) -> AsyncIterator[Backend]:
+async def remote_backend(tmp: Path, config: Path | None = None) -> AsyncIterator[Backend]:
     db = tmp / "remote.db"
     tokens = await make_tokens(db, ROLES)
-    server = shared_zygote().fork(db)
+    server = shared_zygote().fork(db, config)
     try:
         url = await server.ready()
         client = RemoteBackend(url, tokens["alice"], tokens=tokens)

@@ -1,15 +1,34 @@
 """``IncidentQuery(escalator_due=True)``: only the incidents the automatic escalator may have
-to act on now (an escalation due, or an SLA breach not marked yet), on every backend, and a
-policy written recomputes it for the incidents already open."""
+to act on now (an escalation due, or an SLA breach not marked yet), on every backend, and it
+follows every input of ``console.domain.escalation.escalator_due``: the incident (an
+acknowledge, an escalation, a hold and its resume, a new priority), its policy (written
+alone or in a directory file) and the store's SLA settings (targets and business calendar,
+when the store or server opens again with others)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from backends.base import Backend
-from console.domain.lifecycle import Acknowledge, Escalate
-from console.domain.models import EscalationLevel, Incident, IncidentQuery, NewIncident
-from tests.contract.conftest import POLICY
+from console.cli.directory import current_directory
+from console.domain.directory import plan
+from console.domain.lifecycle import Acknowledge, Escalate, Hold, Resume, SetPriority
+from console.domain.models import (
+    EscalationLevel,
+    HoldReason,
+    Incident,
+    IncidentQuery,
+    NewIncident,
+    Priority,
+)
+from tests.contract.backends import FACTORIES
+from tests.contract.conftest import POLICY, seed
 
 DUE = IncidentQuery(escalator_due=True, limit=100)
 
@@ -79,3 +98,86 @@ async def test_a_policy_written_recomputes_the_open_incidents(backend: Backend) 
     )
     await backend.put_policy(longer)
     assert await _due(backend) == [], "and a longer one too"
+
+
+async def test_an_incident_written_moves_its_due_time(backend: Backend) -> None:
+    # "db" has no policy: only the SLA clocks. P2 responds in 30 minutes, P1 in 15.
+    incident = await _new(backend, "P2 20m ago", 20, service="db", priority=Priority.P2)
+    assert await _due(backend) == []
+    raised = await backend.act(
+        incident.id,
+        SetPriority(impact=1, urgency=1, priority=Priority.P1),
+        "alice",
+        incident.version,
+    )
+    assert await _due(backend) == ["P2 20m ago"], "P1's 15 minutes have passed"
+    held = await backend.act(
+        incident.id, Hold(reason=HoldReason.AWAITING_VENDOR), "alice", raised.version
+    )
+    assert await _due(backend) == ["P2 20m ago"], "it ran out before the hold: still to mark"
+    await backend.act(incident.id, Resume(), "alice", held.version)
+    assert await _due(backend) == ["P2 20m ago"]
+
+
+async def test_a_policy_in_a_directory_file_recomputes_the_open_incidents(
+    backend: Backend,
+) -> None:
+    await _new(backend, "waited 2m", 2, service="web")
+    assert await _due(backend) == []
+    current = await current_directory(backend)
+    first = POLICY.levels[0].model_copy(update={"wait": timedelta(minutes=1)})
+    shorter = POLICY.model_copy(update={"levels": (first, *POLICY.levels[1:])})
+    desired = dataclasses.replace(current, policies=(shorter,))
+    await backend.apply_directory(plan(current, desired, datetime.now(UTC)).changes)
+    assert await _due(backend) == ["waited 2m"]
+
+
+Factory = Callable[..., AbstractAsyncContextManager[Backend]]
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def factory(request: pytest.FixtureRequest) -> Factory:
+    """A backend's factory: ``factory(tmp, config)`` opens the same store again (a restart),
+    with the settings of ``config``."""
+    return FACTORIES[request.param]
+
+
+def _config(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+async def test_other_sla_settings_recompute_what_is_due(factory: Factory, tmp_path: Path) -> None:
+    """The SLA settings are the store's (or the server's): opened again with other targets
+    or another business calendar, what is due follows them, for the escalator and for the
+    queue's "breached" alike."""
+    breached = IncidentQuery(breached=True)
+    async with factory(tmp_path) as backend:  # the defaults: P1 responds in 15 minutes
+        await seed(backend)
+        await _new(backend, "P1 10m ago", 10, service="db", priority=Priority.P1)
+        await _new(backend, "P1 20m ago", 20, service="db", priority=Priority.P1)
+        assert await _due(backend) == ["P1 20m ago"]
+        assert await backend.count_incidents(breached) == 1
+    shorter = _config(tmp_path, "shorter", '[sla.targets.P1]\nresponse = "5m"\n')
+    async with factory(tmp_path, shorter) as backend:
+        assert await _due(backend) == ["P1 10m ago", "P1 20m ago"]
+        assert await backend.count_incidents(breached) == 2
+    longer = _config(tmp_path, "longer", '[sla.targets.P1]\nresponse = "1h"\n')
+    async with factory(tmp_path, longer) as backend:
+        assert await _due(backend) == []
+        assert await backend.count_incidents(breached) == 0
+    async with factory(tmp_path) as backend:  # back to the defaults
+        assert await _due(backend) == ["P1 20m ago"]
+    # A calendar on which none of the last days (nor the next) is a working day: no time
+    # has counted, nothing is due.
+    today = datetime.now(UTC).date()
+    days = ", ".join(str(today + timedelta(days=n)) for n in range(-2, 3))
+    closed = _config(
+        tmp_path,
+        "holidays",
+        f"[sla.calendar]\nweekdays = [0, 1, 2, 3, 4, 5, 6]\nholidays = [{days}]\n",
+    )
+    async with factory(tmp_path, closed) as backend:
+        assert await _due(backend) == []
+        assert await backend.count_incidents(breached) == 0

@@ -1,11 +1,10 @@
 """The escalator reads only what is due (``escalator_due``), with a frozen clock, on SQLite
 and PostgreSQL: due exactly at its time, through alert intake too, a policy change honoured
-either way, rows stored before the column, and a pass with nothing due reads no incident."""
+either way, and a pass with nothing due reads no incident."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -187,23 +186,3 @@ async def test_a_pass_with_nothing_due_reads_no_incident(tmp_path: Path) -> None
         clock.advance(timedelta(minutes=1))
         assert len(await escalator.tick()) == 3_000
         assert counting.incidents == 3_000
-
-
-async def test_rows_stored_before_the_column_are_computed_on_open(tmp_path: Path) -> None:
-    from console.domain.clock import FrozenClock
-
-    clock = FrozenClock(T0)
-    path = tmp_path / "old.db"
-    async with SqliteBackend(path, settings=Settings(db=path), clock=clock) as store:
-        await seed(store)
-        soon = await store.create_incident(NewIncident(title="soon", service="checkout"), "a")
-        await store.create_incident(NewIncident(title="later", service="search"), "a")
-    with sqlite3.connect(path) as conn:  # back to version 11: no escalator_due
-        conn.execute("DROP INDEX incidents_escalator")
-        conn.execute("ALTER TABLE incidents DROP COLUMN escalator_due")
-        conn.execute("PRAGMA user_version = 11")
-    async with SqliteBackend(path, settings=Settings(db=path), clock=clock) as store:
-        values = [row[0] for row in await store.fetchall("SELECT escalator_due FROM incidents")]
-        assert None not in values and 0.0 not in values, values
-        clock.advance(timedelta(minutes=5))
-        assert await Escalator(store, clock).tick() == [f"{soon.key} escalated to level 2"]

@@ -259,10 +259,11 @@ class Zygote:
         if first != "ready":
             raise RuntimeError(f"zygote did not start: {first!r}")
 
-    def fork(self, db: Path) -> ForkedServer:
+    def fork(self, db: Path, config: Path | None = None) -> ForkedServer:
+        """A server on ``db`` (with the settings of ``config``, a TOML file, if given)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         log = db.with_suffix(".log")
-        self.proc.stdin.write(f"{db}\t{log}\n")
+        self.proc.stdin.write(f"{db}\t{log}\t{config or ''}\n")
         self.proc.stdin.flush()
         pid = int(self.proc.stdout.readline())
         return ForkedServer(pid, db, log)

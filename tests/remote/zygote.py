@@ -43,7 +43,7 @@ def warm() -> None:
             pass  # optional (httptools) or not written yet
 
 
-def serve_child(db: str, log: str) -> None:
+def serve_child(db: str, log: str, config: str = "") -> None:
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -52,7 +52,8 @@ def serve_child(db: str, log: str) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     code = 1
     try:
-        code = main(["serve", "--db", db, "--port", "0"])
+        given = ["--config", config] if config else []
+        code = main([*given, "serve", "--db", db, "--port", "0"])
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -64,12 +65,12 @@ def run() -> None:
     warm()
     print("ready", flush=True)
     for line in sys.stdin:
-        db, _, log = line.rstrip("\n").partition("\t")
+        db, log, config = (line.rstrip("\n").split("\t") + ["", ""])[:3]
         if not db or not log:
             continue
         pid = os.fork()
         if pid == 0:
-            serve_child(db, log)
+            serve_child(db, log, config)
         print(pid, flush=True)
 
 

@@ -173,6 +173,11 @@ async def test_the_search_column_is_filled_for_incidents_stored_before_it(
                 "alice",
             )
     with sqlite3.connect(db_path) as conn:  # back to version 9: no search column
+        conn.execute("DROP TABLE due_basis")
+        conn.execute("DROP INDEX incidents_policy")
+        for column in ("policy", "escalation_level", "escalation_loop", "escalation_from"):
+            conn.execute(f"ALTER TABLE incidents DROP COLUMN {column}")
+        conn.execute("ALTER TABLE incidents DROP COLUMN breach_mark")
         conn.execute("DROP INDEX incidents_escalator")
         conn.execute("ALTER TABLE incidents DROP COLUMN escalator_due")
         conn.execute("DROP INDEX incidents_history")
