@@ -4,7 +4,10 @@ Ids, keys, versions, timelines, change sequence numbers and token digests are ke
 are (an ``INC-42`` stays ``INC-42``, tokens and integration keys keep working), then each
 sequence is moved past the highest id copied. The target must be an empty incident-console
 database (freshly migrated); the copy is one transaction, so a failure leaves it empty.
-Presence rows are ephemeral (consoles announce themselves again) and are not copied.
+Presence rows are ephemeral (consoles announce themselves again) and are not copied. The
+columns derived on the store's settings (``backends.common.due``: when the escalator may
+next act, the breach instant) are computed again by the target, on its own settings: every
+open incident is copied as due at once and recomputed after the copy (never missed).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from backends.base import InvalidAction
+from backends.common import due
 
 if TYPE_CHECKING:
     from backends.postgres.store import PostgresBackend
@@ -82,6 +86,8 @@ async def copy_store(source: SqliteBackend, target: PostgresBackend) -> dict[str
             " JOIN incidents i ON i.id = a.incident_id AND i.is_open = 1"
             " GROUP BY a.integration_id, a.group_key"
         )
+        await tx.execute(f"UPDATE incidents SET escalator_due = {due.STALE} WHERE is_open = 1")
+    await target.refresh_due()
     return counts
 
 

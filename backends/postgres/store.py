@@ -293,10 +293,10 @@ class PostgresBackend:
                 raise self._unavailable(exc) from exc
             raise
         self._pool = pool
-        await self._refresh_stale()
+        await self.refresh_due()
         return self
 
-    async def _refresh_stale(self) -> None:
+    async def refresh_due(self) -> None:
         """Recompute the due columns where they are ``due.STALE`` (rows older than them, or
         all open ones when the SLA settings differ from the ones they were computed on), in
         transactions of ``due.BATCH`` rows; a row still stale is due meanwhile (never

@@ -58,6 +58,9 @@ async def test_migrate_round_trips_the_demo_store(tmp_path: Path) -> None:
         timeline = await source.timeline(incidents[-1].id)
         report = render_json(await source.stats(timedelta(days=30), now=now))
         last = await source.last_seq()
+        due = "SELECT id, sla_due, escalator_due FROM incidents WHERE is_open = 1 ORDER BY id"
+        dues = await source.fetchall(due)
+        assert len(dues) == 20 and any(row[2] is not None for row in dues)
 
     dsn = await fresh_dsn()
     moved = _incidents("migrate", "--from", str(db), "--to", dsn, home=tmp_path)
@@ -71,6 +74,8 @@ async def test_migrate_round_trips_the_demo_store(tmp_path: Path) -> None:
         assert await target.list_incidents(everything) == incidents
         assert await target.timeline(incidents[-1].id) == timeline
         assert render_json(await target.stats(timedelta(days=30), now=now)) == report
+        # What the escalator reads is computed again on the target (the same settings here).
+        assert [tuple(row) for row in await target.fetch(due)] == dues
         assert await target.last_seq() == last
         assert (await target.change_events())[0] == change
         tokens = capabilities.tokens(target)
