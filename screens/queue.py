@@ -211,7 +211,7 @@ class QueueScreen(Screen[None]):
     @on(PresenceChanged)
     @on(ChangesChanged)
     def _directory_changed(self) -> None:
-        self.list.refresh()
+        self.list.facts_changed()
 
     @on(ConnectionChanged)
     def _connection_changed(self) -> None:

@@ -5,6 +5,12 @@ with ``render_line(y)`` (the Line API, as Toolong does for huge logs): it asks t
 ``QueueModel`` for the incident at ``scroll_y + y`` and renders just that row. Updates move
 keys in the model and repaint; nothing is rebuilt, so there is no flicker.
 
+The clock: a row's line is kept per version, width, cursor and mark as runs of segments with
+a slot for each cell that moves without a new version (SLA, age, updated, the title's note).
+A tick works out the visible rows' moving cells, again only once their reading can have
+changed (``sla.steady_for``: ``!-2d03h`` holds for up to an hour), and refreshes just the lines
+that differ; nothing else is restyled, laid out or repainted.
+
 The cursor is an incident id, not a row number: when rows move, appear or vanish it stays on
 the same incident (or, if that incident left the view, on its neighbour), and the viewport
 keeps the cursor at the same height on screen so the list does not jump under the reader.
@@ -19,8 +25,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -41,6 +48,7 @@ from console.domain.sla import (
     active_kind,
     format_remaining,
     sla_clock,
+    steady_for,
 )
 from console.domain.text import clean
 from console.tui.context import context
@@ -157,8 +165,41 @@ def fit(text: str, width: int) -> str:
 
 
 CELL_CACHE_ROWS = 200
-"""Rows whose fixed cells are kept (far more than a terminal shows; the cache is cleared past
-four times this)."""
+"""Rows whose fixed cells, clock cells and drawn lines are kept (far more than a terminal
+shows; each cache is cleared past four times this)."""
+
+MOVING_COLUMNS = frozenset({"sla", "title", "age", "updated"})
+"""Columns whose text moves without a new version: the clock cells, and the title with its
+change marker and who else is here."""
+
+
+class Moving(NamedTuple):
+    """What a row shows that changes without a new version, as of one instant."""
+
+    sla: str
+    state: SlaState
+    age: str
+    updated: str
+    note: tuple[str, str] | None
+
+
+@dataclass(slots=True)
+class Drawn:
+    """One row as drawn for a cursor and mark state: the fixed runs of segments with a slot
+    for each moving cell, and the last strip filled in (with the ``Moving`` it shows)."""
+
+    segments: list[Segment]
+    slots: list[tuple[int, str, int]]
+    """(index into ``segments``, column name, width) of each moving cell."""
+    row_style: Style
+    length: int
+    title: str
+    """The title cell as cut to its width."""
+    full_title: str
+    """The whole cleaned title (a note before or after it is cut again with it)."""
+    moving: Moving | None = None
+    strip: Strip | None = None
+
 
 SLA_STYLE_CLASS = {
     SlaState.WARNING: "incident-list--warning",
@@ -172,18 +213,55 @@ def sla_text(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> tuple[str,
     """The SLA cell: ``12:34`` running, ``!-01:05`` breached (marked without colour);
     ``!resp`` when the response was acknowledged late (still breached: ``sla.is_breached``)
     while the resolution clock runs in time."""
+    text, state, _ = sla_reading(incident, now, policy)
+    return text, state
+
+
+def sla_reading(
+    incident: SlaFacts, now: datetime, policy: SlaPolicy
+) -> tuple[str, SlaState, timedelta | None]:
+    """``sla_text`` and how long from ``now`` it surely stays (``sla.steady_for``; ``None``:
+    until the incident changes)."""
     kind = active_kind(incident) if incident.is_open else "resolution"
     clock = sla_clock(incident, now, policy, kind)
+    lasts = steady_for(clock, policy)
     text = format_remaining(clock)
     if clock.state == SlaState.BREACHED:
         text = "!" + (text if text.startswith("-") else "BREACH")
-    elif (
-        incident.is_open
-        and kind == "resolution"
-        and sla_clock(incident, now, policy, "response").state == SlaState.BREACHED
-    ):
-        return "!resp", SlaState.BREACHED
-    return text, clock.state
+    elif incident.is_open and kind == "resolution":
+        response = sla_clock(incident, now, policy, "response")
+        if response.state == SlaState.BREACHED:
+            return "!resp", SlaState.BREACHED, lasts
+        lasts = _sooner(lasts, steady_for(response, policy))
+    return text, clock.state, lasts
+
+
+def _sooner(a: timedelta | None, b: timedelta | None) -> timedelta | None:
+    """The shorter of two spans, ``None`` being forever."""
+    if a is None or b is None:
+        return b if a is None else a
+    return min(a, b)
+
+
+def next_age(since: datetime, now: datetime) -> datetime:
+    """When ``durations.age(now - since)`` next reads differently (it grows with time)."""
+    whole = max(0, int((now - since).total_seconds()))
+    step = durations.age_step(whole)
+    return since + timedelta(seconds=(whole // step + 1) * step)
+
+
+@dataclass(slots=True)
+class Clocks:
+    """A row's moving cells as read at ``at``, sure to stay until ``until`` (not at it, unless
+    that is ``at``) while the incident stays at ``version``."""
+
+    at: datetime
+    until: datetime
+    version: int
+    moving: Moving
+
+    def holds(self, version: int, now: datetime) -> bool:
+        return version == self.version and (now == self.at or self.at < now < self.until)
 
 
 class IncidentList(ScrollView, can_focus=True):
@@ -249,10 +327,20 @@ class IncidentList(ScrollView, can_focus=True):
         self.now: datetime | None = None
         self.policy = model.tracker.policy
         self._styles: dict[str, Style] = {}
+        self._base: Style | None = None
         self._cell_cache: dict[tuple[int, int, int], dict[str, str]] = {}
         self._painted: dict[int, tuple[int, int, int] | None] = {}
         """What each line showed when last drawn (``_line_key``): a change repaints a line
         only if its row differs."""
+        self._moving: dict[int, Clocks] = {}
+        """Incident id -> its moving cells, and until when they stay."""
+        self._drawn: dict[tuple[int, int, int, bool, bool], Drawn] = {}
+        """(id, version, width, cursor, marked) -> the row as drawn."""
+        self._change_marks: dict[int, tuple[int, bool]] = {}
+        """Incident id -> (version, whether a change shortly before it gets the marker)."""
+        self._others: tuple[datetime, dict[int, str]] | None = None
+        self._width: tuple[tuple[Size, bool], int] | None = None
+        self._header_line: tuple[int, Strip] | None = None
         self.empty_text = "Nothing here."
         """Shown when no row passes the filter (the screen says what would help)."""
 
@@ -426,8 +514,36 @@ class IncidentList(ScrollView, can_focus=True):
         return index, incident_id, self.model.incidents[incident_id].version
 
     def tick(self, now: datetime) -> None:
-        """The app clock moved: repaint what is visible (only visible rows are computed)."""
+        """The app clock moved: repaint only the visible rows whose clock text changed.
+
+        Most readings move once a minute or once an hour (``1h05m``, ``!-2d03h``), so most
+        ticks repaint a few rows or none; the rest of a row is never rebuilt on a tick.
+        """
         self.now = now
+        height = self.size.height
+        if not self.is_mounted or height <= 1:
+            return
+        top = int(self.scroll_y)
+        width = self.size.width
+        moving = self._moving
+        changed: list[Region] = []
+        for y in range(1, height):
+            incident_id = self.model.id_at(top + y - 1)
+            if incident_id is None:
+                break
+            incident = self.model.incidents[incident_id]
+            before = moving.get(incident_id)
+            shown = before.moving if before and before.version == incident.version else None
+            if shown != self._moving_at(incident, now):
+                changed.append(Region(0, y, width, 1))
+        if changed:
+            self.refresh(*changed)
+
+    def facts_changed(self) -> None:
+        """Presence, change events or the directory moved: titles' notes are read again."""
+        self._moving.clear()
+        self._change_marks.clear()
+        self._others = None
         self.refresh()
 
     # marks ---------------------------------------------------------------------------------
@@ -478,8 +594,8 @@ class IncidentList(ScrollView, can_focus=True):
 
     # drawing -------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        width = self._content_width()
+        base = self._base_style()
         if y == 0:
             return self._header(width, base)
         index = int(self.scroll_y) + y - 1
@@ -494,77 +610,160 @@ class IncidentList(ScrollView, can_focus=True):
         return self._row(incident, width, base)
 
     def _header(self, width: int, base: Style) -> Strip:
-        style = base + self.get_component_rich_style("incident-list--header")
-        text = " " * PREFIX + " ".join(fit(c.title, size) for c, size in layout(width))
-        return Strip([Segment(set_cell_size(text, width), style)], width)
+        if self._header_line is None or self._header_line[0] != width:
+            style = base + self._style("incident-list--header")
+            text = " " * PREFIX + " ".join(fit(c.title, size) for c, size in layout(width))
+            line = Strip([Segment(set_cell_size(text, width), style)], width)
+            self._header_line = (width, line)
+        return self._header_line[1]
 
     def _row(self, incident: IncidentRow, width: int, base: Style) -> Strip:
+        """A row's line: kept as long as its version, cursor, mark and clock text stay."""
         now = self.now or context(self).clock.now()
+        moving = self._moving_at(incident, now)
         cursor = incident.id == self.cursor_id
         marked = incident.id in self.marks
+        key = (incident.id, incident.version, width, cursor, marked)
+        drawn = self._drawn.get(key)
+        if drawn is None:
+            if len(self._drawn) > 4 * CELL_CACHE_ROWS:
+                self._drawn.clear()
+            drawn = self._drawn[key] = self._draw(incident, width, base, cursor, marked)
+        elif drawn.moving == moving and drawn.strip is not None:
+            return drawn.strip
+        return self._fill(drawn, moving, width)
+
+    def _draw(
+        self, incident: IncidentRow, width: int, base: Style, cursor: bool, marked: bool
+    ) -> Drawn:
+        """The fixed part of a row: its cells in runs of one style (fewer segments to filter
+        and compose on every frame), with a slot for each cell that moves with the clock."""
         style_of = self._style
         row_style = base
         if marked:
             row_style = row_style + style_of("incident-list--marked")
         if cursor:
             row_style = row_style + style_of("incident-list--cursor")
-        # Adjacent cells of the same style become one segment: fewer segments to filter
-        # and compose on every frame.
         segments: list[Segment] = []
+        slots: list[tuple[int, str, int]] = []
         run: list[str] = [(">" if cursor else " ") + ("*" if marked else " ")]
         run_style = row_style
+        length = PREFIX
         cells = self._cells(incident, width)
-        for column, size in layout(width):
-            style = row_style
+        columns = layout(width)
+        for n, (column, size) in enumerate(columns):
             name = column.name
-            fitted = cells.get(name)
-            if name == "prio":
-                if incident.priority.rank <= 2 and incident.is_open:
-                    style = row_style + style_of(f"incident-list--p{incident.priority.rank}")
-            elif name == "status":
-                if incident.status == Status.TRIGGERED:
-                    style = row_style + style_of("incident-list--triggered")
-                elif not incident.is_open:
-                    style = row_style + style_of("incident-list--dim")
-            elif name == "sla":
-                text, state = sla_text(incident, now, self.policy)
-                fitted = fit(text, size)
-                if state in SLA_STYLE_CLASS:
-                    style = row_style + style_of(SLA_STYLE_CLASS[state])
-            elif name == "title" and (note := self._title_note(incident)):
-                # Presence and the change marker move without a new version: not cached.
-                mark, here = note
-                fitted = fit(f"{mark}{clean(incident.title) or '(no title)'}{here}", size)
-            elif name == "updated":
-                fitted = fit(durations.age(now - incident.updated_at), size)
-            elif fitted is None:
-                fitted = fit(durations.age(now - incident.created_at), size)
-            if style is not run_style:
-                segments.append(Segment("".join(run), run_style))
-                run, run_style = [], style
-            run.append(fitted or "")
-            if run_style is not row_style:
-                segments.append(Segment("".join(run), run_style))
+            length += size
+            if name in MOVING_COLUMNS:
+                if run:
+                    segments.append(Segment("".join(run), run_style))
+                slots.append((len(segments), name, size))
+                segments.append(Segment("", row_style))  # filled in by ``_fill``
                 run, run_style = [], row_style
-            run.append(" ")
-        segments.append(Segment("".join(run), run_style))
-        strip = Strip(segments)
-        return strip.crop_extend(0, width, row_style)
+            else:
+                style = row_style
+                if name == "prio":
+                    if incident.priority.rank <= 2 and incident.is_open:
+                        style = row_style + style_of(f"incident-list--p{incident.priority.rank}")
+                elif name == "status":
+                    if incident.status == Status.TRIGGERED:
+                        style = row_style + style_of("incident-list--triggered")
+                    elif not incident.is_open:
+                        style = row_style + style_of("incident-list--dim")
+                if style is not run_style:
+                    if run:
+                        segments.append(Segment("".join(run), run_style))
+                    run, run_style = [], style
+                run.append(cells.get(name) or "")
+                if run_style is not row_style:
+                    segments.append(Segment("".join(run), run_style))
+                    run, run_style = [], row_style
+            if n < len(columns) - 1:
+                run.append(" ")
+                length += 1
+        if run:
+            segments.append(Segment("".join(run), run_style))
+        title = clean(incident.title) or "(no title)"
+        return Drawn(segments, slots, row_style, length, cells.get("title", ""), title)
 
-    def _title_note(self, incident: IncidentRow) -> tuple[str, str] | None:
+    def _fill(self, drawn: Drawn, moving: Moving, width: int) -> Strip:
+        """``drawn`` with the clock cells of ``moving``: only those segments are made."""
+        segments = drawn.segments.copy()
+        row_style = drawn.row_style
+        for index, name, size in drawn.slots:
+            style = row_style
+            if name == "sla":
+                text = fit(moving.sla, size)
+                if moving.state in SLA_STYLE_CLASS:
+                    style = row_style + self._style(SLA_STYLE_CLASS[moving.state])
+            elif name == "title":
+                text = drawn.title
+                if moving.note is not None:
+                    # Presence and the change marker move without a new version.
+                    mark, here = moving.note
+                    text = fit(f"{mark}{drawn.full_title}{here}", size)
+            elif name == "age":
+                text = fit(moving.age, size)
+            else:
+                text = fit(moving.updated, size)
+            segments[index] = Segment(text, style)
+        strip = Strip(segments, drawn.length)
+        if drawn.length != width:
+            strip = strip.crop_extend(0, width, row_style)
+        drawn.moving, drawn.strip = moving, strip
+        return strip
+
+    def _moving_at(self, incident: IncidentRow, now: datetime) -> Moving:
+        """The moving cells of ``incident`` at ``now``. The clock cells are worked out again
+        only once their reading can have changed (an hour's reading holds for an hour)."""
+        note = self._title_note(incident, now)
+        known = self._moving.get(incident.id)
+        if known is not None and known.holds(incident.version, now):
+            if known.moving.note != note:
+                known.moving = known.moving._replace(note=note)
+            return known.moving
+        sla, state, lasts = sla_reading(incident, now, self.policy)
+        until = min(next_age(incident.created_at, now), next_age(incident.updated_at, now))
+        if lasts is not None:
+            until = min(until, now + lasts)
+        moving = Moving(
+            sla,
+            state,
+            durations.age(now - incident.created_at),
+            durations.age(now - incident.updated_at),
+            note,
+        )
+        if len(self._moving) > 4 * CELL_CACHE_ROWS:
+            self._moving.clear()
+            self._change_marks.clear()
+        self._moving[incident.id] = Clocks(now, until, incident.version, moving)
+        return moving
+
+    def _title_note(self, incident: IncidentRow, now: datetime) -> tuple[str, str] | None:
         """``("Δ ", "  [ines viewing]")`` around the title, or ``None`` when neither applies."""
-        app = context(self)
-        mark = f"{CHANGE_MARK} " if app.recent_change(incident) is not None else ""
-        here = app.presence.describe(incident.id) if app.presence is not None else ""
+        marked = self._change_marks.get(incident.id)
+        if marked is None or marked[0] != incident.version:
+            # Change events and the directory come with a message (``facts_changed``).
+            changed = context(self).recent_change(incident) is not None
+            marked = self._change_marks[incident.id] = (incident.version, changed)
+        mark = f"{CHANGE_MARK} " if marked[1] else ""
+        here = self._others_at(now).get(incident.id, "")
         if not mark and not here:
             return None
         return mark, f"  [{here}]" if here else ""
 
+    def _others_at(self, now: datetime) -> dict[int, str]:
+        """Who else is on which incident at ``now``: the board is read once an instant."""
+        if self._others is None or self._others[0] != now:
+            presence = context(self).presence
+            self._others = (now, presence.describe_all(now) if presence is not None else {})
+        return self._others[1]
+
     def _cells(self, incident: IncidentRow, width: int) -> dict[str, str]:
         """The cells of a row that only a new version changes, cut to their widths.
 
-        Cleaning and fitting them is most of a row's cost; a clock tick redraws every
-        visible row but changes only its SLA and age cells, so the rest are kept per version.
+        Cleaning and fitting them is most of a row's cost; the clock moves only the SLA, age
+        and updated cells (``Moving``), so the rest are kept per version.
         """
         key = (incident.id, incident.version, width)
         cells = self._cell_cache.get(key)
@@ -602,7 +801,24 @@ class IncidentList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._base = None
+        self._width = None
+        self._header_line = None
+        self._drawn.clear()
         self.refresh()
+
+    def _content_width(self) -> int:
+        """``scrollable_content_region.width`` (a walk to the screen), once per size."""
+        key = (self.outer_size, self.show_vertical_scrollbar)
+        if self._width is None or self._width[0] != key:
+            self._width = (key, self.scrollable_content_region.width)
+        return self._width[1]
+
+    def _base_style(self) -> Style:
+        """The widget's own style (``rich_style`` walks every ancestor), once per restyle."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
 
     def _style(self, name: str) -> Style:
         """Component styles, looked up once per theme instead of once per cell."""

@@ -59,6 +59,9 @@ class QueueHeader(Line):
         return text
 
     def show(self, counts: Counts, breached: int) -> None:
+        """Show the counts; the same counts again (most clock ticks) change nothing."""
+        if getattr(self, "_last", None) == (counts, breached):
+            return
         self._last = (counts, breached)
         self.show_text(self.header_text(counts, breached))
 

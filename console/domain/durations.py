@@ -52,6 +52,18 @@ def countdown(seconds: Seconds) -> str:
     return f"{total // 86400}d{(total % 86400) // 3600:02d}h"
 
 
+def countdown_step(seconds: Seconds) -> int:
+    """The whole seconds between readings of ``countdown`` at ``seconds``: 1 (``04:59``), 60
+    (``1h05m``) or 3600 (``2d03h``). The reading changes only where the whole seconds cross a
+    multiple of the step (the hour and the day are multiples of both smaller steps)."""
+    total = _whole(seconds)
+    if total < 3600:
+        return 1
+    if total < 86400:
+        return 60
+    return 3600
+
+
 def digits(seconds: Seconds) -> str:
     """``12:34`` under an hour, ``3:05:12`` (hours:minutes:seconds) above."""
     total = _whole(seconds)
@@ -70,6 +82,17 @@ def age(seconds: Seconds) -> str:
     if total < 86400:
         return f"{total // 3600}h"
     return f"{total // 86400}d"
+
+
+def age_step(seconds: Seconds) -> int:
+    """The whole seconds between readings of ``age`` at ``seconds``: 60, 3600 or 86400 (the
+    reading changes only where the whole seconds cross a multiple of the step)."""
+    total = _whole(seconds)
+    if total < 3600:
+        return 60
+    if total < 86400:
+        return 3600
+    return 86400
 
 
 def elapsed(seconds: Seconds | None) -> str:

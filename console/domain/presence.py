@@ -112,8 +112,21 @@ def others_on(
     entries: Iterable[Presence], incident_id: int, *, me: str, now: datetime
 ) -> list[Presence]:
     """Who else (any console but ``me``) has ``incident_id`` open now; those acting first."""
-    found = [p for p in live(entries, now) if p.incident_id == incident_id and p.console != me]
-    return sorted(found, key=lambda p: (p.activity is not Activity.ACTING, p.user))
+    return others_by_incident(entries, me=me, now=now).get(incident_id, [])
+
+
+def others_by_incident(
+    entries: Iterable[Presence], *, me: str, now: datetime
+) -> dict[int, list[Presence]]:
+    """``others_on`` for every incident at once (one pass over the board for a screenful)."""
+    found: dict[int, list[Presence]] = {}
+    for p in live(entries, now):
+        if p.incident_id is not None and p.console != me:
+            found.setdefault(p.incident_id, []).append(p)
+    return {
+        incident_id: sorted(on, key=lambda p: (p.activity is not Activity.ACTING, p.user))
+        for incident_id, on in found.items()
+    }
 
 
 def summary(entries: Iterable[Presence], limit: int = 3) -> str:

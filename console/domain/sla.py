@@ -400,6 +400,30 @@ def queue_state(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> SlaStat
     return sla_clock(incident, now, policy, kind).state
 
 
+def steady_for(clock: SlaClock, policy: SlaPolicy) -> timedelta | None:
+    """How long from the instant ``clock`` was read its state and its reading
+    (``format_remaining``) cannot change: counted time grows no faster than time passes
+    (slower outside business hours or on hold), so nothing moves before the time left could
+    reach the next step of its reading, the warning band or the breach. A reading is sure for
+    every instant before ``read + steady_for`` (not at it). ``None``: a clock that does not
+    move while the incident stays as it is (met, paused)."""
+    if clock.state in (SlaState.MET, SlaState.PAUSED):
+        return None
+    left = clock.remaining
+    if left > timedelta(0):
+        whole = int(left.total_seconds())  # the whole seconds ``format_remaining`` shows
+        step = durations.countdown_step(whole)
+        lasts = left - timedelta(seconds=whole // step * step)
+        if clock.state == SlaState.RUNNING:
+            lasts = min(lasts, left - (clock.target - policy.warning_after(clock.target)))
+    else:
+        late = -left
+        whole = int(late.total_seconds())
+        step = durations.countdown_step(whole)
+        lasts = timedelta(seconds=(whole // step + 1) * step) - late
+    return max(lasts, timedelta(0))
+
+
 def sort_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime | None:
     """The due time a store indexes for the queue: ``breach_due``. Breached rows sort
     first (``due <= now``), the others by when they will breach; ``None`` (on hold inside

@@ -16,6 +16,7 @@ import asyncio
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 
 from backends.base import BackendError
 from backends.capabilities import PresenceBoard
@@ -25,6 +26,7 @@ from console.domain.presence import (
     Presence,
     acting_warning,
     announcement,
+    others_by_incident,
     others_on,
     summary,
 )
@@ -79,6 +81,12 @@ class PresenceKeeper:
     def describe(self, incident_id: int) -> str:
         """``ines viewing, bob acknowledging…`` for a row or the incident screen."""
         return summary(self.others(incident_id))
+
+    def describe_all(self, now: datetime) -> dict[int, str]:
+        """``describe`` for every incident someone else is on at ``now`` (a screenful of
+        rows reads the board once)."""
+        board = others_by_incident(self.everyone, me=self.console, now=now)
+        return {incident_id: summary(on) for incident_id, on in board.items()}
 
     def warning(self, incident_id: int, *, key: str) -> str:
         return acting_warning(self.others(incident_id), key)

@@ -62,3 +62,16 @@ def test_windows_read_back_as_typed() -> None:
         "90m",
     ]
     assert durations.window(45) == "45s"
+
+
+def test_readings_change_only_at_their_steps() -> None:
+    """``countdown_step``/``age_step`` say where a reading can change: never inside a step,
+    always at its start (so a countdown that relies on them repaints neither early nor late)."""
+    pairs = ((durations.countdown, durations.countdown_step), (durations.age, durations.age_step))
+    for reading, step_of in pairs:
+        for seconds in [*range(0, 4000), *range(86000, 87000), *range(3500, 200000, 97)]:
+            step = step_of(seconds)
+            start = seconds // step * step
+            assert reading(seconds) == reading(start), (reading.__name__, seconds)
+            if start:
+                assert reading(start - 1) != reading(start), (reading.__name__, start)

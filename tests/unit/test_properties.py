@@ -5,6 +5,8 @@
 - Time on hold never counts against an SLA, with and without a business calendar.
 - Remaining time never increases while a clock runs, across holds and resumes.
 - ``counted`` and ``due_time`` agree: counting up to the due time gives the target.
+- A clock's reading and state stay as they are for as long as ``steady_for`` says, and
+  (running at full speed) change right after.
 - ``clean`` leaves no control character behind, is idempotent, and keeps ordinary text.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from console.domain.lifecycle import (
@@ -47,7 +49,16 @@ from console.domain.models import (
     Status,
     TimelineEntry,
 )
-from console.domain.sla import BusinessCalendar, SlaPolicy, SlaState, counted, due_time, sla_clock
+from console.domain.sla import (
+    BusinessCalendar,
+    SlaPolicy,
+    SlaState,
+    counted,
+    due_time,
+    format_remaining,
+    sla_clock,
+    steady_for,
+)
 from console.domain.text import clean
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -348,3 +359,70 @@ def test_clean_keeps_ordinary_text_exactly(text: str) -> None:
     """Letters of every script, emoji, brackets: nothing harmless is lost."""
     assert clean(text) == text
     assert clean(text, multiline=True) == text
+
+
+@PROFILE
+@given(
+    calendar=calendars,
+    gaps=holds,
+    priority=st.sampled_from(Priority),
+    seconds=st.integers(0, 12 * 86400),
+    micros=st.integers(0, 999_999),
+    later=st.floats(0, 1, exclude_max=True),
+    acked=st.booleans(),
+    kind=st.sampled_from(["response", "resolution"]),
+)
+@example(  # a product of ``lasts`` and a fraction that rounds up to ``lasts`` itself
+    calendar=None,
+    gaps=[(0, 1)],
+    priority=Priority.P1,
+    seconds=900,
+    micros=1,
+    later=0.9999999999999998,
+    acked=False,
+    kind="response",
+)
+def test_a_reading_stays_while_steady_for_says_so(
+    calendar: BusinessCalendar | None,
+    gaps: list[tuple[int, int]],
+    priority: Priority,
+    seconds: int,
+    micros: int,
+    later: float,
+    acked: bool,
+    kind: str,
+) -> None:
+    """The queue repaints a row's SLA cell only when ``steady_for`` runs out: the reading
+    must not change before (however the calendar and holds slow the clock), and without a
+    calendar or holds it changes right at the end (the cell is never late)."""
+    policy = SlaPolicy(calendar=calendar)
+    base = fresh().model_copy(update={"priority": priority})
+    if acked:
+        base, _ = apply(base, Acknowledge(), "ana", T0 + timedelta(minutes=7))
+    now = T0 + timedelta(seconds=seconds, microseconds=micros)
+    _, intervals = with_holds(base, gaps, T0 + timedelta(days=13))
+    item = base
+    for a, b in intervals:
+        if a > now or a < item.updated_at:
+            break
+        item, _ = apply(item, Hold(reason=HoldReason.AWAITING_CALLER), "ana", a)
+        if b <= now:
+            item, _ = apply(item, Resume(), "ana", b)
+    clock = sla_clock(item, now, policy, kind)  # type: ignore[arg-type]
+    lasts = steady_for(clock, policy)
+    tick = timedelta(microseconds=1)
+    if lasts is None:
+        probes = [now + timedelta(hours=5)]
+    else:  # any instant before ``now + lasts``, down to the last microsecond
+        probes = [now + min(lasts * later, lasts - tick), now + lasts - tick] if lasts else []
+    for probe in probes:
+        again = sla_clock(item, probe, policy, kind)  # type: ignore[arg-type]
+        assert (again.state, format_remaining(again)) == (clock.state, format_remaining(clock))
+    if lasts is not None and calendar is None and item.on_hold_since is None:
+        stopped = kind == "response" and item.acknowledged_at is not None
+        if not stopped:
+            after = sla_clock(item, now + lasts + tick, policy, kind)  # type: ignore[arg-type]
+            assert (after.state, format_remaining(after)) != (
+                clock.state,
+                format_remaining(clock),
+            )
