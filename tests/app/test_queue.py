@@ -13,6 +13,7 @@ from console.domain.clock import FrozenClock
 from console.domain.lifecycle import Acknowledge, Resolve, SetPriority
 from console.domain.models import Priority, Status
 from console.tui.app import make_app
+from screens.queue import FilterInput
 from tests.app.conftest import EVIL_TITLE, keys_shown, loaded
 from tests.waiting import wait_until
 
@@ -130,7 +131,7 @@ async def test_filter_language(backend: SqliteBackend, clock: FrozenClock) -> No
 def type_ahead(app: Any, keys: list[str]) -> None:
     """Keys that arrive together (typed ahead, a slow link, a loaded machine): all in the
     App's queue before it takes the first, as the driver posts them, no pause between."""
-    chars = {"slash": "/", "colon": ":", "enter": "\r", "escape": "\x1b"}
+    chars = {"slash": "/", "colon": ":", "space": " ", "enter": "\r", "escape": "\x1b"}
     for key in keys:
         app.post_message(events.Key(key, chars.get(key, key)))
 
@@ -163,6 +164,66 @@ async def test_keys_typed_ahead_of_the_filter_box_go_where_they_were_aimed(
             lambda: _acknowledged(backend, target), pilot=pilot, what=f"{target} acknowledged"
         )
         assert not screen.query_one("#filter-input").display and screen.typed.is_empty
+
+
+async def test_enter_and_esc_in_the_filter_box_wait_for_the_letters_typed_before_them(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    """The browser test's failure under load ("filter: unknown status 'tri'" for
+    ``status:triggered``): the first letters were through the box, the rest arrived
+    together with ``enter`` and the keys after it. ``enter`` applies exactly what was typed
+    (not a prefix), and the keys behind it act on the queue, in order: ``j`` moves down
+    one triggered row, ``a`` acknowledges that one (INC-1, not INC-2)."""
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        box = screen.query_one(FilterInput)
+        await pilot.press("slash", *"status:tri")
+        type_ahead(app, [*"ggered", "enter", "j", "a"])
+        await wait_until(
+            lambda: app.status_error or not box.display, pilot=pilot, what="enter taken"
+        )
+        assert not app.status_error, app.status_text
+        assert screen.typed.source == "status:triggered"
+        await wait_until(
+            lambda: _acknowledged(backend, "INC-1"), pilot=pilot, what="INC-1 acknowledged"
+        )
+        assert (await backend.get_incident("INC-2")).status == Status.TRIGGERED
+        assert not box.display and screen.focused is screen.list and box.value == "status:triggered"
+        # esc the same way: what it clears is everything typed before it, and the "j"
+        # behind it moves the cursor on the whole queue again
+        await pilot.press("slash", "space", *"svc:pay")
+        on = screen.list.cursor_incident.key
+        below = OPEN_ORDER[OPEN_ORDER.index(on) + 1]
+        type_ahead(app, [*"ments", "escape", "j"])
+        await wait_until(lambda: not box.display, pilot=pilot, what="esc taken")
+        await wait_until(
+            lambda: screen.list.cursor_incident.key == below,
+            pilot=pilot,
+            what=f"the j after esc: from {on} to {below}",
+        )
+        assert screen.typed.is_empty and box.value == ""
+        assert keys_shown(screen) == OPEN_ORDER
+
+
+async def test_keys_behind_enter_act_on_the_queue_even_a_new_filter(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    """A ``/`` typed right behind ``enter`` reaches the box while it still has focus, as
+    text; once the box has closed it opens it again (what ``/`` does on the queue) and the
+    letters behind it go into the box, not to the list."""
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        box = screen.query_one(FilterInput)
+        await pilot.press("slash", *"p1")
+        type_ahead(app, ["enter", "slash", "space", *"p2"])
+        await wait_until(lambda: box.value == "p1 p2", pilot=pilot, what="'p1 p2' in the box")
+        assert box.display and screen.focused is box
+        assert keys_shown(screen) == ["INC-2", "INC-1", "INC-4"]
+        await pilot.press("enter")
+        assert not box.display and screen.focused is screen.list
+        assert screen.typed.source == "p1 p2"
 
 
 async def _acknowledged(backend: SqliteBackend, key: str) -> Any:
