@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from backends import capabilities
+from backends.sqlite.leader import LeaseLeadership
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.config import ServerSettings, Settings
@@ -33,10 +34,14 @@ async def test_console_escalates_only_while_it_holds_the_files_lease(tmp_path: P
             NewIncident(title="nobody looked", service="checkout", impact=3, urgency=3), "bob"
         )
         clock.advance(timedelta(minutes=6))
-        elector = capabilities.elector(server_store)
-        assert elector is not None
-        held = elector.leadership()
-        await held.acquire()  # the "server" leads
+        assert capabilities.elector(server_store) is not None
+        # The "server" leads. A real one renews its lease every ttl/3; this one takes it
+        # once, so its lease is long enough to outlast the test: with the console's 1 s, a
+        # loaded machine let it run out before the console had been refused three times
+        # (and the console, rightly, took it). The console's own lease stays 1 s, so it
+        # tries every 1/3 s.
+        held = LeaseLeadership(server_store, ttl=3600.0)
+        await held.acquire()
 
         tries: list[str] = []
         write = console_store.write
