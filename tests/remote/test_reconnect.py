@@ -34,8 +34,13 @@ async def test_watch_reconnects_after_a_restart_and_catches_up(tmp_path: Path) -
     states: list[str] = []
     watcher.on_connection(lambda state: states.append(state.status))
 
+    # Where the watch starts is read here, before the first change: read inside the task,
+    # it could come after create_incident (the task runs later on a loaded machine), and
+    # the watch would start past the one change this waits for.
+    since = await watcher.last_seq()
+
     async def follow() -> None:
-        async for change in watcher.watch(await watcher.last_seq()):
+        async for change in watcher.watch(since):
             seen.append(change)
 
     task = asyncio.create_task(follow())
