@@ -5,8 +5,9 @@ Run as ``python -m tests.app.quit_driver DB RUNS``. Each run does what ``inciden
 is drawn, while the live-feed worker may still be connecting. After each run no thread that
 would keep the interpreter from exiting may be left (a store connection nobody closed keeps
 its aiosqlite thread, and the process then hangs in ``threading._shutdown``). Prints
-``ok N`` and exits 0, or names the run and the threads left and exits 1; the test around it
-puts a timeout on the whole process, so a hang fails too.
+``run K`` after each run, then ``ok N``, and exits 0; or names the run and the threads left
+and exits 1. The test around it bounds the time between two of those lines and from
+``ok N`` to the exit, so a hang fails too however slow the machine is.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ async def main(db: Path, runs: int) -> int:
             names = ", ".join(thread.name for thread in left)
             print(f"run {number}: threads left after the console quit: {names}", flush=True)
             return 1
+        print(f"run {number}", flush=True)
     print(f"ok {runs}", flush=True)
     return 0
 
