@@ -53,8 +53,20 @@ async def filtered(pilot, screen: HistoryScreen, text: str) -> list[str]:  # noq
     await pilot.press("slash")
     screen.query_one("#history-filter", Input).value = ""
     await pilot.press(*text, "enter")
-    await wait_until(lambda: not screen.fetching and screen.exhausted, pilot=pilot)
+    # this filter's own pages, every one: "not fetching and exhausted" alone also holds for
+    # the previous filter, before the enter is taken
+    await wait_until(
+        lambda: screen.typed.source == text and not screen.fetching and screen.exhausted,
+        pilot=pilot,
+        what=f"every page of {text!r}",
+    )
     return shown(screen)
+
+
+def footer_widths(screen: HistoryScreen) -> list[int]:
+    """The width of each key the footer shows, once it has them (built after the screen)."""
+    widths = [key.region.width for key in screen.query("FooterKey")]
+    return widths if widths and all(widths) else []
 
 
 async def test_history_pages_through_every_incident_newest_first(
@@ -72,8 +84,8 @@ async def test_history_pages_through_every_incident_newest_first(
             await wait_until(lambda: len(screen.shown) >= PAGE, pilot=pilot)
             assert shown(screen)[:3] == ["INC-128", "INC-127", "INC-126"]
             assert not screen.exhausted  # more below, fetched as the cursor gets there
-            footer = [key.region.width for key in screen.query("FooterKey")]
-            assert footer and all(footer), "the footer shows its keys"
+            # the footer's keys are mounted after the screen (bindings_changed, recompose)
+            await wait_until(lambda: footer_widths(screen), pilot=pilot, what="the footer's keys")
             for _ in range(3):
                 await pilot.press("G")  # to the last row shown: the next page follows
                 await wait_until(lambda: not screen.fetching, pilot=pilot)
