@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from backends.base import BackendError
 from console.domain import durations
@@ -25,6 +25,7 @@ from console.domain.query import Filter, QueryError, parse
 from console.domain.text import clean
 from console.tui.context import context
 from screens.dialog import PRIORITY_STYLES
+from widgets.filter_box import FilterInput, opens_at_once
 from widgets.footer import StableFooter
 from widgets.keybindings import binding_for
 from widgets.status_line import StatusLine
@@ -57,15 +58,13 @@ def history_filter(typed: Filter) -> Filter:
 class HistoryScreen(Screen[None]):
     DEFAULT_CSS = """
     HistoryScreen #history-bar { height: 1; padding: 0 1; background: $panel; }
-    HistoryScreen #history-filter { display: none; }
-    HistoryScreen #history-filter.-open { display: block; }
     HistoryScreen DataTable { height: 1fr; }
     """
     AUTO_FOCUS = "#history"
     BINDINGS = [
         *(binding_for(BY_ID[k]) for k in ("cursor_down", "cursor_up", "first", "last")),
         binding_for(BY_ID["open"]),
-        binding_for(BY_ID["filter"]),
+        opens_at_once(binding_for(BY_ID["filter"])),
         Binding("escape", "back", "Back", show=True),
         binding_for(BY_ID["help"]),
     ]
@@ -82,7 +81,7 @@ class HistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="history-bar")
-        yield Input(
+        yield FilterInput(
             placeholder="filter: INC-N  p1  svc:NAME  @user  status:resolved  words",
             id="history-filter",
             select_on_focus=False,
@@ -103,7 +102,6 @@ class HistoryScreen(Screen[None]):
             ("TITLE", None),
         ):
             table.add_column(label, width=width, key=label.lower())
-        self.query_one(Input).cursor_blink = False
         self.restart()
 
     # data ----------------------------------------------------------------------------------
@@ -234,34 +232,35 @@ class HistoryScreen(Screen[None]):
             self.app.push_screen(IncidentScreen(incident.id))
 
     def action_filter(self) -> None:
-        box = self.query_one(Input)
-        box.add_class("-open")
-        box.value = self.typed.source
-        box.cursor_position = len(box.value)
-        box.focus()
+        self.query_one(FilterInput).open(self.typed.source)
 
     def action_back(self) -> None:
-        box = self.query_one(Input)
-        if box.has_class("-open") or not self.typed.is_empty:
-            box.remove_class("-open")
-            box.value = ""
-            self.table.focus()
-            if not self.typed.is_empty:
-                self.typed = Filter()
-                self.restart()
+        """esc: first the typed filter (or the box, if open without focus), then back."""
+        if self.query_one(FilterInput).display or not self.typed.is_empty:
+            self.clear_filter()
             return
         self.app.pop_screen()
 
-    @on(Input.Submitted, "#history-filter")
-    def _filter_submitted(self, event: Input.Submitted) -> None:
+    @property
+    def filter_home(self) -> DataTable[Text]:
+        return self.table
+
+    def clear_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.value = ""
+        box.close()
+        if not self.typed.is_empty:
+            self.typed = Filter()
+            self.restart()
+
+    def submit_filter(self, value: str) -> None:
+        """``enter`` in the box: apply ``value`` and close, or say what is wrong and stay."""
         app = context(self)
         try:
-            typed = parse(event.value)
+            typed = parse(value)
         except QueryError as exc:
             app.set_status(f"filter: {exc}", error=True)
             return
-        box = self.query_one(Input)
-        box.remove_class("-open")
-        self.table.focus()
+        self.query_one(FilterInput).close()
         self.typed = typed
         self.restart()

@@ -8,14 +8,11 @@ under the cursor) to ``app.triage`` exactly as they are shown, versions included
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import gc
 from collections.abc import Sequence
-from typing import Any
 
 from rich.text import Text
-from textual import events, on
-from textual.actions import SkipAction
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -39,6 +36,7 @@ from screens.messages import (
 )
 from screens.triage import TriageDone
 from widgets.empty_guide import EmptyGuide
+from widgets.filter_box import FilterInput, opens_at_once
 from widgets.footer import StableFooter
 from widgets.incident_list import IncidentList
 from widgets.keybindings import bindings_for
@@ -60,93 +58,10 @@ def _collect_garbage() -> None:
     gc.collect()
 
 
-class FilterInput(Input):
-    """The filter being typed; ``esc`` clears it (and the filter), ``enter`` applies.
-
-    The box runs its own keys (``enter``, ``esc``, ``backspace``, the arrows...) as it
-    takes them from its own queue, in order with the characters typed before them. Textual
-    would run them as bindings only once the key has come back up to the App, and an App
-    binding with ``priority`` runs as the App takes the key: either way ahead of letters
-    still queued for the box (under load the browser test's ``status:triggered`` ``enter``
-    submitted ``status:tri``, refused).
-
-    Closing hands focus back to the list only once the box holds no more messages: the App
-    gives each key to what has focus when it takes it, so keys it gave the box before the
-    box closed are kept and handed to the queue screen (``QueueScreen.after_filter``) at the
-    moment focus moves, ahead of any key the App takes later.
-    """
-
-    BINDINGS = [
-        Binding("escape", "clear", "Clear filter", show=False),
-        Binding("enter", "submit", "Apply filter", show=False),
-    ]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._closing = False
-        self._held: list[events.Key] = []
-
-    async def _on_key(self, event: events.Key) -> None:
-        if self._closing:
-            # given to the box before it closed: it belongs to the queue screen, after
-            # what the box has already done
-            event.stop()
-            event.prevent_default()
-            self._held.append(events.Key(event.key, event.character))
-            return
-        for binding in self._bindings.key_to_bindings.get(event.key, ()):
-            if await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()  # not also Input's own handler, nor again at the App
-                return
-        # not one of the box's keys: Input's handler types it, or it bubbles as usual
-
-    def action_clear(self) -> None:
-        self.value = ""
-        self.screen.clear_filter()  # type: ignore[attr-defined]
-
-    async def action_submit(self) -> None:
-        self.screen.submit_filter(self.value)  # type: ignore[attr-defined]
-
-    def open(self, value: str) -> None:
-        self.display = True
-        self.value = value
-        self.cursor_position = len(value)
-        if self._closing:  # opened again (by the palette) before it had handed its keys on:
-            self._closing = False  # they were typed for the box, so they go into it
-            held, self._held = self._held, []
-            for key in held:
-                self._forward_event(key)
-
-    def close(self) -> None:
-        """Hide the box; focus moves to the list once the keys already given to the box
-        are through it (now, when there are none)."""
-        self.display = False
-        self._closing = True
-        self._hand_on()
-
-    def on_idle(self) -> None:
-        self._hand_on()
-
-    def _hand_on(self) -> None:
-        if not self._closing or self.message_queue_size:
-            return  # something is still on its way through the box: it keeps the focus
-        self._closing = False
-        held, self._held = self._held, []
-        self.screen.after_filter(held)  # type: ignore[attr-defined]
-
-
-def _opens_at_once(binding: Binding) -> Binding:
-    """``/`` as a priority binding: it opens the box as the App takes the key, so the
-    characters typed right behind it go into the box, not to the list as triage keys (a
-    filter typed ahead such as ``/status:triggered`` holds ``r``, ``e``, ``a``...)."""
-    return dataclasses.replace(binding, priority=True) if binding.id == "filter" else binding
-
-
 class QueueScreen(Screen[None]):
     AUTO_FOCUS = "#incidents"
     BINDINGS = [
-        *(_opens_at_once(binding) for binding in bindings_for("queue")),
+        *(opens_at_once(binding) for binding in bindings_for("queue")),
         Binding("escape", "escape", "Clear filter", show=False),
     ]
 
@@ -178,9 +93,6 @@ class QueueScreen(Screen[None]):
         yield StableFooter()
 
     def on_mount(self) -> None:
-        box = self.query_one(FilterInput)
-        box.display = False
-        box.cursor_blink = False  # steady: calmer, and the same in every snapshot
         self.query_one(EmptyGuide).display = False
         self.watch(self.app, "now", self._tick, init=False)
         app = self.console_app
@@ -434,11 +346,7 @@ class QueueScreen(Screen[None]):
         self._show_bar()
 
     def action_filter(self) -> None:
-        box = self.query_one(FilterInput)
-        if self.focused is box:  # not box.has_focus: that follows a turn later
-            raise SkipAction()  # a "/" typed in the open box is text (a priority binding)
-        box.open(self.typed.source)
-        self.set_focus(box)  # now, not a turn later: the next key is already on its way
+        self.query_one(FilterInput).open(self.typed.source)
 
     def action_escape(self) -> None:
         """esc steps back: first the typed filter, then the marks, then to all open."""
@@ -457,31 +365,16 @@ class QueueScreen(Screen[None]):
     def _close_filter(self) -> None:
         self.query_one(FilterInput).close()
 
-    def after_filter(self, keys: builtins.list[events.Key]) -> None:
-        """The box has closed and is through its keys: focus the list now (``focus()``
-        would wait a turn of the App's queue) and hand it, in order, the keys the App gave
-        the box after ``enter``/``esc``, ahead of any the App takes from now on. Each acts
-        as if typed on the queue: ``/`` opens the box again (a priority binding, which the
-        App skipped while the box had focus) and the keys behind it go into the box."""
-        box = self.query_one(FilterInput)
-        if self.focused is box:
-            self.set_focus(self.list)
-        for key in keys:
-            active = self.active_bindings.get(key.key)
-            if box.display:
-                box._forward_event(key)
-            elif active is not None and active.binding.id == "filter":
-                self.action_filter()
-            else:
-                (self.focused or self)._forward_event(key)
+    @property
+    def filter_home(self) -> IncidentList:
+        return self.list
 
     @on(Input.Changed, "#filter-input")
     def _filter_typed(self, event: Input.Changed) -> None:
         """Filter as you type: each complete query applies at once; a half-typed one
         (``svc:`` before its value) keeps the last that parsed, and says why on enter."""
-        box = self.query_one(FilterInput)
-        if not box.display or event.value != box.value:
-            return  # late: the box has closed (enter/esc decided) or changed again since
+        if self.query_one(FilterInput).is_late(event):
+            return
         try:
             typed = parse(event.value)
         except QueryError:

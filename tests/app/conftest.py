@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.command import CommandList, CommandPalette
 
 from backends.sqlite.store import SqliteBackend
@@ -165,6 +166,14 @@ async def loaded(pilot: Any) -> Any:
     await wait_until(lambda: getattr(pilot.app.screen, "loaded", False), pilot=pilot)
     await pilot.pause()
     return pilot.app.screen
+
+
+def type_ahead(app: Any, keys: list[str]) -> None:
+    """Keys that arrive together (typed ahead, a slow link, a loaded machine): all in the
+    App's queue before it takes the first, as the driver posts them, no pause between."""
+    chars = {"slash": "/", "colon": ":", "space": " ", "enter": "\r", "escape": "\x1b"}
+    for key in keys:
+        app.post_message(events.Key(key, chars.get(key, key)))
 
 
 def keys_shown(screen: Any) -> list[str]:

@@ -16,7 +16,7 @@ from console.domain.models import NewIncident, Status
 from console.tui.app import make_app
 from screens.history import PAGE, HistoryScreen
 from screens.incident import IncidentScreen
-from tests.app.conftest import loaded
+from tests.app.conftest import loaded, type_ahead
 from tests.waiting import wait_until
 
 MORE = 120
@@ -43,6 +43,16 @@ async def big(db: Path, clock: FrozenClock) -> Path:
     finally:
         await store.close()
     return db
+
+
+async def open_history(pilot) -> HistoryScreen:  # noqa: ANN001
+    """The queue loaded, then ``H``: the history screen."""
+    await loaded(pilot)
+    await pilot.press("H")
+    await wait_until(lambda: isinstance(pilot.app.screen, HistoryScreen), pilot=pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    return screen
 
 
 def shown(screen: HistoryScreen) -> list[str]:
@@ -76,11 +86,7 @@ async def test_history_pages_through_every_incident_newest_first(
     app = make_app(backend, clock=clock, user="alice")
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            await loaded(pilot)
-            await pilot.press("H")
-            await wait_until(lambda: isinstance(app.screen, HistoryScreen), pilot=pilot)
-            screen = app.screen
-            assert isinstance(screen, HistoryScreen)
+            screen = await open_history(pilot)
             await wait_until(lambda: len(screen.shown) >= PAGE, pilot=pilot)
             assert shown(screen)[:3] == ["INC-128", "INC-127", "INC-126"]
             assert not screen.exhausted  # more below, fetched as the cursor gets there
@@ -128,16 +134,40 @@ async def test_history_pages_through_every_incident_newest_first(
         await backend.close()
 
 
+async def test_history_filter_keys_typed_ahead_act_in_order(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    """The queue's filter box, so the same order of keys: ``/`` opens it as the App takes
+    the key, ``enter`` applies exactly what was typed before it, and the keys behind it
+    act on the history (a ``/`` opens the box again, the letters behind it go in). Before,
+    ``/`` and ``enter`` were bindings run when the key came back up to the App: the letters
+    behind them went to the table, or into the box before it was submitted."""
+    app = make_app(backend, clock=clock, user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(pilot)
+        box = screen.query_one("#history-filter", Input)
+        type_ahead(app, ["slash", *"svc:pay", "enter", "slash", "space", "p2"])
+        await wait_until(
+            lambda: box.value == "svc:pay p2", pilot=pilot, what="'svc:pay p2' in the box"
+        )
+        assert screen.typed.source == "svc:pay" and not app.status_error
+        assert box.display and screen.focused is box
+        type_ahead(app, ["enter", "escape"])  # applied, then cleared: every incident again
+        await wait_until(
+            lambda: screen.typed.is_empty and screen.exhausted and not screen.fetching,
+            pilot=pilot,
+            what="the filter cleared",
+        )
+        assert not box.display and screen.focused is screen.table
+        assert len(screen.shown) == 8 and app.screen is screen
+
+
 async def test_history_says_why_a_filter_is_refused(
     backend: SqliteBackend, clock: FrozenClock
 ) -> None:
     app = make_app(backend, clock=clock, user="alice")
     async with app.run_test(size=(120, 40)) as pilot:
-        await loaded(pilot)
-        await pilot.press("H")
-        await wait_until(lambda: isinstance(app.screen, HistoryScreen), pilot=pilot)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
+        screen = await open_history(pilot)
         await wait_until(lambda: screen.exhausted, pilot=pilot)
         assert len(screen.shown) == 8  # the resolved INC-8 too
         await pilot.press("slash", *"svc:", "enter")

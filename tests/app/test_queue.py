@@ -6,16 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from textual import events
-
 from backends.sqlite.store import SqliteBackend
 from console.domain.clock import FrozenClock
 from console.domain.lifecycle import Acknowledge, Resolve, SetPriority
 from console.domain.models import Priority, Status
 from console.tui.app import make_app
-from screens.queue import FilterInput
-from tests.app.conftest import EVIL_TITLE, keys_shown, loaded
+from tests.app.conftest import EVIL_TITLE, keys_shown, loaded, type_ahead
 from tests.waiting import wait_until
+from widgets.filter_box import FilterInput
 
 OPEN_ORDER = ["INC-2", "INC-1", "INC-4", "INC-3", "INC-7", "INC-5", "INC-6"]
 
@@ -126,14 +124,6 @@ async def test_filter_language(backend: SqliteBackend, clock: FrozenClock) -> No
         assert keys_shown(screen) == ["INC-3"]
         await pilot.press("slash", "escape", "slash", *'"visa debit"', "enter")
         assert keys_shown(screen) == ["INC-4"]
-
-
-def type_ahead(app: Any, keys: list[str]) -> None:
-    """Keys that arrive together (typed ahead, a slow link, a loaded machine): all in the
-    App's queue before it takes the first, as the driver posts them, no pause between."""
-    chars = {"slash": "/", "colon": ":", "space": " ", "enter": "\r", "escape": "\x1b"}
-    for key in keys:
-        app.post_message(events.Key(key, chars.get(key, key)))
 
 
 async def test_keys_typed_ahead_of_the_filter_box_go_where_they_were_aimed(
