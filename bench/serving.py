@@ -19,6 +19,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,16 +27,17 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 
 
 def start_server(
-    db: Path, config: Path, *, timeout: float = 60.0
+    db: Path, config: Path, *, timeout: float = 60.0, wrapper: Sequence[str] = ()
 ) -> tuple[subprocess.Popen[str], str]:
     """Start ``incidents serve`` on ``db`` with the config file ``config`` (it must exist;
-    an empty file means the defaults); return the process and its base URL."""
+    an empty file means the defaults); return the process and its base URL. ``wrapper``
+    is a command line to run the server under (``valgrind --tool=callgrind``, say)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("INCIDENTS_")}
     env["INCIDENTS_CONFIG"] = str(config)
     env["XDG_CONFIG_HOME"] = str(config.parent)
     env["PYTHONUNBUFFERED"] = "1"
     process = subprocess.Popen(
-        [sys.executable, "-m", "console", "serve", "--db", str(db), "--port", "0"],
+        [*wrapper, sys.executable, "-m", "console", "serve", "--db", str(db), "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

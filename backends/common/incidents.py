@@ -62,8 +62,11 @@ def build_incident(
     services: Mapping[str, Service],
     users: set[str],
     policies: set[str],
+    *,
+    alert_count: int = 0,
 ) -> Incident:
-    """The incident ``new`` describes, at version 1, with id ``incident_id``.
+    """The incident ``new`` describes, at version 1, with id ``incident_id`` (and
+    ``alert_count`` alerts, when intake opens it).
 
     Refuses (``InvalidAction``) an unknown service, assignee or policy, naming the known
     ones; cleans untrusted text; the priority is the override, else the ITIL matrix.
@@ -97,6 +100,7 @@ def build_incident(
         dedup_key=new.dedup_key,
         labels={clean(k, limit=64): clean(v, limit=500) for k, v in new.labels.items()},
         links=new.links,
+        alert_count=alert_count,
         version=1,
         updated_at=created,
     )

@@ -99,6 +99,8 @@ def check_key(secret: str, row: Sequence[Any] | None) -> Integration | None:
 
 def _jsonable(value: Any) -> dict[str, Any]:
     """Sender-supplied details as plain JSON (anything exotic becomes a string)."""
+    if all(type(k) is str and (v is None or type(v) is str) for k, v in value.items()):
+        return dict(value)  # already plain JSON (an Alertmanager alert's details are)
     return json.loads(json.dumps(dict(value), default=str))
 
 

@@ -232,12 +232,17 @@ async def _ingest(
             for incident_id_, entry_id, item in zip(
                 ids, entry_ids, decided.new_incidents, strict=True
             ):
-                incident = build_incident(incident_id_, item.new, now, services, users, policies)
-                incident = incident.model_copy(update={"alert_count": item.alert_count})
-                created.append(incident)
-                entries.append(
-                    lifecycle.created_entry(incident, actor).model_copy(update={"id": entry_id})
+                incident = build_incident(
+                    incident_id_,
+                    item.new,
+                    now,
+                    services,
+                    users,
+                    policies,
+                    alert_count=item.alert_count,
                 )
+                created.append(incident)
+                entries.append(lifecycle.created_entry(incident, actor, entry_id))
             await store.insert_incidents(tx, created, entries, now)
 
         def incident_id(ref: int | NewRef) -> int:

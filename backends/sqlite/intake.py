@@ -70,16 +70,21 @@ def _forget(store: SqliteBackend, integration_id: str) -> None:
 _parsed_services: dict[str, Service] = {}
 
 
-def _service(db: sqlite3.Connection, service_id: str) -> Service | None:
-    row = db.execute("SELECT data FROM services WHERE id = ?", [service_id]).fetchone()
-    if row is None:
-        return None
-    service = _parsed_services.get(row[0])
+def _parsed_service(data: str) -> Service:
+    service = _parsed_services.get(data)
     if service is None:
         if len(_parsed_services) >= 256:
             _parsed_services.clear()
-        service = _parsed_services[row[0]] = Service.model_validate_json(row[0])
+        service = _parsed_services[data] = Service.model_validate_json(data)
     return service
+
+
+# One statement for both checks ``_ingest`` makes first: no row if the integration was
+# revoked (or removed), a row with NULL if its service is gone.
+_ACTIVE_SERVICE = (
+    "SELECT s.data FROM integrations i LEFT JOIN services s ON s.id = ?"
+    " WHERE i.id = ? AND i.revoked_at IS NULL"
+)
 
 
 _NEXT_IDS = (
@@ -249,18 +254,16 @@ def _ingest(
 ) -> IngestResult:
     stamp = now.timestamp()
     actor = integration.actor
-    active = db.execute(
-        "SELECT 1 FROM integrations WHERE id = ? AND revoked_at IS NULL", [integration.id]
-    ).fetchall()
-    if not active:
+    found = db.execute(_ACTIVE_SERVICE, [integration.service, integration.id]).fetchone()
+    if found is None:
         raise KeyRevoked(f"integration {integration.id} was revoked; nothing was stored")
-    service = _service(db, integration.service)
-    services = {service.id: service} if service is not None else {}
-    if service is None:
+    if found[0] is None:
         raise InvalidAction(
             f"the service {integration.service!r} of integration {integration.id} no longer "
             "exists; create it again or revoke the integration"
         )
+    service = _parsed_service(found[0])
+    services = {service.id: service}
     state = _load_state(db, integration, signals)
     decided = plan(signals, state, service=service.id, auto_resolve=service.auto_resolve)
     # The next free ids of the three tables, in one statement (the write lock is held, so
@@ -281,12 +284,11 @@ def _ingest(
         next_entry += len(decided.new_incidents)
         entries: list[TimelineEntry] = []
         for n, item in enumerate(decided.new_incidents):
-            incident = build_incident(first + n, item.new, now, services, users, policies)
-            incident = incident.model_copy(update={"alert_count": item.alert_count})
-            created.append(incident)
-            entries.append(
-                lifecycle.created_entry(incident, actor).model_copy(update={"id": entry_id + n})
+            incident = build_incident(
+                first + n, item.new, now, services, users, policies, alert_count=item.alert_count
             )
+            created.append(incident)
+            entries.append(lifecycle.created_entry(incident, actor, entry_id + n))
         for sql, rows in store.insert_rows(created, entries, now, store.policies_sync(db, created)):
             db.executemany(sql, rows)
 

@@ -632,7 +632,8 @@ def plan(
             plan_ = out.new_incidents[ref.index]
             impact = min(b.impact, plan_.new.impact)
             urgency = min(b.urgency, plan_.new.urgency)
-            plan_.new = plan_.new.model_copy(update={"impact": impact, "urgency": urgency})
+            if (impact, urgency) != (plan_.new.impact, plan_.new.urgency):
+                plan_.new = plan_.new.model_copy(update={"impact": impact, "urgency": urgency})
             if b.acknowledge:
                 out.actions.append((ref, Acknowledge()))
         else:

@@ -303,9 +303,10 @@ def apply(
     return new, timeline
 
 
-def created_entry(incident: Incident, actor: str) -> TimelineEntry:
-    """The first timeline entry of a new incident."""
+def created_entry(incident: Incident, actor: str, entry_id: int | None = None) -> TimelineEntry:
+    """The first timeline entry of a new incident (``entry_id``: its id, if known yet)."""
     return TimelineEntry(
+        id=entry_id,
         incident_id=incident.id,
         version=incident.version,
         at=incident.created_at,

@@ -119,3 +119,23 @@ async def test_a_light_group_waits_for_another_process_holding_the_write_lock(
             other.close()
         rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
         assert [row[0] for row in rows] == ["x", "mine"]
+
+
+async def test_a_lone_work_needs_no_savepoint_and_one_that_fails_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        statements: list[str] = []
+        assert store._writer is not None
+        store._writer.set_trace_callback(statements.append)
+        assert await store.write(_insert("alone")) == "alone"
+        with pytest.raises(InvalidAction):
+            await store.write(_insert("refused", fail=True))
+        assert await store.write(_insert("after")) == "after"
+        store._writer.set_trace_callback(None)
+        assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in statements)
+        assert sum(s.startswith("BEGIN") for s in statements) == 3
+        assert sum(s == "COMMIT" for s in statements) == 2  # the refused one commits nothing
+        assert sum(s == "ROLLBACK" for s in statements) == 1
+        rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
+        assert [row[0] for row in rows] == ["alone", "after"]
