@@ -359,11 +359,8 @@ class QueueScreen(Screen[None]):
 
     def clear_filter(self) -> None:
         self.typed = Filter()
-        self._close_filter()
-        self._apply_filter()
-
-    def _close_filter(self) -> None:
         self.query_one(FilterInput).close()
+        self._apply_filter()
 
     @property
     def filter_home(self) -> IncidentList:
@@ -394,7 +391,7 @@ class QueueScreen(Screen[None]):
             self.console_app.set_status("")
         if unknown := self._unknown_services(self.typed):
             self.console_app.set_status(f"filter: {unknown}", error=True)
-        self._close_filter()
+        self.query_one(FilterInput).close()
         self._apply_filter()
 
     def _unknown_services(self, typed: Filter) -> str:
