@@ -246,6 +246,7 @@ class Zygote:
 
     def __init__(self, home: Path) -> None:
         self.home = home
+        self._forks = 0
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("zygote.py"))],
             stdin=subprocess.PIPE,
@@ -262,7 +263,11 @@ class Zygote:
     def fork(self, db: Path, config: Path | None = None) -> ForkedServer:
         """A server on ``db`` (with the settings of ``config``, a TOML file, if given)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        log = db.with_suffix(".log")
+        # A log of its own per fork: a server forked again on the same database (a restart
+        # with other settings) must not be found "listening" at the old one's address, read
+        # from the log before the new child truncated it.
+        self._forks += 1
+        log = db.with_name(f"{db.stem}.{self._forks}.log")
         self.proc.stdin.write(f"{db}\t{log}\t{config or ''}\n")
         self.proc.stdin.flush()
         pid = int(self.proc.stdout.readline())
