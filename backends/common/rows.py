@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.domain.escalation import escalation_clock, escalator_due, next_breach_mark
+from console.domain.escalation import escalation_clock, escalator_due_from, next_breach_mark
 from console.domain.models import Change, EscalationPolicy, Incident, TimelineEntry, utc
 from console.domain.query import searchable
 from console.domain.sla import SlaPolicy, sort_due
@@ -75,14 +75,15 @@ def due_row(
     loop, and ``escalation_from``, epoch microseconds of ``since``, only while triggered
     and ``linear``) and ``breach_mark`` (``next_breach_mark``)."""
     clock = escalation_clock(incident)
+    mark = next_breach_mark(incident, sla, now)
     return (
         ts(sort_due(incident, sla, now)),
-        ts(escalator_due(incident, policy, sla, now)),
+        ts(escalator_due_from(incident, policy, mark)),
         incident.policy,
         incident.escalation_level,
         incident.escalation_loop,
         micros(clock.since) if clock is not None and clock.linear else None,
-        ts(next_breach_mark(incident, sla, now)),
+        ts(mark),
     )
 
 

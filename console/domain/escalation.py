@@ -319,11 +319,15 @@ def escalator_due(
     to mark (``next_breach_mark``); ``None`` if never by time alone. Stores keep it as a
     column, recomputed on every write of the incident and for every incident of a policy
     when the policy changes, so one escalator pass reads only ``escalator_due <= now``."""
-    instants = [
-        at
-        for at in (next_escalation_at(incident, policy), next_breach_mark(incident, sla, now))
-        if at is not None
-    ]
+    return escalator_due_from(incident, policy, next_breach_mark(incident, sla, now))
+
+
+def escalator_due_from(
+    incident: Incident, policy: EscalationPolicy | None, mark: datetime | None
+) -> datetime | None:
+    """``escalator_due`` from the incident's ``next_breach_mark`` (``mark``), for a caller
+    that needs both (a store's row holds each)."""
+    instants = [at for at in (next_escalation_at(incident, policy), mark) if at is not None]
     return min(instants, default=None)
 
 

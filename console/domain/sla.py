@@ -280,6 +280,8 @@ def due_time(
     Known pauses are skipped; an open pause is taken to end at ``now``.
     """
     start = utc(start)
+    if not pauses and calendar is None:
+        return start + target  # nothing to skip: every instant counts
     now = utc(now) if now is not None else start
     left = target
     for a, b in _countable(start, _closed_pauses(pauses, max(now, start)), calendar):
