@@ -98,6 +98,14 @@ def _json_list(values: Sequence[object]) -> str:
     return json.dumps(list(values))
 
 
+def _one_of(column: str, values: Sequence[object]) -> tuple[str, object]:
+    """SQL for "``column`` is one of ``values``" and its parameter: ``= ?`` for one value
+    (most webhooks carry one alert: no ``json_each`` table to set up), else ``json_each``."""
+    if len(values) == 1:
+        return f"{column} = ?", values[0]
+    return f"{column} IN (SELECT value FROM json_each(?))", _json_list(values)
+
+
 # --- integrations ----------------------------------------------------------------------------
 
 
@@ -180,24 +188,24 @@ def _load_state(
     keys = sorted({s.alert_key for s in signals})
     groups = sorted({s.group_key for s in signals})
     state = IngestState()
+    named, param = _one_of("alert_key", keys)
     rows = db.execute(
         "SELECT a.id, a.alert_key, a.incident_id, a.status, a.data FROM alerts a"
-        " JOIN (SELECT max(id) AS id FROM alerts WHERE integration_id = ?"
-        "       AND alert_key IN (SELECT value FROM json_each(?)) GROUP BY alert_key) latest"
-        " ON a.id = latest.id",
-        [integration.id, _json_list(keys)],
+        f" JOIN (SELECT max(id) AS id FROM alerts WHERE integration_id = ? AND {named}"
+        " GROUP BY alert_key) latest ON a.id = latest.id",
+        [integration.id, param],
     ).fetchall()
     for alert_id, key, incident_id, status, data in rows:
         count = json.loads(data).get("count", 1)
         state.alerts[key] = KnownAlert(
             id=alert_id, incident=incident_id, status=status, count=count
         )
+    named, param = _one_of("a.group_key", groups)
     rows = db.execute(
         "SELECT a.group_key, max(a.incident_id) FROM alerts a"
         " JOIN incidents i ON i.id = a.incident_id"
-        " WHERE a.integration_id = ? AND a.group_key IN (SELECT value FROM json_each(?))"
-        " AND i.is_open = 1 GROUP BY a.group_key",
-        [integration.id, _json_list(groups)],
+        f" WHERE a.integration_id = ? AND {named} AND i.is_open = 1 GROUP BY a.group_key",
+        [integration.id, param],
     ).fetchall()
     state.groups = {group: incident_id for group, incident_id in rows}
     ids = sorted(
@@ -205,17 +213,15 @@ def _load_state(
         | set(state.groups.values())
     )
     if ids:
-        rows = db.execute(
-            "SELECT id, data FROM incidents WHERE id IN (SELECT value FROM json_each(?))",
-            [_json_list(ids)],
-        ).fetchall()
+        named, param = _one_of("id", ids)
+        rows = db.execute(f"SELECT id, data FROM incidents WHERE {named}", [param]).fetchall()
         state.incidents = {row[0]: Incident.model_validate_json(row[1]) for row in rows}
     open_ids = [i for i, incident in state.incidents.items() if incident.is_open]
     if open_ids:
+        named, param = _one_of("incident_id", open_ids)
         rows = db.execute(
-            "SELECT incident_id, alert_key FROM alerts"
-            " WHERE incident_id IN (SELECT value FROM json_each(?)) AND status != 'resolved'",
-            [_json_list(open_ids)],
+            f"SELECT incident_id, alert_key FROM alerts WHERE {named} AND status != 'resolved'",
+            [param],
         ).fetchall()
         for incident_id, key in rows:
             state.open_alerts.setdefault(incident_id, set()).add(key)
@@ -307,10 +313,8 @@ def _ingest(
             insert_rows,
         )
     if decided.updates:
-        rows = db.execute(
-            "SELECT id, data FROM alerts WHERE id IN (SELECT value FROM json_each(?))",
-            [_json_list(sorted(decided.updates))],
-        ).fetchall()
+        named, param = _one_of("id", sorted(decided.updates))
+        rows = db.execute(f"SELECT id, data FROM alerts WHERE {named}", [param]).fetchall()
         update_rows = []
         for alert_id_, data in rows:
             new = updated_alert(Alert.model_validate_json(data), decided.updates[alert_id_], now)
