@@ -60,8 +60,48 @@ async def test_a_failing_writer_in_a_group_stores_nothing_and_the_others_commit(
         store._writer.set_trace_callback(None)
         assert results[0] == "a" and results[2] == "c"
         assert isinstance(results[1], InvalidAction)
+        # Tried without savepoints and rolled back, then again with one per work: one
+        # COMMIT for the three.
+        assert sum(s.startswith("BEGIN") for s in statements) == 2
+        assert sum(s == "ROLLBACK" for s in statements) == 1
+        assert sum(s == "COMMIT" for s in statements) == 1
+        assert sum(s.startswith("SAVEPOINT") for s in statements) == 3
+        rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
+        assert sorted(row[0] for row in rows) == ["a", "c"]
+
+
+@pytest.mark.parametrize("weight", [1, INLINE_WEIGHT])
+async def test_a_group_that_succeeds_runs_without_savepoints(tmp_path: Path, weight: int) -> None:
+    # A savepoint journals every page its work changes first; a group where nothing fails
+    # needs none, on the loop's thread (light) or the writer's (heavy).
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        statements: list[str] = []
+        assert store._writer is not None
+        store._writer.set_trace_callback(statements.append)
+        results = await asyncio.gather(
+            *(store.write(_insert(marker), weight=weight) for marker in "abc")
+        )
+        store._writer.set_trace_callback(None)
+        assert results == ["a", "b", "c"]
+        assert not any(s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")) for s in statements)
         assert sum(s.startswith("BEGIN") for s in statements) == 1
         assert sum(s == "COMMIT" for s in statements) == 1
+        rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
+        assert sorted(row[0] for row in rows) == ["a", "b", "c"]
+
+
+async def test_a_failing_writer_in_a_heavy_group_stores_nothing_and_the_others_commit(
+    tmp_path: Path,
+) -> None:
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        results = await asyncio.gather(
+            store.write(_insert("a"), weight=INLINE_WEIGHT),
+            store.write(_insert("b", fail=True), weight=INLINE_WEIGHT),
+            store.write(_insert("c"), weight=INLINE_WEIGHT),
+            return_exceptions=True,
+        )
+        assert results[0] == "a" and results[2] == "c"
+        assert isinstance(results[1], InvalidAction)
         rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
         assert sorted(row[0] for row in rows) == ["a", "c"]
 
