@@ -22,7 +22,7 @@ from console.domain.models import (
     utc,
 )
 from console.domain.problems import Problem, link_for
-from console.domain.text import clean
+from console.domain.text import fit
 
 # Short past-tense phrases for conflict messages ("acknowledged by alice; note by bob").
 CHANGED: dict[str, str] = {
@@ -69,7 +69,8 @@ def build_incident(
     ``alert_count`` alerts, when intake opens it).
 
     Refuses (``InvalidAction``) an unknown service, assignee or policy, naming the known
-    ones; cleans untrusted text; the priority is the override, else the ITIL matrix.
+    ones; bounds the text (cleaned already: ``NewIncident``'s fields are ``Line`` /
+    ``Text``); the priority is the override, else the ITIL matrix.
     """
     service = services.get(new.service)
     if service is None:
@@ -86,8 +87,8 @@ def build_incident(
     return Incident(
         id=incident_id,
         key=f"INC-{incident_id}",
-        title=clean(new.title, limit=500),
-        description=clean(new.description, multiline=True),
+        title=fit(new.title, 500),
+        description=new.description,
         service=service.id,
         impact=new.impact,
         urgency=new.urgency,
@@ -96,9 +97,9 @@ def build_incident(
         assignee=new.assignee,
         policy=new.policy or service.policy,
         created_at=created,
-        source=clean(new.source, limit=64) or "manual",
+        source=fit(new.source, 64) or "manual",
         dedup_key=new.dedup_key,
-        labels={clean(k, limit=64): clean(v, limit=500) for k, v in new.labels.items()},
+        labels={fit(k, 64): fit(v, 500) for k, v in new.labels.items()},
         links=new.links,
         alert_count=alert_count,
         version=1,

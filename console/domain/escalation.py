@@ -236,8 +236,10 @@ def next_escalation_at(incident: Incident, policy: EscalationPolicy | None) -> d
     level counts from when that level was reached (or from creation for level 1), and time on
     hold in between does not count (a resumed incident is not escalated the same second).
     """
+    if policy is None:
+        return None
     clock = escalation_clock(incident)
-    if policy is None or clock is None:
+    if clock is None:
         return None
     wait = level_wait(policy, clock.level, clock.loop)
     if wait is None:

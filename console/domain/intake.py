@@ -48,7 +48,7 @@ from console.domain.models import (
     Status,
     priority_for,
 )
-from console.domain.text import Data, Line, Text, clean
+from console.domain.text import Data, Line, Text, clean, fit
 
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
 """Alertmanager's ``endsAt`` of an alert that is still firing (Go's zero time)."""
@@ -199,13 +199,19 @@ def severity_rule(severity: str, rules: IntakeSettings) -> tuple[str, int, int]:
     return name, rule.impact, rule.urgency
 
 
-def clean_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    """Labels safe to show and store: cleaned, bounded, at most ``LABELS_MAX`` of them."""
+def clean_labels(labels: Mapping[str, str], *, cleaned: bool = False) -> dict[str, str]:
+    """Labels safe to show and store: cleaned, bounded, at most ``LABELS_MAX`` of them.
+    ``cleaned``: keys and values are already clean single lines (a wire model's ``Line``
+    fields), so they are only bounded."""
     out: dict[str, str] = {}
     for key in sorted(labels)[:LABELS_MAX]:
-        name = clean(key, limit=LABEL_KEY_LIMIT).strip()
+        if cleaned:
+            name, value = fit(key, LABEL_KEY_LIMIT).strip(), fit(labels[key], LABEL_VALUE_LIMIT)
+        else:
+            name = clean(key, limit=LABEL_KEY_LIMIT).strip()
+            value = clean(labels[key], limit=LABEL_VALUE_LIMIT)
         if name:
-            out[name] = clean(labels[key], limit=LABEL_VALUE_LIMIT)
+            out[name] = value
     return out
 
 
@@ -252,7 +258,9 @@ def parse_alertmanager(body: bytes | str, rules: IntakeSettings) -> tuple[AmWebh
     for alert in hook.alerts:
         labels = {**hook.commonLabels, **alert.labels}
         annotations = {**hook.commonAnnotations, **alert.annotations}
-        fingerprint = clean(alert.fingerprint).strip() or label_fingerprint(alert.labels)
+        # Every string of ``hook`` is clean already (``Line`` / ``Text``): only the
+        # annotations, multi-line there, are cleaned again here, as single lines.
+        fingerprint = alert.fingerprint.strip() or label_fingerprint(alert.labels)
         name, impact, urgency = severity_rule(labels.get(rules.severity_label, ""), rules)
         summary = (
             annotations.get("summary")
@@ -278,11 +286,11 @@ def parse_alertmanager(body: bytes | str, rules: IntakeSettings) -> tuple[AmWebh
                 alert_key=fingerprint,
                 group_key=group,
                 summary=clean(summary, limit=TITLE_LIMIT),
-                description=clean(annotations.get("description", ""), multiline=True)[:TEXT_LIMIT],
+                description=annotations.get("description", "")[:TEXT_LIMIT],
                 severity=name,
                 impact=impact,
                 urgency=urgency,
-                labels=clean_labels(labels),
+                labels=clean_labels(labels, cleaned=True),
                 annotations=clean_labels(annotations),
                 links=tuple(link for link in links if link is not None),
                 details=details,

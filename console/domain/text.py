@@ -91,8 +91,14 @@ def clean(text: str | None, *, multiline: bool = False, limit: int | None = None
     # like this, and intake cleans a dozen fields an alert.
     if not text.isprintable() or (not text.isascii() and _PRINTABLE_INVISIBLE.search(text)):
         text = scrub(text, multiline)
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…" if limit > 0 else ""
+    return text if limit is None else fit(text, limit)
+
+
+def fit(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis ending what was cut (``clean``'s
+    ``limit``, for text that is already clean: a wire model's field)."""
+    if len(text) > limit:
+        return text[: limit - 1] + "…" if limit > 0 else ""
     return text
 
 
@@ -137,12 +143,9 @@ def clean_data(item: Any, *, text_limit: int = 20_000, depth: int = 0) -> Any:
     return clean(str(item), limit=1000)
 
 
-def _line(text: str) -> str:
-    return clean(text)
-
-
-Line = Annotated[str, AfterValidator(_line)]
-"""A string field of one line that comes from outside: cleaned as it is validated."""
+Line = Annotated[str, AfterValidator(clean)]
+"""A string field of one line that comes from outside: cleaned as it is validated (``clean``
+itself is the validator: one call a field, ~20 in a 1-alert webhook)."""
 Text = Annotated[str, AfterValidator(clean_text)]
 """A string field that may hold several lines, cleaned as it is validated."""
 Data = Annotated[Any, AfterValidator(clean_data)]
