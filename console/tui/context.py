@@ -153,6 +153,9 @@ class ConsoleContext(Protocol):
     def tick(self) -> None:
         """One beat of the app clock (tests and benches call it)."""
 
+    def collect_garbage_when_idle(self) -> None:
+        """Run a full garbage collection once no key or mouse input came for a while."""
+
     async def sign_in(self, token: str) -> None:
         """Connect with ``token`` and start the console (the sign-in screen calls it);
         raises the backend's error when the token or the server says no."""
