@@ -58,6 +58,7 @@ from widgets.change_list import ChangeList
 from widgets.footer import StableFooter
 from widgets.form_level import LEVEL_NAMES
 from widgets.keybindings import bindings_for
+from widgets.panel import Panel
 from widgets.render_once import RenderOnce
 from widgets.status_line import StatusLine
 
@@ -75,7 +76,7 @@ def _row(table: Table, label: str, value: Text | str) -> None:
     table.add_row(Text(label, style="dim"), value if isinstance(value, Text) else Text(value))
 
 
-class SlaPanel(Static):
+class SlaPanel(Panel):
     """Both SLA clocks; colours come from the theme, and every state is also spelled out."""
 
     COMPONENT_CLASSES = {"sla--warning", "sla--breached", "sla--dim", "sla--ok"}
@@ -94,7 +95,7 @@ class SlaPanel(Static):
         for kind in ("response", "resolution"):
             clock = sla_clock(incident, now, policy, kind)  # type: ignore[arg-type]
             _row(table, kind.capitalize(), self._clock_text(incident, clock))
-        self.update(RenderOnce(table))
+        self.show_content(RenderOnce(table))
 
     def _clock_text(self, incident: Incident, clock: SlaClock) -> Text:
         style = self.get_component_rich_style
@@ -222,6 +223,8 @@ class IncidentScreen(Screen[None]):
         self.incident_id = incident_id
         self.incident: Incident | None = None
         self.entries: list[TimelineEntry] = []
+        self.timeline_loaded = False
+        """``entries`` are the incident's (read by ``load``), not the empty start."""
         self.alerts: list[Alert] = []
         self.candidates: list[Candidate] = []
         """Changes shortly before this incident started (``console.domain.changes``)."""
@@ -240,6 +243,7 @@ class IncidentScreen(Screen[None]):
         self.incident_id = incident_id
         self.incident = None
         self.entries = []
+        self.timeline_loaded = False
         self.alerts = []
         self.candidates = []
         self.load_error = ""
@@ -247,25 +251,25 @@ class IncidentScreen(Screen[None]):
 
     # layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(Text("loading…"), id="headline", markup=False)
-        yield Static(Text(""), id="presence", markup=False)
+        yield Panel(Text("loading…"), id="headline", markup=False)
+        yield Panel(Text(""), id="presence", markup=False)
         # Scrolls (tab focuses it) when a small terminal cannot show every detail.
         with VerticalScroll(id="upper"), Horizontal(id="columns"):
-            yield Static(Text(""), id="details", markup=False)
+            yield Panel(Text(""), id="details", markup=False)
             with Vertical(id="side"):
                 yield Static("SLA", classes="section")
                 yield SlaPanel(Text(""), id="sla", markup=False)
                 yield Static("Escalation", classes="section")
-                yield Static(Text(""), id="escalation", markup=False)
+                yield Panel(Text(""), id="escalation", markup=False)
                 # Shown only for incidents that monitoring opened (``backend.alerts``).
                 yield Static("Alerts", classes="section", id="alerts-title")
-                yield Static(Text(""), id="alerts", markup=False)
+                yield Panel(Text(""), id="alerts", markup=False)
                 yield Static("Changes before it started", classes="section", id="changes-title")
                 yield ChangeList(id="changes")
                 yield Static("Why", classes="section", id="why-title")
-                yield Static(Text(""), id="why", markup=False)
+                yield Panel(Text(""), id="why", markup=False)
         with VerticalScroll(id="timeline-scroll", can_focus=True):
-            yield Static(Text("Timeline: loading…"), id="timeline", markup=False)
+            yield Panel(Text("Timeline: loading…"), id="timeline", markup=False)
         yield StatusLine(id="status")
         yield StableFooter()
 
@@ -322,6 +326,7 @@ class IncidentScreen(Screen[None]):
             if self.incident is None or incident.version >= self.incident.version:
                 self.incident = incident
             self.entries = entries
+            self.timeline_loaded = True
             self.alerts = alerts
             self.candidates = candidates or []
         if self.load_error:
@@ -363,7 +368,7 @@ class IncidentScreen(Screen[None]):
         presence = context(self).presence
         text = presence.describe(self.incident_id) if presence is not None else ""
         self.set_class(bool(text), "-has-presence")
-        self.query_one("#presence", Static).update(Text(f"also here: {text}" if text else ""))
+        self.query_one("#presence", Panel).show_content(Text(f"also here: {text}" if text else ""))
 
     def _tick(self, now: datetime) -> None:
         if self.incident is not None and self.is_mounted and self.is_current:
@@ -374,12 +379,12 @@ class IncidentScreen(Screen[None]):
         if not self.is_mounted:
             return
         incident = self.incident
-        headline = self.query_one("#headline", Static)
+        headline = self.query_one("#headline", Panel)
         if incident is None:
-            headline.update(Text(self.load_error or "loading…"))
+            headline.show_content(Text(self.load_error or "loading…"))
             # what a reused screen showed of the previous incident must not stay up
-            self.query_one("#details", Static).update(Text(""))
-            self.query_one("#timeline", Static).update(Text("Timeline: loading…"))
+            self.query_one("#details", Panel).show_content(Text(""))
+            self.query_one("#timeline", Panel).show_content(Text("Timeline: loading…"))
             return
         line = Text()
         line.append(incident.key)
@@ -389,18 +394,25 @@ class IncidentScreen(Screen[None]):
         line.append(clean(incident.title) or "(no title)")
         if self.load_error:
             line.append(f"   ({self.load_error})", style="italic")
-        headline.update(line)
-        self.query_one("#details", Static).update(RenderOnce(self._details(incident)))
+        headline.show_content(line)
+        self.query_one("#details", Panel).show_content(RenderOnce(self._details(incident)))
         self._show_clocks(self._now())
-        self.query_one("#timeline", Static).update(RenderOnce(self._timeline(self.entries)))
+        timeline = self.query_one("#timeline", Panel)
+        if self.timeline_loaded or self.load_error:
+            timeline.show_content(RenderOnce(self._timeline(self.entries)))
+        else:
+            # As tall as what it replaces (blank below): the screen is not laid out again
+            # for the placeholder, only once the timeline is in and if its height differs.
+            blank = "\n" * max(0, timeline.size.height - 1)
+            timeline.show_content(Text("Timeline: loading…" + blank))
         self.set_class(bool(self.alerts), "-has-alerts")
         if self.alerts:
-            self.query_one("#alerts", Static).update(alert_lines(self.alerts))
+            self.query_one("#alerts", Panel).show_content(alert_lines(self.alerts))
         linked = {link.ref for link in incident.links if link.kind is LinkKind.CHANGE}
         self.set_class(bool(self.candidates), "-has-changes")
         self.query_one("#changes", ChangeList).show(self.candidates, linked)
         if self.has_class("-show-why"):
-            self.query_one("#why", Static).update(self._why(incident))
+            self.query_one("#why", Panel).show_content(self._why(incident))
         self._show_presence()
 
     def _now(self) -> datetime:
@@ -414,7 +426,9 @@ class IncidentScreen(Screen[None]):
             return
         app = context(self)
         self.query_one("#sla", SlaPanel).show(incident, now, app.settings.sla)
-        self.query_one("#escalation", Static).update(RenderOnce(self._escalation(incident, now)))
+        self.query_one("#escalation", Panel).show_content(
+            RenderOnce(self._escalation(incident, now))
+        )
 
     def _details(self, incident: Incident) -> Table:
         app = context(self)
@@ -620,7 +634,7 @@ class IncidentScreen(Screen[None]):
         """Show (or hide) why the alerts joined this incident and why it has its priority."""
         self.toggle_class("-show-why")
         if self.incident is not None:
-            self.query_one("#why", Static).update(self._why(self.incident))
+            self.query_one("#why", Panel).show_content(self._why(self.incident))
 
     def _why(self, incident: Incident) -> Text:
         rules = context(self).settings.intake
