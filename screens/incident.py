@@ -58,6 +58,7 @@ from widgets.change_list import ChangeList
 from widgets.footer import StableFooter
 from widgets.form_level import LEVEL_NAMES
 from widgets.keybindings import bindings_for
+from widgets.pairs import Pairs
 from widgets.panel import Panel
 from widgets.render_once import RenderOnce
 from widgets.status_line import StatusLine
@@ -70,10 +71,6 @@ def when(at: datetime | None) -> str:
 def mmss(seconds: float) -> str:
     """A non-negative duration written the way the SLA cells write it."""
     return durations.countdown(seconds)
-
-
-def _row(table: Table, label: str, value: Text | str) -> None:
-    table.add_row(Text(label, style="dim"), value if isinstance(value, Text) else Text(value))
 
 
 class SlaPanel(Panel):
@@ -89,13 +86,11 @@ class SlaPanel(Panel):
     """
 
     def show(self, incident: Incident, now: datetime, policy: SlaPolicy) -> None:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True)
-        table.add_column()
+        pairs = Pairs()
         for kind in ("response", "resolution"):
             clock = sla_clock(incident, now, policy, kind)  # type: ignore[arg-type]
-            _row(table, kind.capitalize(), self._clock_text(incident, clock))
-        self.show_content(RenderOnce(table))
+            pairs.add(kind.capitalize(), self._clock_text(incident, clock))
+        self.show_content(RenderOnce(pairs))
 
     def _clock_text(self, incident: Incident, clock: SlaClock) -> Text:
         style = self.get_component_rich_style
@@ -430,15 +425,13 @@ class IncidentScreen(Screen[None]):
             RenderOnce(self._escalation(incident, now))
         )
 
-    def _details(self, incident: Incident) -> Table:
+    def _details(self, incident: Incident) -> Pairs:
         app = context(self)
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True)
-        table.add_column()
+        pairs = Pairs()
         services = {s.id: s for s in app.directory.services}
         service = services.get(incident.service)
         name = f"{incident.service} ({service.name})" if service else incident.service
-        _row(table, "Service", clean(name))
+        pairs.add("Service", clean(name))
         status = incident.status.value.replace("_", " ")
         if incident.status == Status.ON_HOLD and incident.hold_reason:
             status += f" ({incident.hold_reason.value.replace('_', ' ')})"
@@ -446,7 +439,7 @@ class IncidentScreen(Screen[None]):
             status += f" ({incident.resolution_code.value.replace('_', ' ')})"
         if incident.reopen_count:
             status += f", reopened {incident.reopen_count}x"
-        _row(table, "Status", status)
+        pairs.add("Status", status)
         priority = Text()
         priority.append(incident.priority.value, style=PRIORITY_STYLES[incident.priority.value])
         priority.append(
@@ -455,24 +448,24 @@ class IncidentScreen(Screen[None]):
         )
         if incident.priority_override:
             priority.append("  (override)", style="italic")
-        _row(table, "Priority", priority)
-        _row(table, "Assignee", clean(incident.assignee) or "unassigned")
+        pairs.add("Priority", priority)
+        pairs.add("Assignee", clean(incident.assignee) or "unassigned")
         source = clean(incident.source)
         if incident.dedup_key:
             source += f"  dedup key {clean(incident.dedup_key, limit=60)}"
-        _row(table, "Source", source)
-        _row(table, "Alerts", str(incident.alert_count))
-        _row(table, "Created", when(incident.created_at))
+        pairs.add("Source", source)
+        pairs.add("Alerts", str(incident.alert_count))
+        pairs.add("Created", when(incident.created_at))
         if incident.acknowledged_at:
-            _row(table, "Acknowledged", when(incident.acknowledged_at))
+            pairs.add("Acknowledged", when(incident.acknowledged_at))
         if incident.resolved_at:
-            _row(table, "Resolved", when(incident.resolved_at))
+            pairs.add("Resolved", when(incident.resolved_at))
         if incident.closed_at:
-            _row(table, "Closed", when(incident.closed_at))
+            pairs.add("Closed", when(incident.closed_at))
         labels = ", ".join(
             f"{clean(k, limit=40)}={clean(v, limit=80)}" for k, v in sorted(incident.labels.items())
         )
-        _row(table, "Labels", labels or "-")
+        pairs.add("Labels", labels or "-")
         problems = context(self).problems
         links = Text("\n").join(
             Text(
@@ -482,36 +475,33 @@ class IncidentScreen(Screen[None]):
             )
             for link in incident.links
         )
-        _row(table, "Links", links if incident.links else "-")
+        pairs.add("Links", links if incident.links else "-")
         if incident.resolution_note:
-            _row(table, "Resolution", clean(incident.resolution_note, multiline=True))
+            pairs.add("Resolution", clean(incident.resolution_note, multiline=True))
         if incident.description:
-            _row(table, "Description", clean(incident.description, multiline=True, limit=2000))
-        return table
+            pairs.add("Description", clean(incident.description, multiline=True, limit=2000))
+        return pairs
 
-    def _escalation(self, incident: Incident, now: datetime) -> Table:
+    def _escalation(self, incident: Incident, now: datetime) -> Pairs:
         app = context(self)
         directory = app.directory
         policies: dict[str, EscalationPolicy] = {p.id: p for p in directory.policies}
         schedules = {s.id: s for s in directory.schedules}
-        table = Table.grid(padding=(0, 2))
-        table.add_column(no_wrap=True)
-        table.add_column()
+        pairs = Pairs()
         policy = policies.get(incident.policy or "")
         if policy is None:
-            _row(
-                table,
+            pairs.add(
                 "Policy",
                 clean(incident.policy) + " (unknown)" if incident.policy else "none",
             )
-            return table
-        _row(table, "Policy", clean(policy.name))
+            return pairs
+        pairs.add("Policy", clean(policy.name))
         level = f"{incident.escalation_level} of {len(policy.levels)}"
         if policy.repeat:
             level += f", pass {incident.escalation_loop + 1} of {policy.repeat + 1}"
-        _row(table, "Level", level)
+        pairs.add("Level", level)
         paged = paged_at(policy, incident.escalation_level, now, schedules)
-        _row(table, "Paged now", ", ".join(clean(p) for p in paged) or "nobody")
+        pairs.add("Paged now", ", ".join(clean(p) for p in paged) or "nobody")
         due = next_escalation_at(incident, policy)
         if due is None:
             if not incident.is_open:
@@ -520,7 +510,7 @@ class IncidentScreen(Screen[None]):
                 why = f"none while {incident.status.value.replace('_', ' ')}"
             else:
                 why = "none (last level, no repeats left)"
-            _row(table, "Next", why)
+            pairs.add("Next", why)
         else:
             step = next_step(policy, incident.escalation_level, incident.escalation_loop)
             seconds = (due - now).total_seconds()
@@ -532,8 +522,8 @@ class IncidentScreen(Screen[None]):
             if step is not None:
                 nxt = paged_at(policy, step.level, due, schedules)
                 text.append(f"  to level {step.level}, paging {', '.join(nxt) or 'nobody'}")
-            _row(table, "Next", text)
-        return table
+            pairs.add("Next", text)
+        return pairs
 
     def _timeline(self, entries: Sequence[TimelineEntry]) -> Table | Text:
         if not entries:
