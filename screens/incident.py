@@ -226,6 +226,8 @@ class IncidentScreen(Screen[None]):
         self.load_error = ""
         self._fresh = True
         """Pointed at an incident it has not shown yet (set again by ``show_incident``)."""
+        self._drawn: Incident | None = None
+        """The incident the headline, details and clocks show (``_show`` drew it)."""
         self._styled_at: int | None = None
         """The App's CSS generation when this screen was last styled whole."""
 
@@ -242,6 +244,7 @@ class IncidentScreen(Screen[None]):
         self.alerts = []
         self.candidates = []
         self.load_error = ""
+        self._drawn = None
         self._fresh = True
 
     # layout --------------------------------------------------------------------------------
@@ -305,6 +308,7 @@ class IncidentScreen(Screen[None]):
     async def load(self) -> None:
         """Read the incident (if needed) and its timeline from the backend."""
         app = context(self)
+        shown_error = self.load_error
         try:
             incident = await app.backend.get_incident(self.incident_id)
             entries = await app.backend.timeline(self.incident_id)
@@ -318,7 +322,7 @@ class IncidentScreen(Screen[None]):
             self.load_error = f"could not load the incident: {error_message(exc, self.incident)}"
         else:
             self.load_error = ""
-            if self.incident is None or incident.version >= self.incident.version:
+            if self.incident is None or incident.version > self.incident.version:
                 self.incident = incident
             self.entries = entries
             self.timeline_loaded = True
@@ -326,7 +330,10 @@ class IncidentScreen(Screen[None]):
             self.candidates = candidates or []
         if self.load_error:
             app.set_status(self.load_error, error=True)
-        self._show()
+        if self.incident is not self._drawn or self.load_error != shown_error:
+            self._show()
+        else:  # the incident as shown: only what was read with it is new
+            self._show_related()
 
     @on(IncidentsChanged)
     def _incidents_changed(self, message: IncidentsChanged) -> None:
@@ -392,6 +399,16 @@ class IncidentScreen(Screen[None]):
         headline.show_content(line)
         self.query_one("#details", Panel).show_content(RenderOnce(self._details(incident)))
         self._show_clocks(self._now())
+        if self.has_class("-show-why"):
+            self.query_one("#why", Panel).show_content(self._why(incident))
+        self._drawn = incident
+        self._show_related()
+
+    def _show_related(self) -> None:
+        """What is read with the incident: its timeline, alerts and the changes before it."""
+        incident = self.incident
+        if incident is None or not self.is_mounted:
+            return
         timeline = self.query_one("#timeline", Panel)
         if self.timeline_loaded or self.load_error:
             timeline.show_content(RenderOnce(self._timeline(self.entries)))
@@ -406,8 +423,6 @@ class IncidentScreen(Screen[None]):
         linked = {link.ref for link in incident.links if link.kind is LinkKind.CHANGE}
         self.set_class(bool(self.candidates), "-has-changes")
         self.query_one("#changes", ChangeList).show(self.candidates, linked)
-        if self.has_class("-show-why"):
-            self.query_one("#why", Panel).show_content(self._why(incident))
         self._show_presence()
 
     def _now(self) -> datetime:
