@@ -14,7 +14,7 @@ from typing import Any
 from console.domain.escalation import escalation_clock, escalator_due_from, next_breach_mark
 from console.domain.models import Change, EscalationPolicy, Incident, TimelineEntry, utc
 from console.domain.query import searchable
-from console.domain.sla import SlaPolicy, sort_due
+from console.domain.sla import SlaPolicy, running_breaches, sort_due
 
 DUE_COLUMNS = (
     "sla_due",
@@ -75,9 +75,10 @@ def due_row(
     loop, and ``escalation_from``, epoch microseconds of ``since``, only while triggered
     and ``linear``) and ``breach_mark`` (``next_breach_mark``)."""
     clock = escalation_clock(incident)
-    mark = next_breach_mark(incident, sla, now)
+    running = running_breaches(incident, sla, now) if incident.is_open else {}
+    mark = next_breach_mark(incident, sla, now, running)
     return (
-        ts(sort_due(incident, sla, now)),
+        ts(sort_due(incident, sla, now, running)),
         ts(escalator_due_from(incident, policy, mark)),
         incident.policy,
         incident.escalation_level,

@@ -296,20 +296,26 @@ def breach_to_mark(incident: Incident, now: datetime, sla: SlaPolicy, kind: Cloc
     return sla_clock(incident, now, sla, kind).state == SlaState.BREACHED
 
 
-def next_breach_mark(incident: Incident, sla: SlaPolicy, now: datetime) -> datetime | None:
+def next_breach_mark(
+    incident: Incident,
+    sla: SlaPolicy,
+    now: datetime,
+    running: Mapping[ClockKind, datetime | None] | None = None,
+) -> datetime | None:
     """The first instant at which ``breach_to_mark`` holds for a clock of ``incident``
     (possibly in the past), or ``None`` if time alone never makes it hold (finished, both
     clocks stopped or marked, or on hold inside target). It depends only on the incident and
-    the SLA policy (``now`` ends an open hold, whose counted time no longer grows)."""
+    the SLA policy (``now`` ends an open hold, whose counted time no longer grows).
+    ``running``: ``sla.running_breaches`` of ``incident``, when the caller has them."""
     if not incident.is_open:
         return None
-    instants = [
-        at
-        for kind in CLOCK_KINDS
-        if clock_bounds(incident, kind)[1] is None and not getattr(incident, f"{kind}_breached")
-        for at in (running_breach(incident, sla, kind, now),)
-        if at is not None
-    ]
+    instants = []
+    for kind in CLOCK_KINDS:
+        if clock_bounds(incident, kind)[1] is not None or getattr(incident, f"{kind}_breached"):
+            continue
+        at = running[kind] if running is not None else running_breach(incident, sla, kind, now)
+        if at is not None:
+            instants.append(at)
     return min(instants, default=None)
 
 

@@ -342,7 +342,12 @@ def indexes_due(incident: SlaFacts) -> bool:
     return incident.is_open and incident.on_hold_since is None
 
 
-def breach_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime | None:
+def breach_due(
+    incident: SlaFacts,
+    policy: SlaPolicy,
+    now: datetime,
+    running: Mapping[ClockKind, datetime | None] | None = None,
+) -> datetime | None:
     """When ``incident`` counts as breached: THE definition of "breached", shared by the
     queue header, the ``breached`` filter, the wall, ``/metrics``, the reports and the
     stores' ``sla_due`` (so the SQL filter is ``sla_due <= now``).
@@ -354,6 +359,8 @@ def breach_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime
     such instant (possibly in the past), or ``None`` when time alone cannot breach the
     incident (finished, or on hold with its clocks inside target). A priority change
     re-targets the clocks, so it moves this instant too (the timeline keeps the breach).
+
+    ``running``: ``running_breaches`` of ``incident``, when the caller has them already.
     """
     if not incident.is_open:
         return None
@@ -362,9 +369,13 @@ def breach_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime
     for kind in CLOCK_KINDS:
         start, stop = clock_bounds(incident, kind)
         if stop is None:
-            running = running_breach(incident, policy, kind, now)
-            if running is not None:
-                instants.append(running)
+            at = (
+                running[kind]
+                if running is not None
+                else running_breach(incident, policy, kind, now)
+            )
+            if at is not None:
+                instants.append(at)
             continue
         target = policy.target(incident.priority, kind)
         if counted(start, stop, incident.pauses, policy.calendar) > target:
@@ -385,6 +396,19 @@ def running_breach(
         if counted(start, now, incident.pauses, policy.calendar) < target:
             return None
     return due_time(start, target, incident.pauses, policy.calendar, now)
+
+
+def running_breaches(
+    incident: SlaFacts, policy: SlaPolicy, now: datetime
+) -> dict[ClockKind, datetime | None]:
+    """``running_breach`` of each clock of ``incident`` that has not stopped, for a caller
+    that needs them twice (a store's row: ``breach_due`` and
+    ``escalation.next_breach_mark``)."""
+    return {
+        kind: running_breach(incident, policy, kind, now)
+        for kind in CLOCK_KINDS
+        if clock_bounds(incident, kind)[1] is None
+    }
 
 
 def is_breached(incident: SlaFacts, now: datetime, policy: SlaPolicy) -> bool:
@@ -426,11 +450,16 @@ def steady_for(clock: SlaClock, policy: SlaPolicy) -> timedelta | None:
     return max(lasts, timedelta(0))
 
 
-def sort_due(incident: SlaFacts, policy: SlaPolicy, now: datetime) -> datetime | None:
+def sort_due(
+    incident: SlaFacts,
+    policy: SlaPolicy,
+    now: datetime,
+    running: Mapping[ClockKind, datetime | None] | None = None,
+) -> datetime | None:
     """The due time a store indexes for the queue: ``breach_due``. Breached rows sort
     first (``due <= now``), the others by when they will breach; ``None`` (on hold inside
     target, or finished) sorts after every time."""
-    return breach_due(incident, policy, now)
+    return breach_due(incident, policy, now, running)
 
 
 def format_remaining(clock: SlaClock) -> str:
