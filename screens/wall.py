@@ -35,13 +35,15 @@ from widgets.wall_digits import rows_for, width_for
 from widgets.wall_model import (
     BREACHED,
     NEW_P1,
+    WallOrder,
     clock_of,
     countdown,
     counts,
     is_breached,
-    is_new_breach,
     is_new_p1,
     mtta_digits,
+    new_breaches,
+    new_p1s,
     ordered,
     page_of,
 )
@@ -164,7 +166,7 @@ class WallScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._order: list[IncidentRow] = []
+        self._order: WallOrder | None = None
         self._dirty = True
         self._last_change: datetime | None = None
         self._mtta: float | None = None
@@ -277,12 +279,13 @@ class WallScreen(Screen[None]):
         app = self.app
         now: datetime = app.now  # type: ignore[attr-defined]
         info: dict[int, SlaInfo] = app.tracker.info  # type: ignore[attr-defined]
-        if self._dirty:
+        if self._dirty or self._order is None or now < self._order.at:
             self._order = ordered(app.incidents.values(), info, now)  # type: ignore[attr-defined]
             self._dirty = False
-        order = self._order
+        wall = self._order
+        order = wall.rows
         policy = app.settings.sla  # type: ignore[attr-defined]
-        tally = counts(order, info, now)
+        tally = counts(wall, len(app.tracker.breached))  # type: ignore[attr-defined]
         self._header(now)
         self.query_one("#tile-p1", WallTile).show(str(tally.open_p1), alert=tally.open_p1 > 0)
         self.query_one("#tile-p2", WallTile).show(str(tally.open_p2))
@@ -293,7 +296,7 @@ class WallScreen(Screen[None]):
         mtta, unit = mtta_digits(self._mtta)
         self.query_one("#tile-mtta", WallTile).show(mtta, unit=unit)
         self.query_one("#tile-clock", WallTile).show(f"{now:%H:%M:%S}")
-        self._banner(order, info, now)
+        self._banner(wall, info, now)
         self.query_one("#wall-empty").set_class(not order, "-shown")
 
         width = self.size.width
@@ -333,16 +336,10 @@ class WallScreen(Screen[None]):
             text.append(clock, style="bold")
         self.query_one("#wall-header", Static).update(text)
 
-    def _banner(self, order: list[IncidentRow], info: dict[int, SlaInfo], now: datetime) -> None:
+    def _banner(self, wall: WallOrder, info: dict[int, SlaInfo], now: datetime) -> None:
         # The newest first: that is the one nobody has seen yet.
-        new_p1 = sorted(
-            (i for i in order if is_new_p1(i, now)), key=lambda i: i.created_at, reverse=True
-        )
-        new_breach = sorted(
-            (i for i in order if is_new_breach(i, info.get(i.id), now)),
-            key=lambda i: info[i.id].due or now,
-            reverse=True,
-        )
+        new_p1 = new_p1s(wall, now)
+        new_breach = new_breaches(wall, info, now)
         text = Text(no_wrap=True, overflow="ellipsis")
         for marker, items in ((NEW_P1, new_p1), (f"!! {BREACHED} !!", new_breach)):
             if not items:
@@ -392,7 +389,7 @@ class WallScreen(Screen[None]):
                 text.append(f"{self._user_name(incident.assignee, limit=14):<15}")
             text.append(clean(incident.title, limit=200))
         self.query_one("#wall-rest", Static).update(text)
-        total = len(self._order)
+        total = len(self._order.rows) if self._order is not None else 0
         footer = f"{total} open" + (f" · page {page + 1}/{pages}" if pages > 1 else "")
         footer += " · read-only wall · q quit"
         self.query_one("#wall-footer", Static).update(footer)

@@ -47,37 +47,78 @@ def is_breached(incident: IncidentRow, info: SlaInfo | None, now: datetime) -> b
     return incident.is_open and info is not None and info.state_at(now) == SlaState.BREACHED
 
 
-def is_new_breach(incident: IncidentRow, info: SlaInfo | None, now: datetime) -> bool:
-    return (
-        is_breached(incident, info, now)
-        and info is not None
-        and info.due is not None
-        and now - info.due < NEW_WINDOW
-    )
+@dataclass(frozen=True, slots=True)
+class WallOrder:
+    """The open incidents in wall order, with what only a change can move counted once.
+
+    Ordering and counting every open incident is a walk of all of them (100,000 on a big
+    estate); the wall does it when incidents change, not every second. What the clock moves
+    is read from the tracker (``breached``) or from the few rows it can concern: a P1 stops
+    being new as time passes but only a change (a new incident, a new priority, a reopen)
+    makes one new, so the new P1s are among ``rows[:new_p1_prefix]``. Likewise an incident
+    breaches by time alone only at an instant the tracker reports (the wall orders again
+    then), so the new breaches are among ``recent_breaches``.
+    """
+
+    rows: list[IncidentRow]
+    at: datetime
+    """When it was ordered (a clock set back orders again)."""
+    new_p1_prefix: int
+    recent_breaches: list[IncidentRow]
+    """Breached within ``NEW_WINDOW`` when ordered, the latest breach first."""
+    open_p1: int
+    open_p2: int
+    unacknowledged: int
 
 
 def ordered(
     incidents: Iterable[IncidentRow], info: Mapping[int, SlaInfo], now: datetime
-) -> list[IncidentRow]:
+) -> WallOrder:
     """Open incidents, most urgent first: new P1s (nobody has answered them yet), then the
     queue's urgency order (breached, then priority, then SLA time left)."""
     open_ = [i for i in incidents if i.is_open]
-    open_.sort(key=lambda i: (not is_new_p1(i, now), sort_key(i, info.get(i.id), "urgency", now)))
-    return open_
-
-
-def counts(open_incidents: Iterable[IncidentRow], info: Mapping[int, SlaInfo], now: datetime):
-    p1 = p2 = unacked = breached = 0
-    for incident in open_incidents:
+    p1 = p2 = unacked = new = 0
+    for incident in open_:
         if incident.priority == Priority.P1:
             p1 += 1
+            new += is_new_p1(incident, now)
         elif incident.priority == Priority.P2:
             p2 += 1
         if incident.status == Status.TRIGGERED:
             unacked += 1
-        if is_breached(incident, info.get(incident.id), now):
-            breached += 1
-    return WallCounts(p1, p2, unacked, breached)
+    open_.sort(key=lambda i: (not is_new_p1(i, now), sort_key(i, info.get(i.id), "urgency", now)))
+    recent = []  # in wall order, so the most urgent comes first among equal breach times
+    for incident in open_:
+        clock = info.get(incident.id)
+        if clock is not None and clock.due is not None and now - clock.due < NEW_WINDOW:
+            if is_breached(incident, clock, now):
+                recent.append((clock.due, incident))
+    recent.sort(key=lambda pair: pair[0], reverse=True)
+    breaches = [incident for _, incident in recent]
+    return WallOrder(open_, now, new, breaches, p1, p2, unacked)
+
+
+def counts(order: WallOrder, breached: int) -> WallCounts:
+    """The tiles; ``breached`` is the tracker's count of open incidents breached now."""
+    return WallCounts(order.open_p1, order.open_p2, order.unacknowledged, breached)
+
+
+def new_p1s(order: WallOrder, now: datetime) -> list[IncidentRow]:
+    """The P1s nobody has answered yet, newest first."""
+    rows = [i for i in order.rows[: order.new_p1_prefix] if is_new_p1(i, now)]
+    return sorted(rows, key=lambda i: i.created_at, reverse=True)
+
+
+def new_breaches(order: WallOrder, info: Mapping[int, SlaInfo], now: datetime) -> list[IncidentRow]:
+    """The incidents that breached within ``NEW_WINDOW``, the latest first."""
+    return [
+        incident
+        for incident in order.recent_breaches
+        if is_breached(incident, clock := info.get(incident.id), now)
+        and clock is not None
+        and clock.due is not None
+        and now - clock.due < NEW_WINDOW
+    ]
 
 
 def clock_of(incident: IncidentRow, now: datetime, policy: SlaPolicy) -> SlaClock:

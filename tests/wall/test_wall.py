@@ -17,7 +17,16 @@ from console.tui.app import IncidentApp, make_app
 from screens.wall import WallScreen, connection_label
 from tests.waiting import wait_until
 from tests.wall.data import MTTA_TODAY_SECONDS, T0, seed_wall
-from widgets.wall_model import PAGE_SECONDS, countdown, mtta_digits
+from widgets.wall_model import (
+    NEW_WINDOW,
+    PAGE_SECONDS,
+    countdown,
+    is_breached,
+    is_new_p1,
+    mtta_digits,
+    new_breaches,
+    new_p1s,
+)
 from widgets.wall_tile import WallTile
 
 
@@ -69,7 +78,8 @@ async def test_tiles_banner_and_order(backend: SqliteBackend, clock: FrozenClock
         assert "!! NEW P1 !! INC-1 Checkout returns 502" in banner
         assert "!! BREACHED !! INC-2 Payment webhooks delayed" in banner
         # most urgent first: the new P1 nobody answered, the breach, then P1s by time left
-        assert [o.key for o in wall._order[:3]] == ["INC-1", "INC-2", "INC-3"]
+        assert wall._order is not None
+        assert [o.key for o in wall._order.rows[:3]] == ["INC-1", "INC-2", "INC-3"]
         first = str(wall.query_one("#urgent-0 .urgent-row--info").render())
         assert first.startswith(" !! NEW P1 !! ") and "INC-1" in first
         second = str(wall.query_one("#urgent-1 .urgent-row--info").render())
@@ -168,3 +178,34 @@ def test_countdown_digits() -> None:
     assert countdown(clock(10, 900, SlaState.PAUSED)) == "--:--"
     assert mtta_digits(None) == ("--", "no acks yet")
     assert mtta_digits(2 * 3600) == ("2.0", "hours")
+
+
+async def test_what_the_clock_moves_matches_a_walk_of_every_open_incident(
+    backend: SqliteBackend, clock: FrozenClock
+) -> None:
+    """The wall orders and counts only when incidents change or the tracker reports a new
+    SLA state; each second it reads the new P1s, the new breaches and the breached count
+    from that. At every step they must be what a walk of all open incidents finds."""
+    app = wall_app(backend, clock)
+    async with app.run_test(size=(160, 48)) as pilot:
+        wall = await ready(pilot)
+        seen_new_p1 = seen_new_breach = False
+        for _ in range(50):  # 50 minutes: INC-1 stops being new, breaches come and age
+            clock.advance(timedelta(minutes=1))
+            app.tick()
+            await pilot.pause()
+            now, info = app.now, app.tracker.info
+            open_ = [i for i in app.incidents.values() if i.is_open]
+            assert wall._order is not None
+            expected_p1 = sorted(
+                (i for i in open_ if is_new_p1(i, now)), key=lambda i: i.created_at, reverse=True
+            )
+            assert [i.id for i in new_p1s(wall._order, now)] == [i.id for i in expected_p1]
+            breached = [i for i in open_ if is_breached(i, info.get(i.id), now)]
+            expected_breach = {i.id for i in breached if now - (info[i.id].due or now) < NEW_WINDOW}
+            assert {i.id for i in new_breaches(wall._order, info, now)} == expected_breach
+            assert tile(wall, "breached") == str(len(breached))
+            seen_new_p1 |= bool(expected_p1)
+            seen_new_breach |= bool(expected_breach)
+        assert seen_new_p1 and seen_new_breach  # the steps covered both
+        assert not new_p1s(wall._order, app.now)  # and INC-1 aged out of the banner
