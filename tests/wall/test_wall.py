@@ -208,4 +208,5 @@ async def test_what_the_clock_moves_matches_a_walk_of_every_open_incident(
             seen_new_p1 |= bool(expected_p1)
             seen_new_breach |= bool(expected_breach)
         assert seen_new_p1 and seen_new_breach  # the steps covered both
+        assert wall._order is not None
         assert not new_p1s(wall._order, app.now)  # and INC-1 aged out of the banner
