@@ -290,6 +290,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    """Write a bench's JSON report (the figures it printed) and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {path}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
@@ -310,9 +317,7 @@ def main() -> int:
         )
     print(f"ratio of 1-alert webhooks to /healthz (median of rounds): {median['ratio_1']:.3f}")
     print(f"load average during the run: {report['load_average']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_report(args.out, report)
     return 0
 
 

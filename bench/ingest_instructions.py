@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))
 
-from ingest import exchange, prepare, request, webhook  # noqa: E402  (bench/ingest.py)
+from ingest import exchange, prepare, request, webhook, write_report  # noqa: E402  (bench/ingest.py)
 from serving import start_server  # noqa: E402  (bench/serving.py)
 
 TOTALS = re.compile(rb"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
@@ -203,9 +202,7 @@ def main() -> int:
     healthz = report["median"]["healthz"]["instructions_per_request"]
     print(f"1-alert webhook / healthz instructions: {webhook_1 / healthz:.2f}")
     print(f"load average: {report['load_average']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_report(args.out, report)
     return 0
 
 

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import exchange, prepare, request, served, webhook  # noqa: E402
+from ingest import exchange, prepare, request, served, webhook, write_report  # noqa: E402
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -163,9 +163,7 @@ def main() -> int:
         f"max/min {report['last_half_rss_max_over_min']} "
         f"({'flat' if report['flat_within_10_percent'] else 'NOT flat'} within 10 %)"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_report(args.out, report)
     return 0 if report["flat_within_10_percent"] else 1
 
 

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import cpu_seconds, exchange, request, served  # noqa: E402
+from ingest import cpu_seconds, exchange, request, served, write_report  # noqa: E402
 
 from backends.sqlite.store import SqliteBackend  # noqa: E402
 from backends.sqlite.tokens import SqliteTokenStore  # noqa: E402
@@ -194,9 +194,7 @@ def main() -> int:
         f"{median['cpu_ms_per_action_with_subscribers']} ms "
         f"({median['cpu_ms_per_action_without_subscribers']} ms with none)"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_report(args.out, report)
     return 0
 
 
