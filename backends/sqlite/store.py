@@ -17,14 +17,13 @@ Why it is built this way:
   recomputed on every write: it does not move unless the incident changes, so "breached"
   at query time is just ``sla_due <= now``.
 - **The timeline is append-only in the schema**: triggers refuse UPDATE and DELETE.
-- **A 2xx means on disk.** Every connection runs ``synchronous=FULL``: a commit returns only
-  after the WAL is fsynced, so a power cut cannot lose what a caller was told is stored.
-  To keep that affordable for many small writers (one alert per webhook), ``write()`` runs
-  a whole transaction as one function (no round trip per statement; the fsync of COMMIT on
-  the writer thread) and commits concurrent callers together: one COMMIT and one fsync for
-  the batch, every result handed back only after that commit. The batch runs first with
-  no savepoints; if a caller's work fails, it runs again with each work in its own
-  SAVEPOINT (one that fails rolls back alone).
+- **A 2xx means on disk.** Every ``aiosqlite`` connection runs ``synchronous=FULL``: a
+  commit returns only after the WAL is fsynced, so a power cut cannot lose what a caller
+  was told is stored. ``write()``, the path of the many small writers (one alert per
+  webhook), runs a whole transaction as one function (no round trip per statement) on the
+  store's own connection and commits concurrent callers together; it answers them only
+  after an fsync of the log begun after their COMMIT, with the fsync outside the write lock
+  (``backends.sqlite.group_commit``).
 - **``watch()``** runs on its own connection and polls ``PRAGMA data_version`` (which moves
   when any other connection commits), and is woken at once by this process's own commits.
 
@@ -100,6 +99,7 @@ from backends.common.sql import page as sql_page
 from backends.common.sql import where as sql_where
 from backends.sqlite import change_events, deliveries, leader
 from backends.sqlite.files import create_folders, create_private
+from backends.sqlite.group_commit import GroupCommit
 from backends.sqlite.leader import LeaseElector
 from backends.sqlite.statements import INSERT_CHANGE, INSERT_ENTRY
 from backends.sqlite.writer import SqliteWriter
@@ -437,10 +437,6 @@ INSERT_INCIDENT = (
     f"INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ({marks(range(INCIDENT_COUNT))})"
 )
 
-INLINE_WEIGHT = 64
-"""The heaviest group of ``write()`` works (in alerts or rows) that runs on the event loop's
-thread; heavier groups run on the writer thread (see ``write``)."""
-
 
 class _ActionContext:
     """``backends.common.incidents.ActionContext`` inside one write transaction."""
@@ -494,10 +490,7 @@ class SqliteBackend:
         # waiting for the next group commit.
         self._writer: sqlite3.Connection | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pending: list[
-            tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], int]
-        ] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._commits: GroupCommit | None = None
         self._capabilities: Capabilities | None = None
         self._last_write: WriteOutcome | None = None
         self._policy_cache = due.PolicyCache()
@@ -623,6 +616,23 @@ class SqliteBackend:
             if isinstance(exc, sqlite3.Error):
                 raise self._unavailable(exc) from exc
             raise
+        try:
+            self._commits = GroupCommit(
+                self._path,
+                self._writer,
+                executor,
+                self._write_lock,
+                busy_timeout=self._busy_timeout,
+                unavailable=self._unavailable,
+                synced=self._synced,
+            )
+        except OSError as exc:
+            await loop.run_in_executor(executor, self._writer.close)
+            executor.shutdown(wait=False)
+            self._writer = None
+            raise Unavailable(
+                f"cannot open the log of {self._path}: {exc.strerror or exc}"
+            ) from exc
         self._executor = executor
 
     def _connect_writer(self) -> sqlite3.Connection:
@@ -630,19 +640,22 @@ class SqliteBackend:
             self._path, isolation_level=None, timeout=self._busy_timeout, check_same_thread=False
         )
         try:
-            for pragma in self._pragmas():
+            # The fsync of its commits is ``WalSync``'s (see ``write``).
+            for pragma in self._pragmas(synchronous="NORMAL"):
                 conn.execute(pragma)
+            # A first read opens the write-ahead log, which ``WalSync`` then holds open.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except BaseException:
             conn.close()
             raise
         return conn
 
-    def _pragmas(self, *, query_only: bool = False) -> list[str]:
+    def _pragmas(self, *, query_only: bool = False, synchronous: str = "FULL") -> list[str]:
         pragmas = [
             f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}",
             "PRAGMA foreign_keys = ON",
             # Durable commits: see the module docstring.
-            "PRAGMA synchronous = FULL",
+            f"PRAGMA synchronous = {synchronous}",
             # Savepoints (one per group-committed work) journal into temp storage: memory,
             # not a temp file written for every first change of a page.
             "PRAGMA temp_store = MEMORY",
@@ -661,8 +674,9 @@ class SqliteBackend:
             self._release(conn)
         if self._closing:
             await asyncio.gather(*list(self._closing), return_exceptions=True)
-        if self._flusher is not None:
-            await asyncio.gather(self._flusher, return_exceptions=True)
+        commits, self._commits = self._commits, None
+        if commits is not None:
+            await commits.close()
         async with self._write_lock:
             db, self._db = self._db, None
             reader, self._reader = self._reader, None
@@ -861,201 +875,27 @@ class SqliteBackend:
         """Run ``work(conn)`` in a write transaction; durable on return.
 
         ``work`` is plain synchronous code on a ``sqlite3.Connection`` (no round trip per
-        statement) and must not touch the event loop. Calls that arrive while a commit is
-        in flight are committed together by the next one (group commit, see the module
-        docstring): an exception ``work`` raises undoes only its own writes and is raised
-        here; the others still commit. For that the group runs again (each work in a
-        SAVEPOINT) when one of its works fails, so ``work`` may run twice: it must touch
-        nothing but the connection it is given. SQLite errors become ``Unavailable``;
-        watchers in this process wake on commit.
-
-        ``weight`` is the work's size (alerts, rows): a group of light works runs on the
-        event loop's own thread and only the COMMIT (the fsync) on the writer thread. On
-        the writer thread every statement gives up the GIL and must win it back from the
-        busy loop (up to the 5 ms switch interval each time), which made a one-alert
-        webhook wait for the loop a dozen times; heavy groups still run there so they
-        never stall the loop for long.
+        statement) and must not touch the event loop. Concurrent calls share transactions
+        and fsyncs (``backends.sqlite.group_commit``): an exception ``work`` raises undoes
+        only its own writes and is raised here; the others still commit. ``work`` may run
+        twice (when another work of its group fails), so it must touch nothing but the
+        connection it is given. SQLite errors become ``Unavailable``; watchers in this
+        process wake once a commit is on disk. ``weight`` is the work's size (alerts,
+        rows): heavy groups run on the writer thread, light ones on the loop's.
         """
         self._require()
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._pending.append((work, future, weight))
-        if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush(), name="store-group-commit")
-        # The commit goes ahead even if this caller is cancelled: shield it from that.
-        return await asyncio.shield(future)
+        commits = self._commits
+        if commits is None:
+            raise Unavailable(f"the store {self._path} is not open")
+        result: _T = await commits.write(work, weight)
+        return result
 
-    async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            while self._pending:
-                async with self._write_lock:
-                    batch, self._pending = self._pending, []
-                    executor, writer = self._executor, self._writer
-                    try:
-                        if executor is None or writer is None:
-                            raise Unavailable(f"the store {self._path} is not open")
-                        works = [work for work, _, _ in batch]
-                        light = sum(weight for _, _, weight in batch) <= INLINE_WEIGHT
-                        if light and self._begin_at_once(writer):
-                            tried, ran = self._run_in_transaction(writer, works)
-                            if tried is None:
-                                # A work of several failed and all was rolled back: the
-                                # group again, a SAVEPOINT each, on the writer thread.
-                                outcomes = await loop.run_in_executor(
-                                    executor, self._commit_group, writer, works, True
-                                )
-                            elif ran:
-                                outcomes = await loop.run_in_executor(
-                                    executor, self._commit, writer, tried
-                                )
-                            else:
-                                outcomes = tried
-                        else:
-                            outcomes = await loop.run_in_executor(
-                                executor, self._commit_group, writer, works
-                            )
-                    except BaseException as exc:
-                        if isinstance(exc, Unavailable):
-                            self._record_write(exc)
-                        for _, future, _ in batch:
-                            if future.done():
-                                continue
-                            if isinstance(exc, Exception):
-                                future.set_exception(exc)
-                            else:
-                                future.cancel()
-                        if not isinstance(exc, Exception):
-                            raise
-                        continue
-                refused = next((v for ok, v in outcomes if isinstance(v, Unavailable)), None)
-                if refused is not None or any(ok for ok, _ in outcomes):
-                    self._record_write(refused)
-                if any(ok for ok, _ in outcomes):
-                    self._wake_watchers()
-                for (_, future, _), (ok, value) in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
-        finally:
-            self._flusher = None
-
-    def _begin_at_once(self, conn: sqlite3.Connection) -> bool:
-        """``BEGIN IMMEDIATE`` without waiting (on the loop's thread): ``False`` when another
-        process holds the write lock, and the group then waits for it on the writer thread."""
-        conn.execute("PRAGMA busy_timeout = 0")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return True
-        except sqlite3.OperationalError:
-            return False
-        finally:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-
-    def _run_in_transaction(
-        self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
-    ) -> tuple[list[tuple[bool, Any]] | None, bool]:
-        """``_run_works`` in the transaction ``_begin_at_once`` opened, and whether it is
-        left to commit (not when SQLite itself failed, nor when a work failed: then all is
-        rolled back, and ``None`` says the group must run again with ``_run_saved``)."""
-        try:
-            outcomes = self._run_works(conn, works)
-            return outcomes, conn.in_transaction
-        except BaseException as exc:
-            self._roll_back(conn)
-            if not isinstance(exc, sqlite3.Error):
-                raise
-            return [(False, self._unavailable(exc)) for _ in works], False
-
-    def _run_works(
-        self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
-    ) -> list[tuple[bool, Any]] | None:
-        """Inside an open transaction: every work in turn on the bare transaction; the first
-        that raises rolls all of it back. A lone work's outcome is then its error (there is
-        nothing left to commit); for a group the answer is ``None``, and the caller runs the
-        group again in a new transaction with ``_run_saved``, so that every work may run
-        twice (``write()`` asks for works that touch nothing but the connection).
-
-        Optimistic, because a SAVEPOINT journals every page its work changes first: one per
-        work cost 46 us more per 1-alert webhook in groups of 4 (CPU of the works on the
-        loop's thread, 6 alternating rounds of 2,000), nearly all of which succeed."""
-        outcomes: list[tuple[bool, Any]] = []
-        for work in works:
-            try:
-                outcomes.append((True, work(conn)))
-            except Exception as exc:
-                self._roll_back(conn)
-                if len(works) > 1:
-                    return None
-                error = self._unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
-                return [(False, error)]
-        return outcomes
-
-    def _run_saved(
-        self, conn: sqlite3.Connection, works: Sequence[Callable[[sqlite3.Connection], Any]]
-    ) -> list[tuple[bool, Any]]:
-        """Inside an open transaction: each work in its own SAVEPOINT, so one that fails
-        rolls back alone and the others still commit."""
-        outcomes: list[tuple[bool, Any]] = []
-        for work in works:
-            conn.execute("SAVEPOINT work")
-            try:
-                outcomes.append((True, work(conn)))
-            except Exception as exc:
-                conn.execute("ROLLBACK TO work")
-                error = self._unavailable(exc) if isinstance(exc, sqlite3.Error) else exc
-                outcomes.append((False, error))
-            conn.execute("RELEASE work")
-        return outcomes
-
-    def _commit(
-        self, conn: sqlite3.Connection, outcomes: list[tuple[bool, Any]]
-    ) -> list[tuple[bool, Any]]:
-        """On the writer thread: COMMIT what ``_run_works`` did (or roll all of it back);
-        nothing when ``_run_works`` already rolled back a lone work that failed."""
-        if not conn.in_transaction:
-            return outcomes
-        try:
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            self._roll_back(conn)
-            if not isinstance(exc, sqlite3.Error):
-                raise
-            return [(False, self._unavailable(exc)) for _ in outcomes]
-        return outcomes
-
-    def _commit_group(
-        self,
-        conn: sqlite3.Connection,
-        works: Sequence[Callable[[sqlite3.Connection], Any]],
-        savepoints: bool = False,
-    ) -> list[tuple[bool, Any]]:
-        """On the writer thread: one transaction, one COMMIT; the works first without
-        savepoints, and again with a SAVEPOINT each (``_run_saved``) if one of them failed
-        or if ``savepoints`` says a first try already did."""
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            outcomes = None if savepoints else self._run_works(conn, works)
-            if outcomes is None:
-                if not conn.in_transaction:
-                    conn.execute("BEGIN IMMEDIATE")
-                outcomes = self._run_saved(conn, works)
-        except BaseException as exc:
-            self._roll_back(conn)
-            if not isinstance(exc, sqlite3.Error):
-                raise
-            return [(False, self._unavailable(exc)) for _ in works]
-        return self._commit(conn, outcomes)
-
-    @staticmethod
-    def _roll_back(conn: sqlite3.Connection) -> None:
-        if conn.in_transaction:
-            try:
-                conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass  # SQLite rolls back a transaction it could not finish itself
+    def _synced(self, error: Unavailable | None) -> None:
+        """``GroupCommit``: the commits of ``write()`` so far are on disk (``None``), or an
+        fsync or SQLite itself failed."""
+        self._record_write(error)
+        if error is None:
+            self._wake_watchers()
 
     async def record_change(
         self,

@@ -1,24 +1,77 @@
 """Durable commits and the group commit of ``SqliteBackend.write``.
 
-A 2xx means on disk: every connection runs ``synchronous=FULL``. Concurrent ``write()``
-calls share one transaction and one fsync, yet each succeeds or fails alone: a caller whose
-work raises stores nothing, and the others still commit.
+A 2xx means on disk: the ``aiosqlite`` connections run ``synchronous=FULL``; ``write()``
+commits with ``synchronous=NORMAL`` and answers only after an fsync of the write-ahead log
+begun after its COMMIT. Concurrent ``write()`` calls share transactions and fsyncs, yet
+each succeeds or fails alone: a caller whose work raises stores nothing, and the others
+still commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from backends.base import InvalidAction, Unavailable
-from backends.sqlite.store import INLINE_WEIGHT, SqliteBackend
+from backends.sqlite.group_commit import INLINE_WEIGHT
+from backends.sqlite.store import SqliteBackend
 
-FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+FULL, NORMAL = 2, 1  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+
+
+class HeldFsync:
+    """``os.fdatasync`` as the store calls it, held until the test lets it go: what each
+    call found committed when it began, and how many have returned."""
+
+    def __init__(self, path: Path, fail: OSError | None = None) -> None:
+        self.path = path
+        self.fail = fail
+        self.real = os.fdatasync
+        self.go = threading.Event()
+        self.began: list[list[str]] = []
+        self.returned = 0
+
+    def __call__(self, fd: int) -> None:
+        assert os.readlink(f"/proc/self/fd/{fd}") == f"{self.path}-wal"
+        other = sqlite3.connect(self.path)
+        try:
+            rows = other.execute("SELECT entity_id FROM changes WHERE kind = 'test'").fetchall()
+        finally:
+            other.close()
+        self.began.append([row[0] for row in rows])
+        assert self.go.wait(60), "the test never let the fsync go"
+        if self.fail is not None:
+            raise self.fail
+        self.real(fd)
+        self.returned += 1
+
+
+@pytest.fixture
+def held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldFsync]:
+    spy = HeldFsync(tmp_path / "incidents.db")
+    monkeypatch.setattr(os, "fdatasync", spy)
+    yield spy
+    spy.go.set()
+
+
+async def _turns(count: int = 20) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    for _ in range(6000):  # a real wait (a thread), bounded: 60 s
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never came true")
 
 
 async def test_every_connection_commits_durably(tmp_path: Path) -> None:
@@ -27,7 +80,70 @@ async def test_every_connection_commits_durably(tmp_path: Path) -> None:
         for conn in (store._db, store._reader):
             rows = list(await conn.execute_fetchall("PRAGMA synchronous"))
             assert rows[0][0] == FULL
-        assert await store.write(lambda db: db.execute("PRAGMA synchronous").fetchone()[0]) == FULL
+        # write() takes the fsync out of COMMIT (and answers after it: below).
+        assert (
+            await store.write(lambda db: db.execute("PRAGMA synchronous").fetchone()[0]) == NORMAL
+        )
+
+
+async def test_a_write_is_answered_only_after_an_fsync_of_the_log_begun_after_its_commit(
+    tmp_path: Path, held: HeldFsync
+) -> None:
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        writing = asyncio.create_task(store.write(_insert("a")))
+        await _until(lambda: len(held.began) == 1)
+        assert held.began == [["a"]]  # committed before the fsync began
+        await _turns()
+        assert not writing.done()  # ... and not answered while it runs
+        held.go.set()
+        assert await writing == "a"
+        assert held.returned == 1
+
+
+async def test_works_that_arrive_during_an_fsync_share_the_next_commit_and_fsync(
+    tmp_path: Path, held: HeldFsync
+) -> None:
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        statements: list[str] = []
+        assert store._writer is not None
+        store._writer.set_trace_callback(statements.append)
+        first = asyncio.create_task(store.write(_insert("a")))
+        await _until(lambda: len(held.began) == 1)
+        later = [asyncio.create_task(store.write(_insert(m))) for m in "bc"]
+        await _turns()
+        # Run at once, in a transaction left open while the fsync is in flight.
+        assert sum(s == "COMMIT" for s in statements) == 1
+        assert not any(task.done() for task in [first, *later])
+        held.go.set()
+        assert await first == "a"
+        assert await asyncio.gather(*later) == ["b", "c"]
+        store._writer.set_trace_callback(None)
+        assert held.began == [["a"], ["a", "b", "c"]]
+        assert sum(s == "COMMIT" for s in statements) == 2
+        assert sum(s.startswith("BEGIN") for s in statements) == 2
+
+
+async def test_an_fsync_that_fails_is_unavailable(tmp_path: Path, held: HeldFsync) -> None:
+    held.fail = OSError(errno.EIO, "Input/output error")
+    held.go.set()
+    async with SqliteBackend(tmp_path / "incidents.db") as store:
+        with pytest.raises(Unavailable, match="could not flush .*Input/output error"):
+            await store.write(_insert("a"))
+        outcome = store.last_write()
+        assert outcome is not None and not outcome.ok
+        assert "could not flush" in outcome.error
+
+
+async def test_close_waits_for_the_fsync_under_way(tmp_path: Path, held: HeldFsync) -> None:
+    store = await SqliteBackend(tmp_path / "incidents.db").open()
+    writing = asyncio.create_task(store.write(_insert("a")))
+    await _until(lambda: len(held.began) == 1)
+    closing = asyncio.create_task(store.close())
+    await _turns()
+    assert not closing.done()
+    held.go.set()
+    await closing
+    assert await writing == "a"
 
 
 def _insert(marker: str, fail: bool = False) -> Callable[[sqlite3.Connection], str]:
