@@ -105,6 +105,8 @@ class GroupCommit:
         self._busy_timeout = busy_timeout
         self._unavailable = unavailable
         self._synced = synced
+        # The loop's thread never waits for a lock: see ``_begin_at_once``, ``_commit_group``.
+        conn.execute("PRAGMA busy_timeout = 0")
         self._log = _LogSync(Path(f"{path}-wal"), self._fsynced)
         self._pending: list[_Call] = []
         self._open: list[_Call] | None = None
@@ -119,8 +121,9 @@ class GroupCommit:
             self._flusher = asyncio.create_task(self._flush(), name="store-group-commit")
         else:
             self._wake()
-        # The commit goes ahead even if this caller is cancelled: shield it from that.
-        return await asyncio.shield(future)
+        # A caller cancelled meanwhile cancels only its future: its work still runs and
+        # commits with the group (every answer below checks ``done()`` first).
+        return await future
 
     async def close(self) -> None:
         """Commit and fsync what is under way, then let go of the log file."""
@@ -201,15 +204,11 @@ class GroupCommit:
     def _begin_at_once(self) -> bool:
         """``BEGIN IMMEDIATE`` without waiting (on the loop's thread): ``False`` when another
         process holds the write lock (the group then waits for it on the writer thread)."""
-        conn = self._conn
-        conn.execute("PRAGMA busy_timeout = 0")
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE")  # the connection's busy_timeout is 0
             return True
         except sqlite3.OperationalError:
             return False
-        finally:
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
 
     async def _run_open(self, batch: list[_Call]) -> None:
         """Each work of ``batch`` in turn in the open transaction."""
@@ -285,11 +284,11 @@ class GroupCommit:
         SAVEPOINT each if one of them failed (or ``savepoints`` says a first try did)."""
         conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin_waiting()
             outcomes = None if savepoints else self._run_works(works)
             if outcomes is None:
                 if not conn.in_transaction:
-                    conn.execute("BEGIN IMMEDIATE")
+                    self._begin_waiting()
                 outcomes = self._run_saved(works)
             if conn.in_transaction:
                 conn.execute("COMMIT")
@@ -299,6 +298,16 @@ class GroupCommit:
                 raise
             return [(False, self._unavailable(exc))] * len(works)
         return outcomes
+
+    def _begin_waiting(self) -> None:
+        """``BEGIN IMMEDIATE``, waiting up to ``busy_timeout`` for another process's write
+        lock (here, on the writer thread, and nowhere else)."""
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
 
     def _run_works(self, works: Sequence[Work]) -> list[Outcome] | None:
         """Every work in turn on the bare transaction; the first that raises rolls all of

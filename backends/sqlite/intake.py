@@ -79,18 +79,16 @@ def _parsed_service(data: str) -> Service:
     return service
 
 
-# One statement for both checks ``_ingest`` makes first: no row if the integration was
-# revoked (or removed), a row with NULL if its service is gone.
+# One statement for what ``_ingest`` reads first: no row if the integration was revoked
+# (or removed), NULL data if its service is gone; and the next free ids of the three tables
+# a webhook adds to (the write lock is held, so nobody else takes them).
 _ACTIVE_SERVICE = (
-    "SELECT s.data FROM integrations i LEFT JOIN services s ON s.id = ?"
-    " WHERE i.id = ? AND i.revoked_at IS NULL"
-)
-
-
-_NEXT_IDS = (
-    "SELECT (SELECT coalesce(max(id), 0) + 1 FROM incidents),"
+    "SELECT s.data,"
+    " (SELECT coalesce(max(id), 0) + 1 FROM incidents),"
     " (SELECT coalesce(max(id), 0) + 1 FROM timeline),"
     " (SELECT coalesce(max(id), 0) + 1 FROM alerts)"
+    " FROM integrations i LEFT JOIN services s ON s.id = ?"
+    " WHERE i.id = ? AND i.revoked_at IS NULL"
 )
 
 
@@ -272,9 +270,8 @@ def _ingest(
     services = {service.id: service}
     state = _load_state(db, integration, signals)
     decided = plan(signals, state, service=service.id, auto_resolve=service.auto_resolve)
-    # The next free ids of the three tables, in one statement (the write lock is held, so
-    # nobody else takes them); counted on locally as rows are added.
-    next_incident, next_entry, next_alert = db.execute(_NEXT_IDS).fetchone()
+    # Counted on locally as rows are added.
+    next_incident, next_entry, next_alert = found[1:]
 
     # Incidents the batch opens: built like any other new incident, one insert.
     created: list[Incident] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import resource
 from collections.abc import Callable
@@ -89,6 +90,10 @@ async def serve(settings: Settings, host: str, port: int, *, demo: bool = False)
         app = create_app(backend, settings, tokens=tokens)
 
         def listening(url: str) -> None:
+            # What exists now (modules, the app, its schemas, the store) lives as long as
+            # the process: out of the collector's way, or every full collection walks it
+            # (one of 56 ms in each 5 s of 1-alert intake, a request's p99 with it).
+            gc.freeze()
             print(f"incidents serve: listening on {url} (database {path})", flush=True)
             fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
             print(
