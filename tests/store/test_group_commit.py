@@ -295,3 +295,32 @@ async def test_a_lone_work_needs_no_savepoint_and_one_that_fails_stores_nothing(
         assert sum(s == "ROLLBACK" for s in statements) == 1
         rows = await store.fetchall("SELECT entity_id FROM changes WHERE kind = 'test'")
         assert [row[0] for row in rows] == ["alone", "after"]
+
+
+async def test_the_writer_checkpoints_on_its_thread_between_transactions(tmp_path: Path) -> None:
+    from backends.sqlite.group_commit import CHECKPOINT_EVERY
+
+    path = tmp_path / "incidents.db"
+    async with SqliteBackend(path) as store:
+        assert store._writer is not None
+        # Never inside a COMMIT on the loop's thread.
+        assert store._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        ran: list[tuple[str, int, bool]] = []
+        writer = store._writer
+        writer.set_trace_callback(
+            lambda sql: ran.append((sql, threading.get_ident(), writer.in_transaction))
+        )
+        for round_ in range(3):
+            for n in range(CHECKPOINT_EVERY):
+                await store.write(_insert(f"r{round_}-{n}"))
+        writer.set_trace_callback(None)
+        checkpoints = [(thread, busy) for sql, thread, busy in ran if "wal_checkpoint" in sql]
+        assert len(checkpoints) == 2  # after 32 and 64 commits (the 96th waits for a write)
+        assert all(thread != threading.get_ident() and not busy for thread, busy in checkpoints)
+        # Each one reached the end of the log, so the log starts over instead of growing.
+        size = os.path.getsize(f"{path}-wal")
+        for n in range(CHECKPOINT_EVERY + 1):
+            await store.write(_insert(f"more-{n}"))
+        assert os.path.getsize(f"{path}-wal") <= size
+        rows = await store.fetchall("SELECT count(*) FROM changes WHERE kind = 'test'")
+        assert rows == [(4 * CHECKPOINT_EVERY + 1,)]
