@@ -10,8 +10,9 @@ per statement). How the works of many callers become few commits and fewer fsync
   ``synchronous=FULL``'s durability (the log holds every frame up to the commit, on disk,
   before anyone hears of it; recovery replays the log up to its last whole commit), but
   neither the write lock nor the event loop waits for the disk. The fsync runs on a thread
-  of its own (the GIL is free during the system call) and one fsync covers every commit
-  made before it began.
+  of its own (the GIL is free during the system call), or right on the loop's thread when
+  the loop has nothing else to run and this disk's fsyncs are short (``_LogSync``); one
+  fsync covers every commit made before it began.
 - **Works run at once into an open transaction, which commits when the loop has nothing
   else to run** (requests on their way to ``write()`` join it first; at most
   ``_MOST_TURNS`` turns, ``INLINE_WEIGHT`` alerts), **or the moment the fsync in flight
@@ -48,6 +49,7 @@ import concurrent.futures
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,7 +163,7 @@ class GroupCommit:
                         waited += 1
                         await asyncio.sleep(0)
                         continue
-                    self._commit_open()
+                    self._commit_open(idle=not _busy())
                 if self._open is None:
                     return
                 # Open while an fsync is in flight: more works, or that fsync's end (which
@@ -267,7 +269,7 @@ class GroupCommit:
             self._open.append(call)
             self._open_weight += call.weight
 
-    def _commit_open(self) -> None:
+    def _commit_open(self, *, idle: bool = False) -> None:
         calls, self._open = self._open or [], None
         try:
             self._conn.execute("COMMIT")
@@ -277,7 +279,7 @@ class GroupCommit:
             outcomes = [(False, self._unavailable(exc))] * len(calls)
         finally:
             self._lock.release()
-        self._settle(calls, outcomes)
+        self._settle(calls, outcomes, idle=idle)
 
     async def _on_thread(self, calls: list[_Call], *, savepoints: bool = False) -> None:
         works = [call.work for call in calls]
@@ -291,8 +293,11 @@ class GroupCommit:
             outcomes = [(False, exc)] * len(calls)
         self._settle(calls, outcomes)
 
-    def _settle(self, calls: Sequence[_Call], outcomes: Sequence[Outcome]) -> None:
-        """Answer the works that stored nothing now, the others after the next fsync."""
+    def _settle(
+        self, calls: Sequence[_Call], outcomes: Sequence[Outcome], *, idle: bool = False
+    ) -> None:
+        """Answer the works that stored nothing now, the others after the next fsync
+        (``idle``: the loop has nothing else to run, see ``_LogSync.after_commit``)."""
         refused = next((v for ok, v in outcomes if isinstance(v, Unavailable)), None)
         if refused is not None:
             self._synced(refused)
@@ -303,7 +308,7 @@ class GroupCommit:
             elif not call.future.done():
                 call.future.set_exception(value)
         if committed:
-            self._log.after_commit(committed)
+            self._log.after_commit(committed, idle=idle)
             self._commits_since_checkpoint += 1
 
     def _fsynced(self, error: Unavailable | None) -> None:
@@ -384,6 +389,17 @@ class GroupCommit:
                 pass  # SQLite rolls back a transaction it could not finish itself
 
 
+INLINE_FSYNC_LIMIT = 0.002
+"""The longest typical fdatasync (seconds) run on the event loop's thread when it is idle;
+a slower disk always gets the fsync thread, so the loop never stalls behind it."""
+
+
+def _timed_fdatasync(fd: int) -> float:
+    started = time.perf_counter()
+    os.fdatasync(fd)
+    return time.perf_counter() - started
+
+
 class _LogSync:
     """The write-ahead log file, fsynced after commits, one fsync at a time."""
 
@@ -395,35 +411,66 @@ class _LogSync:
             1, thread_name_prefix="incidents-fsync"
         )
         self._waiting: list[tuple[asyncio.Future[Any], Any]] = []
-        self._flight: asyncio.Future[None] | None = None
+        self._flight: asyncio.Future[float] | None = None
+        self._typical = INLINE_FSYNC_LIMIT
+        """How long this disk's fdatasync takes (seconds, a moving average): the first one
+        runs on the thread and is measured there."""
 
     @property
     def busy(self) -> bool:
         return self._flight is not None
 
-    def after_commit(self, waiting: list[tuple[asyncio.Future[Any], Any]]) -> None:
-        """Answer ``waiting`` once an fsync begun after this commit has returned."""
+    def after_commit(
+        self, waiting: list[tuple[asyncio.Future[Any], Any]], *, idle: bool = False
+    ) -> None:
+        """Answer ``waiting`` once an fsync begun after this commit has returned.
+
+        ``idle``: the event loop has nothing else to run, so the fsync runs right here
+        (while this disk's fsyncs stay short): handing it to the thread and back cost
+        about 0.3 ms on top of a 0.4 ms fdatasync (two thread wake-ups, the GIL twice, the
+        loop's self-pipe), and with every sender waiting for this group the loop would
+        only have waited for it."""
         self._waiting.extend(waiting)
-        if self._flight is None:
+        if self._flight is not None:
+            return
+        if idle and self._typical < INLINE_FSYNC_LIMIT:
+            waiting, self._waiting = self._waiting, []
+            error: BaseException | None = None
+            try:
+                self._took(_timed_fdatasync(self._fd))
+            except OSError as exc:
+                error = exc
+            self._finish(waiting, error)
+        else:
             self._start()
+
+    def _took(self, seconds: float) -> None:
+        self._typical += (seconds - self._typical) / 8
 
     def _start(self) -> None:
         waiting, self._waiting = self._waiting, []
         loop = asyncio.get_running_loop()
-        flight = loop.run_in_executor(self._executor, os.fdatasync, self._fd)
+        flight = loop.run_in_executor(self._executor, _timed_fdatasync, self._fd)
         self._flight = flight
         flight.add_done_callback(lambda done: self._done(done, waiting))
 
     def _done(
-        self, flight: asyncio.Future[None], waiting: list[tuple[asyncio.Future[Any], Any]]
+        self, flight: asyncio.Future[float], waiting: list[tuple[asyncio.Future[Any], Any]]
     ) -> None:
         self._flight = None
-        error: Unavailable | None = None
         if flight.cancelled():
             for future, _ in waiting:
                 future.cancel()  # nobody is told a write is durable
             return
-        exc = flight.exception()
+        error = flight.exception()
+        if error is None:
+            self._took(flight.result())
+        self._finish(waiting, error)
+
+    def _finish(
+        self, waiting: list[tuple[asyncio.Future[Any], Any]], exc: BaseException | None
+    ) -> None:
+        error: Unavailable | None = None
         if exc is not None:
             # In the log but not known to be on disk: say so (a sender that retries finds
             # its alert deduplicated, a responder the action already taken).

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from backends.base import InvalidAction, Unavailable
+from backends.sqlite import group_commit
 from backends.sqlite.group_commit import INLINE_WEIGHT
 from backends.sqlite.store import SqliteBackend
 
@@ -57,6 +58,8 @@ class HeldFsync:
 def held(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldFsync]:
     spy = HeldFsync(tmp_path / "incidents.db")
     monkeypatch.setattr(os, "fdatasync", spy)
+    # Held, an fsync on the loop's own thread would hold the test too: the fsync thread.
+    monkeypatch.setattr(group_commit, "INLINE_FSYNC_LIMIT", 0.0)
     yield spy
     spy.go.set()
 
@@ -324,3 +327,35 @@ async def test_the_writer_checkpoints_on_its_thread_between_transactions(tmp_pat
         assert os.path.getsize(f"{path}-wal") <= size
         rows = await store.fetchall("SELECT count(*) FROM changes WHERE kind = 'test'")
         assert rows == [(4 * CHECKPOINT_EVERY + 1,)]
+
+
+async def test_when_the_loop_is_idle_the_fsync_runs_on_its_thread_unless_the_disk_is_slow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.fdatasync
+    calls: list[tuple[int, list[str]]] = []
+    path = tmp_path / "incidents.db"
+
+    def spy(fd: int) -> None:
+        other = sqlite3.connect(path)
+        try:
+            rows = other.execute("SELECT entity_id FROM changes WHERE kind = 'test'").fetchall()
+        finally:
+            other.close()
+        calls.append((threading.get_ident(), [row[0] for row in rows]))
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", spy)
+    loop_thread = threading.get_ident()
+    async with SqliteBackend(path) as store:
+        # The first fsync runs on the fsync thread: how long this disk takes is not known.
+        assert await store.write(_insert("a")) == "a"
+        assert calls[0][0] != loop_thread and calls[0][1] == ["a"]
+        # Then, with nothing else to run, the fsync the loop would wait for anyway runs
+        # right there (after the commit, before the answer).
+        assert await store.write(_insert("b")) == "b"
+        assert calls[1] == (loop_thread, ["a", "b"])
+        # A disk whose fsyncs take long gets the fsync thread, so the loop never stalls.
+        monkeypatch.setattr(group_commit, "INLINE_FSYNC_LIMIT", 0.0)
+        assert await store.write(_insert("c")) == "c"
+        assert calls[2][0] != loop_thread and calls[2][1] == ["a", "b", "c"]
