@@ -12,13 +12,17 @@ round measures, back to back on the same server process:
 - Alertmanager webhooks of 1, 10 and 100 alerts, each a new group of new alerts, so every
   webhook opens an incident (the heaviest case).
 
-For every phase: requests and alerts per second, latency percentiles, and the server's CPU
+``/healthz`` and the 1-alert webhooks, the ratio's two phases, alternate in ``--slices``
+slices (1 s each by default): on a shared host the machine's speed drifts over seconds
+(steal time swung between 0 and 28 % of the CPU from one minute to the next), and a ratio
+of two phases 5 s apart measured that drift as much as the server. For every phase:
+requests and alerts per second, latency percentiles, and the server's CPU
 per request from ``/proc/PID/stat`` (its utime + stime over the phase, all its threads).
 ``ratio_1`` is the 1-alert webhook rate over the ``/healthz`` rate of the same round; the
 medians over ``--rounds`` rounds are reported. Prints a table and writes
 ``bench/results/ingest.json``.
 
-    python bench/ingest.py [--seconds 5] [--rounds 3] [--connections 8]
+    python bench/ingest.py [--seconds 5] [--rounds 3] [--slices 5] [--connections 8]
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,9 +155,20 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def phase(
-    host: str, port: int, pid: int, name: str, make: Any, size: int, args: argparse.Namespace
-) -> dict[str, Any]:
+@dataclass
+class Sample:
+    """One stretch of load: what the client saw, and the server's and client's CPU."""
+
+    record: Phase
+    elapsed: float
+    cpu: float
+    own: float
+
+
+async def measure(
+    host: str, port: int, pid: int, make: Any, size: int, args: argparse.Namespace
+) -> Sample:
+    """``args.connections`` workers sending ``make()`` for ``args.seconds``."""
     record = Phase()
     stop = asyncio.Event()
     cpu0, wall0, own0 = cpu_seconds(pid), time.perf_counter(), time.process_time()
@@ -164,23 +179,42 @@ async def phase(
     await asyncio.sleep(args.seconds)
     stop.set()
     await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - wall0
-    cpu = cpu_seconds(pid) - cpu0
-    own = time.process_time() - own0
-    count = len(record.latencies)
+    return Sample(
+        record,
+        time.perf_counter() - wall0,
+        cpu_seconds(pid) - cpu0,
+        time.process_time() - own0,
+    )
+
+
+def describe(name: str, size: int, samples: Sequence[Sample]) -> dict[str, Any]:
+    """The figures of one phase, made of one or more samples."""
+    latencies = [value for sample in samples for value in sample.record.latencies]
+    alerts = sum(sample.record.alerts for sample in samples)
+    elapsed = sum(sample.elapsed for sample in samples)
+    cpu = sum(sample.cpu for sample in samples)
+    own = sum(sample.own for sample in samples)
+    count = len(latencies)
     return {
         "phase": name,
         "alerts_per_request": size,
         "seconds": round(elapsed, 2),
+        "slices": len(samples),
         "requests": count,
         "requests_per_second": round(count / elapsed, 1),
-        "alerts_per_second": round(record.alerts / elapsed, 1),
-        "p50_ms": round(pct(record.latencies, 0.5) * 1000, 2),
-        "p99_ms": round(pct(record.latencies, 0.99) * 1000, 2),
+        "alerts_per_second": round(alerts / elapsed, 1),
+        "p50_ms": round(pct(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(pct(latencies, 0.99) * 1000, 2),
         "server_cpu_percent": round(100 * cpu / elapsed, 1),
         "server_cpu_ms_per_request": round(1000 * cpu / max(count, 1), 3),
         "client_cpu_percent": round(100 * own / elapsed, 1),
     }
+
+
+async def phase(
+    host: str, port: int, pid: int, name: str, make: Any, size: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    return describe(name, size, [await measure(host, port, pid, make, size, args)])
 
 
 async def prepare(db: Path) -> str:
@@ -210,9 +244,16 @@ async def rounds(url: str, pid: int, key: str, args: argparse.Namespace) -> list
     await phase(host, port, pid, "warmup", lambda: healthz, 0, _short(args))
     await phase(host, port, pid, "warmup", make_webhook(1), 1, _short(args))
     results = []
+    # The ratio's two phases in alternating slices: the machine's speed drifts over seconds
+    # (a shared host), and both phases should see the same drift.
+    part = argparse.Namespace(**{**vars(args), "seconds": args.seconds / args.slices})
     for number in range(1, args.rounds + 1):
-        phases = [await phase(host, port, pid, "healthz", lambda: healthz, 0, args)]
-        for size in SIZES:
+        beside: tuple[list[Sample], list[Sample]] = ([], [])
+        for _ in range(args.slices):
+            beside[0].append(await measure(host, port, pid, lambda: healthz, 0, part))
+            beside[1].append(await measure(host, port, pid, make_webhook(1), 1, part))
+        phases = [describe("healthz", 0, beside[0]), describe("webhook_1", 1, beside[1])]
+        for size in SIZES[1:]:
             phases.append(
                 await phase(host, port, pid, f"webhook_{size}", make_webhook(size), size, args)
             )
@@ -301,6 +342,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (medians are reported)")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=5,
+        help="/healthz and 1-alert webhooks alternate in this many slices of each phase",
+    )
     parser.add_argument("--connections", type=int, default=8, help="keep-alive sockets")
     parser.add_argument("--dir", default=None, help="folder for the database (default: temp)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "ingest.json")
