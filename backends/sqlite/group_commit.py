@@ -34,7 +34,6 @@ per statement). How the works of many callers become few commits and fewer fsync
   loop, which made a one-alert webhook wait for the loop a dozen times. A group also goes
   to the writer thread when another process holds the file's write lock (it waits there,
   up to ``busy_timeout``, instead of on the loop).
-
 - **Checkpoints on the writer thread, between transactions** (``_checkpoint``, every
   ``CHECKPOINT_EVERY`` commits), not inside a COMMIT on the loop's thread.
 
@@ -314,10 +313,9 @@ class GroupCommit:
     def _fsynced(self, error: Unavailable | None) -> None:
         """The log's fsync ended: commit the open transaction (the next fsync takes it)."""
         self._synced(error)
-        self._wake()
         if self._open is not None:
             self._commit_open()
-            self._wake()
+        self._wake()
 
     # on the writer thread -------------------------------------------------------------------
     def _commit_group(self, works: Sequence[Work], savepoints: bool) -> list[Outcome]:

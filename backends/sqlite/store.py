@@ -640,10 +640,10 @@ class SqliteBackend:
             self._path, isolation_level=None, timeout=self._busy_timeout, check_same_thread=False
         )
         try:
-            # The fsync of its commits is ``WalSync``'s (see ``write``).
+            # The fsync of its commits is ``GroupCommit``'s (see ``write``).
             for pragma in self._pragmas(synchronous="NORMAL"):
                 conn.execute(pragma)
-            # A first read opens the write-ahead log, which ``WalSync`` then holds open.
+            # A first read opens the write-ahead log, which ``GroupCommit`` then holds open.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except BaseException:
             conn.close()
